@@ -1,0 +1,2 @@
+import { ferrySync } from './index.js';
+ferrySync();

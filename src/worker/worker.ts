@@ -1,0 +1,2 @@
+// Placeholder until the worker issue: the module worker that compresses and packages sessions.
+export {};

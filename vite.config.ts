@@ -1,0 +1,55 @@
+import { defineConfig, type UserConfig } from 'vite';
+import { resolve } from 'node:path';
+
+// One config, one bundle per `--mode` (see the "build" script): the ESM library, the
+// script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
+// builds a single IIFE entry per run, so each bundle is its own run into the same dist/.
+const root = import.meta.dirname;
+const src = (p: string) => resolve(root, 'src', p);
+
+const common = (emptyOutDir: boolean): UserConfig['build'] => ({
+  outDir: resolve(root, 'dist'),
+  emptyOutDir,
+  target: 'es2022',
+  sourcemap: true,
+  minify: true,
+  reportCompressedSize: false,
+});
+
+const targets: Record<string, UserConfig> = {
+  lib: {
+    build: {
+      ...common(true),
+      lib: {
+        entry: { ferry: src('agent/index.ts'), 'ferry-sw-module': src('sw/index.ts') },
+        formats: ['es'],
+      },
+      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+    },
+  },
+  iife: {
+    build: {
+      ...common(false),
+      lib: { entry: src('agent/iife.ts'), name: 'Ferry', formats: ['iife'], fileName: () => 'ferry.iife.js' },
+    },
+  },
+  worker: {
+    build: {
+      ...common(false),
+      lib: { entry: src('worker/worker.ts'), formats: ['es'], fileName: () => 'ferry-worker.js' },
+    },
+  },
+  sw: {
+    build: {
+      ...common(false),
+      // A classic-script bundle runs both as a classic and as a module service worker.
+      lib: { entry: src('sw/ferry-sw.ts'), name: 'FerrySW', formats: ['iife'], fileName: () => 'ferry-sw.js' },
+    },
+  },
+};
+
+export default defineConfig(({ mode }) => {
+  const t = targets[mode];
+  if (!t) throw new Error(`vite.config.ts: unknown --mode ${mode}; use one of ${Object.keys(targets).join(', ')}`);
+  return { ...t, logLevel: 'warn', publicDir: false };
+});
