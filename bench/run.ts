@@ -1,0 +1,17 @@
+// `npm run bench`: runs every bench/*.bench.ts (or those named on the command line) in one
+// process, one after another, each printing its own table.
+import { readdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+const dir = import.meta.dirname;
+const only = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+for (const f of files) {
+  console.log(`\n=== ${f} ===`);
+  const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default: () => Promise<void> };
+  await mod.default();
+}
