@@ -93,3 +93,25 @@ export const decodeMessages = (ndjson: string): LogMessage[] => {
   }
   return out;
 };
+
+/**
+ * A message before it is stored: `details` already serialised (a snapshot taken at the
+ * call, so later mutation by the app cannot change what was logged).
+ */
+export interface PendingMessage {
+  seq: number;
+  time: number;
+  severity: LogMessage['severity'];
+  category: string;
+  text: string;
+  detailsJson?: string;
+  exception?: ExceptionInfo;
+}
+
+/** One NDJSON line for `m`, equal to `encodeMessage` of the decoded message, without re-serialising details. */
+export const encodeLine = (sessionIdJson: string, m: PendingMessage): string => {
+  let s = `{"sessionId":${sessionIdJson},"seq":${m.seq},"time":${m.time},"severity":"${m.severity}","category":${JSON.stringify(m.category)},"text":${JSON.stringify(m.text)}`;
+  if (m.detailsJson !== undefined) s += `,"details":${m.detailsJson}`;
+  if (m.exception !== undefined) s += `,"exception":${JSON.stringify(m.exception)}`;
+  return s + '}\n';
+};

@@ -1,0 +1,301 @@
+import { MESSAGE_LIMITS, type PendingMessage } from '../shared/message.js';
+import type { Severity } from '../shared/severity.js';
+import type { SessionSummary } from '../shared/summary.js';
+import { captureConsole, captureErrors, captureRejections, type Capture } from './capture.js';
+import { markCrashedSessions } from './crashDetection.js';
+import { createEmitter, type Handler } from './events.js';
+import { HEARTBEAT, holdLiveLock, type HeldLock } from './liveLock.js';
+import { background, reportInternalError, warnOnce } from './monitor.js';
+import * as normalize from './normalize.js';
+import { findProblems, mergeOptions, type FerryOptions, type ResolvedOptions } from './options.js';
+import { getMeta, openDatabase, putMeta, type FerryDatabase } from './repository.js';
+import type { SessionRecord } from './schema.js';
+import { newSessionRecord, toSummary } from './sessionRecord.js';
+import { enforceLimits } from './storageLimits.js';
+import { detectReset, readWatermark, writeWatermark } from './watermark.js';
+import { createWriter } from './writer.js';
+
+export interface AgentEvents {
+  /** A new session started (at init, and after a back/forward-cache restore). */
+  session: SessionSummary;
+  /** Sessions found crashed. */
+  crashed: string[];
+}
+
+export interface Agent {
+  record(severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void;
+  configure(change: Partial<FerryOptions>): void;
+  flush(): Promise<void>;
+  /** Ends the session as page exit does, and stops capture. */
+  stop(): Promise<void>;
+  sessionId(): string;
+  summary(): SessionSummary;
+  options(): ResolvedOptions;
+  checkCrashedSessions(): Promise<string[]>;
+  /** Resolves when start-up (database, lock, crash check, limits) has finished. */
+  ready: Promise<void>;
+  /** The product database, or undefined in memory mode (for the lazily loaded parts). */
+  database(): FerryDatabase | undefined;
+  memoryMessages(): readonly PendingMessage[];
+  on<K extends keyof AgentEvents>(event: K, handler: Handler<AgentEvents[K]>): () => void;
+}
+
+export interface AgentEnv {
+  now?: () => number;
+  locks?: LockManager;
+  window?: Window;
+}
+
+export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent => {
+  const now = env.now ?? Date.now;
+  const win = env.window ?? window;
+  const locks: LockManager | undefined = env.locks ?? (navigator.locks as LockManager | undefined);
+  let opts = initial;
+  let db: FerryDatabase | undefined;
+  let rec: SessionRecord = newSessionRecord(opts, now());
+  let lock: HeldLock | undefined;
+  let seq = 0;
+  let usage = 0;
+  let enforcing: Promise<void> | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let captures: Capture[] = [];
+  let stopped = false;
+  const events = createEmitter<AgentEvents>();
+
+  let markReady = (): void => {};
+  let sessionReady = new Promise<void>((r) => (markReady = r));
+
+  const limits = (freeBytes?: number): Promise<void> => {
+    const database = db;
+    if (!database) return Promise.resolve();
+    const run = async () => {
+      const r = await enforceLimits(database, {
+        maxBytes: opts.storage.maxLocalBytes,
+        maxAgeDays: opts.storage.maxLocalAgeDays,
+        current: rec,
+        now: now(),
+        freeBytes,
+      });
+      usage = r.usage;
+    };
+    // One pruning at a time; a quota retry waits for the one under way, then runs its own.
+    enforcing = (enforcing ?? Promise.resolve()).then(run, run).finally(() => (enforcing = undefined));
+    return enforcing;
+  };
+
+  const writer = createWriter({
+    database: () => db,
+    ready: () => sessionReady,
+    record: () => rec,
+    maxBuffered: () => opts.storage.maxBufferedMessages,
+    freeSpace: (bytes) => limits(bytes),
+    written: (bytes) => {
+      usage += bytes;
+      if (usage > opts.storage.maxLocalBytes && !enforcing) background('limits', limits());
+    },
+    now,
+  });
+
+  const record = (severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void => {
+    try {
+      const m: PendingMessage = {
+        seq: 0,
+        time: now(),
+        severity,
+        category: typeof category === 'string' && category !== '' && category.length <= MESSAGE_LIMITS.maxCategoryLength ? category : normalize.category(category),
+        text: typeof text === 'string' && text.length <= MESSAGE_LIMITS.maxTextLength ? text : normalize.text(text),
+      };
+      if (opts.beforeLog && !applyBeforeLog(m, details, exception)) return;
+      if (!opts.beforeLog) {
+        if (details !== undefined) m.detailsJson = normalize.safeJson(details);
+        if (exception !== undefined) m.exception = normalize.exceptionInfo(exception);
+      }
+      m.seq = ++seq;
+      writer.push(m);
+    } catch (e) {
+      reportInternalError('log', e);
+    }
+  };
+
+  /** Runs the app's scrubbing hook; false when it dropped the message. */
+  const applyBeforeLog = (m: PendingMessage, details: unknown, exception: unknown): boolean => {
+    const hook = opts.beforeLog;
+    if (!hook) return true;
+    let out: ReturnType<typeof hook>;
+    try {
+      out = hook({
+        time: m.time,
+        severity: m.severity,
+        category: m.category,
+        text: m.text,
+        details,
+        exception: exception === undefined ? undefined : normalize.exceptionInfo(exception),
+      });
+    } catch (e) {
+      // A scrubber that fails must not let unscrubbed data through: drop the message.
+      warnOnce('beforeLog-throw', 'beforeLog threw; the message was dropped', e);
+      out = null;
+    }
+    if (!out || typeof out !== 'object') {
+      rec.dropped.beforeLog++;
+      return false;
+    }
+    m.category = normalize.category(out.category);
+    m.text = normalize.text(out.text);
+    if (out.details !== undefined) m.detailsJson = normalize.safeJson(out.details);
+    if (out.exception !== undefined) m.exception = normalize.exceptionInfo(out.exception);
+    return true;
+  };
+
+  const startCapture = (): void => {
+    for (const c of captures) c.stop();
+    captures = [];
+    if (opts.capture.errors) captures.push(captureErrors(record, win));
+    if (opts.capture.rejections) captures.push(captureRejections(record, win));
+    if (opts.capture.console) captures.push(captureConsole(record));
+  };
+
+  const openStore = async (): Promise<void> => {
+    try {
+      const opened = await openDatabase(opts.product);
+      db = opened.db;
+      const watermark = readWatermark(opts.product);
+      const reset = detectReset(opened.created, watermark, now());
+      if (reset) rec.storageReset = reset;
+      let instance = await getMeta<{ id: string; createdAt: number }>(db, 'instance');
+      if (!instance) {
+        instance = { id: crypto.randomUUID(), createdAt: now() };
+        await putMeta(db, 'instance', instance);
+      }
+      const sessions = await db.count('sessions');
+      writeWatermark(opts.product, { instance: instance.id, sessions: sessions + 1, lastSessionStartedAt: rec.startedAt });
+    } catch (e) {
+      db = undefined;
+      rec.persistence = 'memory';
+      warnOnce('no-idb', 'IndexedDB is unavailable; keeping a bounded in-memory buffer for this session', e);
+    }
+  };
+
+  /** Takes the live lock, then makes the session visible: never running-without-lock. */
+  const beginSession = async (): Promise<void> => {
+    lock = holdLiveLock(rec.id, locks);
+    await lock.acquired;
+    if (db) {
+      await db.put('sessions', structuredClone(rec));
+      if (!locks) {
+        heartbeat = setInterval(() => {
+          rec.heartbeatAt = now();
+          const database = db;
+          if (database) background('heartbeat', database.put('sessions', structuredClone(rec)));
+        }, HEARTBEAT.everyMs);
+      }
+    }
+    markReady();
+    events.emit('session', toSummary(rec));
+  };
+
+  const checkCrashedSessions = async (): Promise<string[]> => {
+    if (!db) return [];
+    const ids = await markCrashedSessions(db, { locks, now, exclude: rec.id });
+    if (ids.length) events.emit('crashed', ids);
+    return ids;
+  };
+
+  const start = async (): Promise<void> => {
+    await openStore();
+    await beginSession();
+    if (!db) return;
+    await checkCrashedSessions();
+    await limits();
+    try {
+      void navigator.storage?.persist?.().catch(() => false);
+    } catch {
+      // not offered here
+    }
+  };
+
+  const endSession = (): Promise<void> => {
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat = undefined;
+    const held = lock;
+    lock = undefined;
+    const done = writer.flushOnExit((r) => {
+      if (r.status === 'running') {
+        r.status = 'ended';
+        r.endedAt = now();
+      }
+    });
+    // The lock is released only once the 'ended' record is stored, so no other tab can see
+    // a running session without its lock (and call it crashed).
+    void done.finally(() => held?.release());
+    return done;
+  };
+
+  const onPageHide = (): void => {
+    if (stopped) return;
+    background('pagehide', endSession());
+  };
+
+  const onPageShow = (e: PageTransitionEvent): void => {
+    if (!e.persisted || stopped) return;
+    // Restored from the back/forward cache: a new document lifetime, so a new session.
+    rec = newSessionRecord(opts, now());
+    if (!db) rec.persistence = 'memory';
+    seq = 0;
+    sessionReady = new Promise<void>((r) => (markReady = r));
+    background('pageshow', beginSession());
+  };
+
+  const onVisibility = (): void => {
+    if (document.visibilityState === 'hidden') background('flush', writer.flush());
+  };
+
+  win.addEventListener('pagehide', onPageHide);
+  win.addEventListener('pageshow', onPageShow);
+  document.addEventListener('visibilitychange', onVisibility);
+  startCapture();
+  const ready = start().catch((e: unknown) => {
+    reportInternalError('start', e);
+    markReady();
+  });
+
+  const configure = (change: Partial<FerryOptions>): void => {
+    const problems = findProblems(change, true);
+    for (const k of ['product', 'application', 'version'] as const)
+      if (change[k] !== undefined && change[k] !== opts[k]) problems.push(`${k}: cannot change after init`);
+    if (problems.length) {
+      warnOnce(`configure:${problems.join()}`, `configure() ignored: ${problems.join('; ')}`);
+      return;
+    }
+    const before = opts;
+    opts = mergeOptions(opts, change);
+    if (change.capture) startCapture();
+    if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
+      background('limits', limits());
+  };
+
+  return {
+    record,
+    configure,
+    flush: () => writer.flush(),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      for (const c of captures) c.stop();
+      win.removeEventListener('pagehide', onPageHide);
+      win.removeEventListener('pageshow', onPageShow);
+      document.removeEventListener('visibilitychange', onVisibility);
+      await ready;
+      await writer.flush();
+      await endSession();
+    },
+    sessionId: () => rec.id,
+    summary: () => toSummary(rec),
+    options: () => opts,
+    checkCrashedSessions,
+    ready,
+    database: () => db,
+    memoryMessages: () => writer.memory(),
+    on: (event, handler) => events.on(event, handler),
+  };
+};

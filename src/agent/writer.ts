@@ -1,0 +1,210 @@
+import { encodeLine, type PendingMessage } from '../shared/message.js';
+import { emptyCounts, SEVERITIES, type SeverityCounts } from '../shared/severity.js';
+import { BATCH, flushTimingFor, overflowVictim } from './batchPolicy.js';
+import { isQuotaError, type FerryDatabase } from './repository.js';
+import type { ChunkRecord, SessionRecord } from './schema.js';
+import { reportInternalError, warnOnce } from './monitor.js';
+
+/** Messages kept when IndexedDB is unavailable (the newest are kept). */
+export const MEMORY_MODE_LIMIT = 10_000;
+
+export interface WriterDeps {
+  /** The database once it is ready; undefined means memory mode. */
+  database: () => FerryDatabase | undefined;
+  /** Resolves when the session may be written (its live lock is held). */
+  ready: () => Promise<void>;
+  /** The live session record, mutated in place as batches are written. */
+  record: () => SessionRecord;
+  maxBuffered: () => number;
+  /** Frees at least `bytes` of storage (pruning); called on QuotaExceededError. */
+  freeSpace: (bytes: number) => Promise<void>;
+  /** Called after each stored batch with the bytes it added. */
+  written: (bytes: number) => void;
+  now: () => number;
+}
+
+export interface Writer {
+  push(m: PendingMessage): void;
+  /** Writes everything buffered; resolves when it is stored. */
+  flush(): Promise<void>;
+  /**
+   * For pagehide: synchronously starts one transaction holding everything buffered and the
+   * record after `finish` edits it, so it is queued before the page can go away.
+   */
+  flushOnExit(finish: (r: SessionRecord) => void): Promise<void>;
+  buffered(): number;
+  /** In memory mode, the messages kept (newest last). */
+  memory(): readonly PendingMessage[];
+}
+
+interface Encoded {
+  chunks: ChunkRecord[];
+  counts: SeverityCounts;
+  count: number;
+  bytes: number;
+  lastSeq: number;
+}
+
+const encode = (sessionId: string, msgs: readonly PendingMessage[]): Encoded => {
+  const idJson = JSON.stringify(sessionId);
+  const out: Encoded = { chunks: [], counts: emptyCounts(), count: 0, bytes: 0, lastSeq: 0 };
+  for (let i = 0; i < msgs.length; i += BATCH.chunkMessages) {
+    const part = msgs.slice(i, i + BATCH.chunkMessages);
+    const counts = emptyCounts();
+    let text = '';
+    for (const m of part) {
+      text += encodeLine(idJson, m);
+      counts[m.severity]++;
+    }
+    const first = part[0];
+    const last = part[part.length - 1];
+    out.chunks.push({ sessionId, seq: first.seq, lastSeq: last.seq, count: part.length, counts, bytes: text.length, text });
+    for (const s of SEVERITIES) out.counts[s] += counts[s];
+    out.count += part.length;
+    out.bytes += text.length;
+    out.lastSeq = last.seq;
+  }
+  return out;
+};
+
+/** Adds (sign 1) or takes back (sign -1) a batch's totals on the live record. */
+const apply = (r: SessionRecord, e: Encoded, sign: 1 | -1): void => {
+  for (const s of SEVERITIES) r.counts[s] += sign * e.counts[s];
+  r.messageCount += sign * e.count;
+  r.bytes += sign * e.bytes;
+};
+
+const yieldToApp = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+export const createWriter = (deps: WriterDeps): Writer => {
+  let buffer: PendingMessage[] = [];
+  let memory: PendingMessage[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  let queue: Promise<void> = Promise.resolve();
+
+  const schedule = (timing: 'now' | 'timer' | 'none'): void => {
+    if (timing === 'now' && soon === undefined) {
+      soon = setTimeout(() => {
+        soon = undefined;
+        void flush();
+      }, 0);
+    } else if (timing === 'timer') {
+      timer = setTimeout(() => {
+        timer = undefined;
+        void flush();
+      }, BATCH.maxDelayMs);
+    }
+  };
+
+  const push = (m: PendingMessage): void => {
+    if (buffer.length >= deps.maxBuffered()) {
+      const victim = overflowVictim(
+        buffer.map((b) => b.severity),
+        m.severity,
+      );
+      deps.record().dropped.overflow++;
+      warnOnce('overflow', 'message buffer full; dropping the least severe messages (counted in the session summary)');
+      if (victim === -1) return;
+      buffer.splice(victim, 1);
+    }
+    buffer.push(m);
+    schedule(flushTimingFor(m.severity, buffer.length, timer !== undefined));
+  };
+
+  const keepInMemory = (msgs: PendingMessage[]): void => {
+    const r = deps.record();
+    for (const m of msgs) {
+      r.counts[m.severity]++;
+      r.messageCount++;
+      r.lastSeq = m.seq;
+    }
+    memory = memory.concat(msgs);
+    const excess = memory.length - Math.min(deps.maxBuffered(), MEMORY_MODE_LIMIT);
+    if (excess > 0) {
+      memory = memory.slice(excess);
+      r.dropped.overflow += excess;
+    }
+  };
+
+  const put = async (db: FerryDatabase, e: Encoded, extra?: (r: SessionRecord) => void): Promise<void> => {
+    const r = deps.record();
+    apply(r, e, 1);
+    if (e.lastSeq > r.lastSeq) r.lastSeq = e.lastSeq;
+    r.heartbeatAt = deps.now();
+    extra?.(r);
+    const tx = db.transaction(['sessions', 'chunks'], 'readwrite');
+    const chunks = tx.objectStore('chunks');
+    for (const c of e.chunks) void chunks.put(c);
+    void tx.objectStore('sessions').put(structuredClone(r));
+    try {
+      await tx.done;
+    } catch (err) {
+      apply(r, e, -1);
+      throw err;
+    }
+    deps.written(e.bytes);
+  };
+
+  const store = async (db: FerryDatabase, e: Encoded): Promise<void> => {
+    try {
+      await put(db, e);
+    } catch (err) {
+      if (!isQuotaError(err)) throw err;
+      // Quota: prune by the storage policy, then try once more; a second refusal drops the
+      // batch (counted), because retrying forever would grow the buffer without bound.
+      await deps.freeSpace(Math.max(e.bytes * 2, 64 * 1024));
+      try {
+        await put(db, e);
+      } catch (again) {
+        if (!isQuotaError(again)) throw again;
+        deps.record().dropped.overflow += e.count;
+        warnOnce('quota', 'storage quota exceeded even after pruning; a batch of messages was dropped (counted)');
+      }
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    await deps.ready();
+    while (buffer.length > 0) {
+      const db = deps.database();
+      const take = buffer.splice(0, BATCH.messagesPerTask);
+      if (!db) {
+        keepInMemory(take);
+        continue;
+      }
+      try {
+        await store(db, encode(deps.record().id, take));
+      } catch (err) {
+        deps.record().dropped.overflow += take.length;
+        reportInternalError('write', err);
+      }
+      if (buffer.length > 0) await yieldToApp();
+    }
+  };
+
+  const flush = (): Promise<void> => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    queue = queue.then(drain, drain);
+    return queue;
+  };
+
+  const flushOnExit = (finish: (r: SessionRecord) => void): Promise<void> => {
+    const db = deps.database();
+    const take = buffer;
+    buffer = [];
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (!db) {
+      keepInMemory(take);
+      finish(deps.record());
+      return Promise.resolve();
+    }
+    return put(db, encode(deps.record().id, take), finish).catch((e: unknown) => reportInternalError('exit write', e));
+  };
+
+  return { push, flush, flushOnExit, buffered: () => buffer.length, memory: () => memory };
+};
