@@ -3,6 +3,9 @@
  * the service worker and the server.
  */
 import type { SessionSummary } from './summary.js';
+import type { LogMessage } from './message.js';
+import type { Severity, SeverityCounts } from './severity.js';
+import type { PackageCreator } from './package-format.js';
 
 export const API_BASE = '/api/v1';
 export const PATHS = {
@@ -70,3 +73,151 @@ export const parseRetryAfter = (value: string | null, now: number, capMs: number
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - now), capMs);
 };
+
+// ---------------------------------------------------------------------------------------------
+// Collector additions (issue 3). Everything below is used by the collector, its viewer and the
+// agent's error handling; nothing above this line changed.
+
+/** Per-product server policy deciding which sessions' detail the collector asks for. */
+export const DETAIL_POLICIES = ['all', 'error-or-worse', 'warning-or-worse', 'none'] as const;
+export type DetailPolicy = (typeof DETAIL_POLICIES)[number];
+
+/**
+ * Short machine-readable codes in `ErrorBody.error`. 4xx other than 408/429 mean the request
+ * itself is wrong: report it and do not retry it unchanged.
+ */
+export type ErrorCode =
+  | 'bad-request'
+  | 'malformed-json'
+  | 'invalid-field'
+  | 'unsupported-media-type'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'origin-not-allowed'
+  | 'product-mismatch'
+  | 'not-found'
+  | 'gone'
+  | 'offset-conflict'
+  | 'too-large'
+  | 'too-many-requests'
+  | 'unknown-session'
+  | 'detail-not-wanted'
+  | 'sha256-mismatch'
+  | 'bad-gzip'
+  | 'bad-ndjson'
+  | 'foreign-message'
+  | 'bad-package'
+  | 'email-not-configured'
+  | 'email-failed'
+  | 'shutting-down'
+  | 'internal';
+
+/** `Authorization: Bearer <adminToken>` on every read (viewer) request. Ingest keys never read. */
+export const ADMIN_AUTH_SCHEME = 'Bearer';
+
+/** The viewer's read API (admin token required). */
+export const ADMIN_PATHS = {
+  sessions: `${API_BASE}/admin/sessions`,
+  session: (id: string): string => `${API_BASE}/admin/sessions/${encodeURIComponent(id)}`,
+  messages: (id: string): string => `${API_BASE}/admin/sessions/${encodeURIComponent(id)}/messages`,
+  counts: `${API_BASE}/admin/counts`,
+  packages: `${API_BASE}/admin/packages`,
+} as const;
+
+/** Reply of `POST /packages`: every session of the package, stored now or already stored before. */
+export interface PackageReply {
+  /** Hex SHA-256 of the package file: posting the same file again changes nothing. */
+  package: string;
+  sessions: { id: string; stored: 'new' | 'existing' }[];
+}
+
+/** Reply of `POST /packages/email`. */
+export interface EmailReply {
+  sent: true;
+  /** The SMTP message id. */
+  messageId: string;
+}
+
+export interface StoredDetail {
+  /** Hex SHA-256 of the stored gzip blob. */
+  sha256: string;
+  compressedBytes: number;
+  /** Decompressed NDJSON bytes. */
+  bytes: number;
+  messageCount: number;
+  counts: SeverityCounts;
+  receivedAt: number;
+}
+
+/** A session as the collector keeps it. */
+export interface StoredSession {
+  /** The summary exactly as the agent last sent it (agent clock). */
+  summary: SessionSummary;
+  /** Start and end on the server clock: agent times plus `clockOffsetMs`. */
+  startedAt: number;
+  endedAt?: number;
+  /** Added to agent times to correct a skewed agent clock; 0 when the skew was small. */
+  clockOffsetMs: number;
+  /** Most severe level with messages, from the summary's counts. */
+  worst?: Severity;
+  /** Server time the summary (or package) was last received. */
+  receivedAt: number;
+  /** Agent clock at send time, when the agent said. */
+  sentAt?: number;
+  source: 'agent' | 'package';
+  /** The package it arrived in, for sessions that came in a package. */
+  packageId?: string;
+  /** Present once the messages are stored. */
+  detail?: StoredDetail;
+}
+
+export interface SessionListReply {
+  sessions: StoredSession[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  next?: string;
+}
+
+/** A message with its time on the server clock (`time + clockOffsetMs`). */
+export type ViewedMessage = LogMessage & { correctedTime: number };
+
+export interface MessagesReply {
+  sessionId: string;
+  clockOffsetMs: number;
+  /** Messages matching the filter, in all pages. */
+  total: number;
+  messages: ViewedMessage[];
+  /** Pass as `afterSeq` for the next page; absent on the last page. */
+  next?: number;
+}
+
+export interface CountsBucket {
+  /** Bucket start, epoch ms, server clock. */
+  start: number;
+  sessions: number;
+  crashed: number;
+  /** Messages per severity in the sessions that started in this bucket. */
+  counts: SeverityCounts;
+}
+
+export interface CountsReply {
+  bucketMs: number;
+  from: number;
+  to: number;
+  buckets: CountsBucket[];
+}
+
+export interface PackageRecord {
+  id: string;
+  product: string;
+  receivedAt: number;
+  created: number;
+  creator: PackageCreator;
+  criteria: string[];
+  description?: string;
+  replyTo?: string;
+  sessionIds: string[];
+}
+
+export interface PackageListReply {
+  packages: PackageRecord[];
+}
