@@ -1,0 +1,315 @@
+/**
+ * Collector configuration: one table of defaults, a validator naming the bad field, and the
+ * loader (a JSON file, then environment variables on top). Documented in docs/server.md.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DETAIL_POLICIES, LIMITS, type DetailPolicy } from '../shared/protocol.js';
+import { PACKAGE_LIMITS } from '../shared/package-format.js';
+import { FieldError } from './errors.js';
+import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
+import { PRODUCT_RE } from './validate/summary.js';
+import type { LogFormat, LogLevel } from './log.js';
+
+export interface RateLimitConfig {
+  /** Sustained requests per minute per ingest key (token refill rate). */
+  perMinute: number;
+  /** Requests allowed at once before the rate applies (bucket size). */
+  burst: number;
+}
+
+export interface IngestKeyConfig {
+  key: string;
+  /**
+   * Origins allowed to use the key: exact origins (`https://app.example.com`), `"self"` (the
+   * collector's own origin) or `"*"` (any origin; keys are public like a Sentry DSN).
+   * Requests without an `Origin` header (servers, tools) are allowed.
+   */
+  origins: string[];
+  rateLimit?: RateLimitConfig;
+}
+
+export interface ProductConfig {
+  policy: DetailPolicy;
+  keys: IngestKeyConfig[];
+  /** Recipients of `POST /packages/email` for this product (default: `email.to`). */
+  emailTo?: string[];
+}
+
+export interface LimitsConfig {
+  summariesBodyBytes: number;
+  summariesPerRequest: number;
+  /** Compressed bytes of one detail upload (declared `Upload-Length`). */
+  uploadBytes: number;
+  /** Decompressed NDJSON bytes of one session's detail. */
+  decompressedBytes: number;
+  packageBytes: number;
+  packageEntries: number;
+  packageTotalBytes: number;
+}
+
+export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  pass?: string;
+}
+
+export interface EmailConfig {
+  smtp: SmtpConfig;
+  from: string;
+  to: string[];
+}
+
+export interface StaticMount {
+  /** URL prefix ending in "/", e.g. "/demo/". */
+  prefix: string;
+  dir: string;
+}
+
+export interface CollectorConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The URL clients reach the collector at (behind a proxy); upload URLs are built from it. */
+  publicUrl?: string;
+  /** Trust `Forwarded` / `X-Forwarded-*` for upload URLs and client addresses. */
+  trustProxy: boolean;
+  /** Embedded database, uploads in progress and stored blobs live here. */
+  dataDir: string;
+  store: StoreConfig;
+  /** Bearer tokens for the read API and the viewer. */
+  adminTokens: string[];
+  products: Record<string, ProductConfig>;
+  limits: LimitsConfig;
+  /** Unfinished uploads older than this answer 410 and are deleted. */
+  uploadExpirationMs: number;
+  cleanupIntervalMs: number;
+  /** Agent clocks off by more than this (receive time − `sentAt`) are corrected. */
+  clockSkewThresholdMs: number;
+  /** Default per-key rate limit. */
+  rateLimit: RateLimitConfig;
+  email?: EmailConfig;
+  log: { level: LogLevel; format: LogFormat };
+  /** How long a graceful shutdown waits for in-flight requests. */
+  shutdownTimeoutMs: number;
+  /** Serve the viewer page at /viewer/. */
+  viewer: boolean;
+  /** Extra static folders (npm start serves the demo and dist this way). */
+  static: StaticMount[];
+}
+
+export const DEFAULT_CONFIG: CollectorConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  trustProxy: false,
+  dataDir: './.data',
+  store: { kind: 'sqlite' },
+  adminTokens: [],
+  products: {},
+  limits: {
+    summariesBodyBytes: LIMITS.maxSummariesBodyBytes,
+    summariesPerRequest: LIMITS.maxSummariesPerRequest,
+    uploadBytes: 32 * 1024 * 1024,
+    decompressedBytes: PACKAGE_LIMITS.maxSessionBytes,
+    packageBytes: PACKAGE_LIMITS.maxPackageBytes,
+    packageEntries: PACKAGE_LIMITS.maxEntries,
+    packageTotalBytes: PACKAGE_LIMITS.maxTotalBytes,
+  },
+  uploadExpirationMs: 24 * 3600_000,
+  cleanupIntervalMs: 10 * 60_000,
+  clockSkewThresholdMs: 60_000,
+  rateLimit: { perMinute: 600, burst: 120 },
+  log: { level: 'info', format: 'json' },
+  shutdownTimeoutMs: 30_000,
+  viewer: true,
+  static: [],
+};
+
+const TOP_FIELDS = [
+  'host', 'port', 'publicUrl', 'trustProxy', 'dataDir', 'store', 'adminTokens', 'products', 'limits',
+  'uploadExpirationMs', 'cleanupIntervalMs', 'clockSkewThresholdMs', 'rateLimit', 'email', 'log',
+  'shutdownTimeoutMs', 'viewer', 'static', '$schema', 'comment',
+] as const;
+
+const checkRate = (v: unknown, field: string): RateLimitConfig => {
+  const o = obj(v, field, ['perMinute', 'burst']);
+  return { perMinute: int(o.perMinute, at(field, 'perMinute'), 1), burst: int(o.burst, at(field, 'burst'), 1) };
+};
+
+const checkOrigin = (v: unknown, field: string): string => {
+  const s = str(v, field, { min: 1, max: 2048 });
+  if (s === '*' || s === 'self') return s;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new FieldError(field, 'must be an origin like https://app.example.com, "self" or "*"');
+  }
+  if (u.origin !== s) throw new FieldError(field, `must be an origin without path or trailing slash (${u.origin})`);
+  return s;
+};
+
+const EMAIL_RE = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
+const email = (v: unknown, field: string): string => str(v, field, { min: 3, max: 320, pattern: EMAIL_RE, patternName: 'an email address' });
+
+const checkProducts = (v: unknown, field: string): Record<string, ProductConfig> => {
+  const o = obj(v, field);
+  const out: Record<string, ProductConfig> = {};
+  const allKeys = new Set<string>();
+  for (const [name, pv] of Object.entries(o)) {
+    const pf = at(field, name);
+    if (!PRODUCT_RE.test(name)) throw new FieldError(pf, 'product names use letters, digits and . _ : -');
+    const p = obj(pv, pf, ['policy', 'keys', 'emailTo']);
+    const keys = arr(p.keys, at(pf, 'keys'), 1000).map((kv, i) => {
+      const kf = `${at(pf, 'keys')}[${i}]`;
+      const k = obj(kv, kf, ['key', 'origins', 'rateLimit']);
+      const key = str(k.key, at(kf, 'key'), { min: 8, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' });
+      if (allKeys.has(key)) throw new FieldError(at(kf, 'key'), 'is used twice (a key belongs to one product)');
+      allKeys.add(key);
+      const cfg: IngestKeyConfig = {
+        key,
+        origins: arr(k.origins, at(kf, 'origins'), 1000).map((x, j) => checkOrigin(x, `${at(kf, 'origins')}[${j}]`)),
+      };
+      if (k.rateLimit !== undefined) cfg.rateLimit = checkRate(k.rateLimit, at(kf, 'rateLimit'));
+      return cfg;
+    });
+    const pc: ProductConfig = { policy: oneOf(p.policy ?? 'error-or-worse', at(pf, 'policy'), DETAIL_POLICIES), keys };
+    if (p.emailTo !== undefined) pc.emailTo = arr(p.emailTo, at(pf, 'emailTo'), 100, 1).map((x, j) => email(x, `${at(pf, 'emailTo')}[${j}]`));
+    out[name] = pc;
+  }
+  return out;
+};
+
+const checkLimits = (v: unknown, field: string, base: LimitsConfig): LimitsConfig => {
+  const o = obj(v, field, Object.keys(base));
+  const out = { ...base };
+  for (const k of Object.keys(base) as (keyof LimitsConfig)[]) {
+    if (o[k] !== undefined) out[k] = int(o[k], at(field, k), 1);
+  }
+  return out;
+};
+
+const checkStore = (v: unknown, field: string): StoreConfig => {
+  const o = obj(v, field, ['kind', 'url', 'poolSize']);
+  const kind = oneOf(o.kind, at(field, 'kind'), ['sqlite', 'postgres'] as const);
+  if (kind === 'sqlite') return { kind };
+  return {
+    kind,
+    url: str(o.url, at(field, 'url'), { min: 1, max: 4096, pattern: /^postgres(ql)?:\/\//, patternName: 'a postgres:// URL' }),
+    poolSize: o.poolSize === undefined ? 10 : int(o.poolSize, at(field, 'poolSize'), 1, 1000),
+  };
+};
+
+const checkEmail = (v: unknown, field: string): EmailConfig => {
+  const o = obj(v, field, ['smtp', 'from', 'to']);
+  const s = obj(o.smtp, at(field, 'smtp'), ['host', 'port', 'secure', 'user', 'pass']);
+  const smtp: SmtpConfig = {
+    host: str(s.host, at(field, 'smtp.host'), { min: 1, max: 255 }),
+    port: int(s.port ?? 587, at(field, 'smtp.port'), 1, 65535),
+    secure: s.secure === undefined ? false : bool(s.secure, at(field, 'smtp.secure')),
+  };
+  if (s.user !== undefined) smtp.user = str(s.user, at(field, 'smtp.user'), { max: 512 });
+  if (s.pass !== undefined) smtp.pass = str(s.pass, at(field, 'smtp.pass'), { max: 512 });
+  return {
+    smtp,
+    from: str(o.from, at(field, 'from'), { min: 3, max: 320 }),
+    to: o.to === undefined ? [] : arr(o.to, at(field, 'to'), 100).map((x, i) => email(x, `${at(field, 'to')}[${i}]`)),
+  };
+};
+
+/** Merges `raw` (a parsed config file, or an object from code) over the defaults and validates it. */
+export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG): CollectorConfig => {
+  const o = obj(raw, '', TOP_FIELDS);
+  const c: CollectorConfig = structuredClone(base);
+  if (o.host !== undefined) c.host = str(o.host, 'host', { min: 1, max: 255 });
+  if (o.port !== undefined) c.port = int(o.port, 'port', 0, 65535);
+  if (o.publicUrl !== undefined) {
+    const u = str(o.publicUrl, 'publicUrl', { min: 1, max: 2048, pattern: /^https?:\/\/[^/]+\/?$/, patternName: 'an origin like https://collector.example.com' });
+    c.publicUrl = u.replace(/\/$/, '');
+  }
+  if (o.trustProxy !== undefined) c.trustProxy = bool(o.trustProxy, 'trustProxy');
+  if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, 'dataDir', { min: 1, max: 4096 });
+  if (o.store !== undefined) c.store = checkStore(o.store, 'store');
+  if (o.adminTokens !== undefined)
+    c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) => str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }));
+  if (o.products !== undefined) c.products = checkProducts(o.products, 'products');
+  if (o.limits !== undefined) c.limits = checkLimits(o.limits, 'limits', c.limits);
+  if (o.uploadExpirationMs !== undefined) c.uploadExpirationMs = int(o.uploadExpirationMs, 'uploadExpirationMs', 1000);
+  if (o.cleanupIntervalMs !== undefined) c.cleanupIntervalMs = int(o.cleanupIntervalMs, 'cleanupIntervalMs', 100);
+  if (o.clockSkewThresholdMs !== undefined) c.clockSkewThresholdMs = int(o.clockSkewThresholdMs, 'clockSkewThresholdMs', 0);
+  if (o.rateLimit !== undefined) c.rateLimit = checkRate(o.rateLimit, 'rateLimit');
+  if (o.email !== undefined) c.email = checkEmail(o.email, 'email');
+  if (o.log !== undefined) {
+    const l = obj(o.log, 'log', ['level', 'format']);
+    if (l.level !== undefined) c.log.level = oneOf(l.level, 'log.level', ['debug', 'info', 'warn', 'error'] as const);
+    if (l.format !== undefined) c.log.format = oneOf(l.format, 'log.format', ['json', 'pretty'] as const);
+  }
+  if (o.shutdownTimeoutMs !== undefined) c.shutdownTimeoutMs = int(o.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  if (o.viewer !== undefined) c.viewer = bool(o.viewer, 'viewer');
+  if (o.static !== undefined)
+    c.static = arr(o.static, 'static', 20).map((x, i) => {
+      const s = obj(x, `static[${i}]`, ['prefix', 'dir']);
+      return {
+        prefix: str(s.prefix, `static[${i}].prefix`, { min: 2, max: 200, pattern: /^\/[A-Za-z0-9._/-]*\/$/, patternName: 'a path like /demo/' }),
+        dir: str(s.dir, `static[${i}].dir`, { min: 1, max: 4096 }),
+      };
+    });
+  return c;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * The config file (`--config <file>`, else `FERRY_CONFIG`, else `./ferry.config.json` when it
+ * exists), then environment variables over it (docs/server.md lists them).
+ */
+export const loadConfig = (argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CollectorConfig => {
+  const flag = argv.indexOf('--config');
+  const path = flag >= 0 ? argv[flag + 1] : env.FERRY_CONFIG ?? (existsSync(resolve(cwd, 'ferry.config.json')) ? 'ferry.config.json' : undefined);
+  let raw: Record<string, unknown> = {};
+  if (path) {
+    try {
+      raw = JSON.parse(readFileSync(resolve(cwd, path), 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+    }
+  }
+  const over: Record<string, unknown> = { ...raw };
+  const envJson = (name: string): unknown => {
+    try {
+      return JSON.parse(env[name] as string);
+    } catch {
+      throw new ConfigError(`${name} is not valid JSON`);
+    }
+  };
+  if (env.FERRY_HOST) over.host = env.FERRY_HOST;
+  if (env.FERRY_PORT) over.port = Number(env.FERRY_PORT);
+  if (env.FERRY_PUBLIC_URL) over.publicUrl = env.FERRY_PUBLIC_URL;
+  if (env.FERRY_TRUST_PROXY) over.trustProxy = env.FERRY_TRUST_PROXY === 'true' || env.FERRY_TRUST_PROXY === '1';
+  if (env.FERRY_DATA_DIR) over.dataDir = env.FERRY_DATA_DIR;
+  if (env.FERRY_DATABASE_URL) over.store = { kind: 'postgres', url: env.FERRY_DATABASE_URL, ...(env.FERRY_DB_POOL_SIZE ? { poolSize: Number(env.FERRY_DB_POOL_SIZE) } : {}) };
+  if (env.FERRY_STORE === 'sqlite') over.store = { kind: 'sqlite' };
+  if (env.FERRY_ADMIN_TOKEN) over.adminTokens = env.FERRY_ADMIN_TOKEN.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.FERRY_PRODUCTS) over.products = envJson('FERRY_PRODUCTS');
+  if (env.FERRY_LIMITS) over.limits = envJson('FERRY_LIMITS');
+  if (env.FERRY_EMAIL) over.email = envJson('FERRY_EMAIL');
+  if (env.FERRY_LOG_LEVEL || env.FERRY_LOG_FORMAT)
+    over.log = { ...(raw.log as object), ...(env.FERRY_LOG_LEVEL ? { level: env.FERRY_LOG_LEVEL } : {}), ...(env.FERRY_LOG_FORMAT ? { format: env.FERRY_LOG_FORMAT } : {}) };
+  if (env.FERRY_UPLOAD_EXPIRATION_MS) over.uploadExpirationMs = Number(env.FERRY_UPLOAD_EXPIRATION_MS);
+  if (env.FERRY_CLEANUP_INTERVAL_MS) over.cleanupIntervalMs = Number(env.FERRY_CLEANUP_INTERVAL_MS);
+  try {
+    const c = parseConfig(over);
+    c.dataDir = resolve(cwd, c.dataDir);
+    c.static = c.static.map((s) => ({ ...s, dir: resolve(cwd, s.dir) }));
+    return c;
+  } catch (e) {
+    if (e instanceof FieldError) throw new ConfigError(`config ${path ?? '(defaults)'}: ${e.field}: ${e.reason}`);
+    throw e;
+  }
+};

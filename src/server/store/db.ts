@@ -1,0 +1,25 @@
+/** The little SQL surface the store needs, implemented over better-sqlite3 and over pg. */
+export type SqlValue = string | number | null;
+
+export interface Queryable {
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface Db extends Queryable {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Serialises async sections (SQLite has one connection; a transaction must not interleave). */
+export const createMutex = (): (<T>(fn: () => Promise<T> | T) => Promise<T>) => {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+};

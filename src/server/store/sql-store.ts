@@ -1,0 +1,340 @@
+/**
+ * The Store over a SQL database: one implementation for SQLite and PostgreSQL (they differ only
+ * in the driver, see db.ts), so both stores behave identically and share the contract tests.
+ */
+import type {
+  CountsBucket,
+  PackageRecord,
+  PackageReply,
+  StoredSession,
+} from '../../shared/protocol.js';
+import { SEVERITIES, emptyCounts, severityRank, worstSeverity, type Severity, type SeverityCounts } from '../../shared/severity.js';
+import type { SessionSummary } from '../../shared/summary.js';
+import type { BlobStore } from './blobs.js';
+import type { Db, Queryable, SqlValue } from './db.js';
+import { StoreError, type Store, type SummaryInput, type UploadRecord, type SessionQuery, type DetailInput } from './types.js';
+
+type Row = Record<string, unknown>;
+
+const SESSION_COLS = [
+  'id', 'product', 'application', 'version', 'status', 'started_at', 'ended_at', 'clock_offset_ms', 'worst',
+  'n_critical', 'n_error', 'n_warning', 'n_information', 'n_verbose', 'message_count', 'summary',
+  'received_at', 'sent_at', 'source', 'package_id',
+] as const;
+const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at'] as const;
+// Columns a re-sent summary refreshes (id and detail never change through a summary).
+const UPDATABLE = SESSION_COLS.filter((c) => c !== 'id');
+
+const int = (n: number | undefined): number | null => (n === undefined ? null : Math.round(n));
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
+
+const RANK_TO_SEVERITY = new Map<number, Severity>(SEVERITIES.map((s) => [severityRank(s), s]));
+
+const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: string | null): SqlValue[] => {
+  const w = worstSeverity(s.summary.counts);
+  const c = s.summary.counts;
+  return [
+    s.summary.id, s.summary.product, s.summary.application, s.summary.version, s.summary.status,
+    int(s.startedAt), int(s.endedAt), int(s.clockOffsetMs), w === undefined ? -1 : severityRank(w),
+    c.critical, c.error, c.warning, c.information, c.verbose, s.summary.messageCount, JSON.stringify(s.summary),
+    int(s.receivedAt), int(s.sentAt), source, packageId,
+  ];
+};
+
+const detailValues = (d: DetailInput): SqlValue[] => [
+  d.sha256, d.compressedBytes, d.bytes, d.messageCount, JSON.stringify(d.counts), int(d.receivedAt),
+];
+
+const placeholders = (n: number): string => `(${Array(n).fill('?').join(', ')})`;
+
+const rowToSession = (r: Row): StoredSession => {
+  const s: StoredSession = {
+    summary: JSON.parse(r.summary as string) as SessionSummary,
+    startedAt: num(r.started_at),
+    clockOffsetMs: num(r.clock_offset_ms),
+    receivedAt: num(r.received_at),
+    source: r.source as 'agent' | 'package',
+  };
+  const ended = optNum(r.ended_at);
+  if (ended !== undefined) s.endedAt = ended;
+  const worst = RANK_TO_SEVERITY.get(num(r.worst));
+  if (worst) s.worst = worst;
+  const sent = optNum(r.sent_at);
+  if (sent !== undefined) s.sentAt = sent;
+  if (r.package_id) s.packageId = r.package_id as string;
+  if (r.detail_sha256) {
+    s.detail = {
+      sha256: r.detail_sha256 as string,
+      compressedBytes: num(r.detail_compressed),
+      bytes: num(r.detail_bytes),
+      messageCount: num(r.detail_messages),
+      counts: JSON.parse(r.detail_counts as string) as SeverityCounts,
+      receivedAt: num(r.detail_at),
+    };
+  }
+  return s;
+};
+
+const rowToUpload = (r: Row): UploadRecord => {
+  const u: UploadRecord = {
+    id: r.id as string,
+    sessionId: r.session_id as string,
+    product: r.product as string,
+    length: num(r.length),
+    sha256: r.sha256 as string,
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+    state: r.state as UploadRecord['state'],
+  };
+  const done = optNum(r.completed_at);
+  if (done !== undefined) u.completedAt = done;
+  return u;
+};
+
+const rowToPackage = (r: Row): PackageRecord => {
+  const p: PackageRecord = {
+    id: r.id as string,
+    product: r.product as string,
+    receivedAt: num(r.received_at),
+    created: num(r.created),
+    creator: JSON.parse(r.creator as string) as PackageRecord['creator'],
+    criteria: JSON.parse(r.criteria as string) as string[],
+    sessionIds: JSON.parse(r.session_ids as string) as string[],
+  };
+  if (r.description !== null && r.description !== undefined) p.description = r.description as string;
+  if (r.reply_to !== null && r.reply_to !== undefined) p.replyTo = r.reply_to as string;
+  return p;
+};
+
+export const encodeCursor = (startedAt: number, id: string): string => Buffer.from(`${startedAt}:${id}`).toString('base64url');
+export const decodeCursor = (cursor: string): { startedAt: number; id: string } | undefined => {
+  const m = /^(-?\d+):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? { startedAt: Number(m[1]), id: m[2] } : undefined;
+};
+
+const inList = (n: number): string => `(${Array(n).fill('?').join(', ')})`;
+const chunks = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** Many-row statements stay under SQLite's 32,766 bound parameters. */
+const ROWS_PER_STATEMENT = 200;
+
+export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Date.now): Store => {
+  const upsertSummaries = async (q: Queryable, items: readonly SummaryInput[]): Promise<void> => {
+    for (const part of chunks(items, ROWS_PER_STATEMENT)) {
+      const params = part.flatMap((s) => sessionValues(s, 'agent', null));
+      await q.run(
+        `INSERT INTO sessions (${SESSION_COLS.join(', ')}) VALUES ${part.map(() => placeholders(SESSION_COLS.length)).join(', ')}
+         ON CONFLICT (id) DO UPDATE SET ${UPDATABLE.filter((c) => c !== 'source' && c !== 'package_id')
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}
+         WHERE sessions.detail_sha256 IS NULL`,
+        params,
+      );
+    }
+  };
+
+  const detailOf = async (q: Queryable, ids: readonly string[]): Promise<Map<string, string | null>> => {
+    const out = new Map<string, string | null>();
+    for (const part of chunks(ids, 500)) {
+      const rows = await q.all<Row>(`SELECT id, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)}`, part);
+      for (const r of rows) out.set(r.id as string, (r.detail_sha256 as string | null) ?? null);
+    }
+    return out;
+  };
+
+  const filters = (q: Partial<SessionQuery>): { where: string[]; params: SqlValue[] } => {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const eq = (col: string, v: string | undefined): void => {
+      if (v !== undefined) {
+        where.push(`${col} = ?`);
+        params.push(v);
+      }
+    };
+    eq('product', q.product);
+    eq('application', q.application);
+    eq('version', q.version);
+    eq('status', q.status);
+    if (q.minSeverity) {
+      where.push('worst >= ?');
+      params.push(severityRank(q.minSeverity));
+    }
+    if (q.from !== undefined) {
+      where.push('started_at >= ?');
+      params.push(Math.round(q.from));
+    }
+    if (q.to !== undefined) {
+      where.push('started_at < ?');
+      params.push(Math.round(q.to));
+    }
+    if (q.hasDetail !== undefined) where.push(q.hasDetail ? 'detail_sha256 IS NOT NULL' : 'detail_sha256 IS NULL');
+    return { where, params };
+  };
+
+  return {
+    kind: db.dialect,
+    blobs,
+
+    async saveSummaries(items) {
+      if (items.length === 0) return [];
+      const ids = items.map((s) => s.summary.id);
+      const detail = await db.tx(async (q) => {
+        await upsertSummaries(q, items);
+        return detailOf(q, ids);
+      });
+      return ids.map((id) => ({ id, hasDetail: Boolean(detail.get(id)) }));
+    },
+
+    async getSession(id) {
+      const rows = await db.all<Row>(`SELECT * FROM sessions WHERE id = ?`, [id]);
+      return rows[0] ? rowToSession(rows[0]) : undefined;
+    },
+
+    async createUpload(u) {
+      await db.run(
+        `INSERT INTO uploads (id, session_id, product, length, sha256, created_at, expires_at, state, completed_at) VALUES ${placeholders(9)}`,
+        [u.id, u.sessionId, u.product, u.length, u.sha256, int(u.createdAt), int(u.expiresAt), u.state, int(u.completedAt)],
+      );
+    },
+
+    async getUpload(id) {
+      const rows = await db.all<Row>(`SELECT * FROM uploads WHERE id = ?`, [id]);
+      return rows[0] ? rowToUpload(rows[0]) : undefined;
+    },
+
+    async openUploads(sessionIds) {
+      const out = new Map<string, UploadRecord>();
+      for (const part of chunks(sessionIds, 500)) {
+        if (part.length === 0) continue;
+        const rows = await db.all<Row>(
+          `SELECT * FROM uploads WHERE state = 'open' AND session_id IN ${inList(part.length)} ORDER BY created_at, id`,
+          part,
+        );
+        for (const r of rows) out.set(r.session_id as string, rowToUpload(r));
+      }
+      return out;
+    },
+
+    async storeDetail(detail, blob, uploadId) {
+      await blobs.put(detail.sha256, blob);
+      const { result, keptSha } = await db.tx(async (q) => {
+        const changed = await q.run(
+          `UPDATE sessions SET ${DETAIL_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND detail_sha256 IS NULL`,
+          [...detailValues(detail), detail.sessionId],
+        );
+        let kept: string | undefined;
+        if (changed === 0) {
+          const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?`, [detail.sessionId]);
+          if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
+          kept = rows[0].detail_sha256 as string;
+        }
+        if (uploadId !== undefined) {
+          await q.run(`UPDATE uploads SET state = 'completed', completed_at = ? WHERE id = ?`, [int(now()), uploadId]);
+        }
+        return { result: changed > 0 ? ('new' as const) : ('existing' as const), keptSha: kept };
+      });
+      // A second copy of a session already stored: its blob (unique to it) is not referenced.
+      if (keptSha !== undefined && keptSha !== detail.sha256) await blobs.remove(detail.sha256);
+      return result;
+    },
+
+    async storePackage(pkg, sessions) {
+      const ids = sessions.map((s) => s.session.summary.id);
+      const before = await detailOf(db, ids);
+      const fresh = sessions.filter((s) => !before.get(s.session.summary.id));
+      for (const s of fresh) await blobs.put(s.detail.sha256, s.blob);
+      const stored = await db.tx(async (q) => {
+        const got = new Set<string>();
+        const cols = [...SESSION_COLS, ...DETAIL_COLS];
+        for (const part of chunks(fresh, 100)) {
+          const rows = await q.all<Row>(
+            `INSERT INTO sessions (${cols.join(', ')}) VALUES ${part.map(() => placeholders(cols.length)).join(', ')}
+             ON CONFLICT (id) DO UPDATE SET ${[...UPDATABLE, ...DETAIL_COLS].map((c) => `${c} = excluded.${c}`).join(', ')}
+             WHERE sessions.detail_sha256 IS NULL
+             RETURNING id`,
+            part.flatMap((s) => [...sessionValues(s.session, 'package', pkg.id), ...detailValues(s.detail)]),
+          );
+          for (const r of rows) got.add(r.id as string);
+        }
+        await q.run(
+          `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids)
+           VALUES ${placeholders(9)} ON CONFLICT (id) DO NOTHING`,
+          [
+            pkg.id, pkg.product, int(pkg.receivedAt), int(pkg.created), JSON.stringify(pkg.creator), JSON.stringify(pkg.criteria),
+            pkg.description ?? null, pkg.replyTo ?? null, JSON.stringify(pkg.sessionIds),
+          ],
+        );
+        return got;
+      });
+      return ids.map((id): PackageReply['sessions'][number] => ({ id, stored: stored.has(id) ? 'new' : 'existing' }));
+    },
+
+    async expireUploads(at) {
+      const rows = await db.all<Row>(`UPDATE uploads SET state = 'expired' WHERE state = 'open' AND expires_at < ? RETURNING *`, [int(at)]);
+      return rows.map(rowToUpload);
+    },
+
+    async purgeUploads(before) {
+      return db.run(`DELETE FROM uploads WHERE state <> 'open' AND COALESCE(completed_at, expires_at) < ?`, [int(before)]);
+    },
+
+    async listSessions(q) {
+      const { where, params } = filters(q);
+      if (q.cursor !== undefined) {
+        const c = decodeCursor(q.cursor);
+        if (!c) throw new StoreError('bad cursor');
+        where.push('(started_at < ? OR (started_at = ? AND id < ?))');
+        params.push(c.startedAt, c.startedAt, c.id);
+      }
+      const rows = await db.all<Row>(
+        `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
+        [...params, q.limit + 1],
+      );
+      const page = rows.slice(0, q.limit).map(rowToSession);
+      const last = page[page.length - 1];
+      return rows.length > q.limit && last ? { sessions: page, next: encodeCursor(last.startedAt, last.summary.id) } : { sessions: page };
+    },
+
+    async countsOverTime(q) {
+      const { where, params } = filters({ product: q.product, application: q.application, version: q.version, from: q.from, to: q.to });
+      const rows = await db.all<Row>(
+        `SELECT CAST((started_at - ?) / ? AS BIGINT) AS b, COUNT(*) AS sessions,
+                SUM(CASE WHEN status = 'crashed' THEN 1 ELSE 0 END) AS crashed,
+                ${SEVERITIES.map((s) => `SUM(n_${s}) AS ${s}`).join(', ')}
+         FROM sessions WHERE ${where.join(' AND ')} GROUP BY b ORDER BY b`,
+        [Math.round(q.from), q.bucketMs, ...params],
+      );
+      const n = Math.ceil((q.to - q.from) / q.bucketMs);
+      const buckets: CountsBucket[] = Array.from({ length: n }, (_, i) => ({
+        start: q.from + i * q.bucketMs,
+        sessions: 0,
+        crashed: 0,
+        counts: emptyCounts(),
+      }));
+      for (const r of rows) {
+        const b = buckets[num(r.b)];
+        if (!b) continue;
+        b.sessions = num(r.sessions);
+        b.crashed = num(r.crashed);
+        for (const s of SEVERITIES) b.counts[s] = num(r[s]);
+      }
+      return { bucketMs: q.bucketMs, from: q.from, to: q.to, buckets };
+    },
+
+    async listPackages(limit) {
+      const rows = await db.all<Row>(`SELECT * FROM packages ORDER BY received_at DESC, id DESC LIMIT ?`, [limit]);
+      return rows.map(rowToPackage);
+    },
+
+    async ping() {
+      await db.all(`SELECT 1 AS ok`);
+    },
+
+    close: () => db.close(),
+  };
+};

@@ -1,0 +1,129 @@
+import type {
+  CountsReply,
+  PackageRecord,
+  PackageReply,
+  SessionListReply,
+  StoredSession,
+} from '../../shared/protocol.js';
+import type { Severity, SeverityCounts } from '../../shared/severity.js';
+import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
+import type { BlobStore } from './blobs.js';
+
+/** A summary as received, with the server-side times the collector derived for it. */
+export interface SummaryInput {
+  summary: SessionSummary;
+  /** Server-clock start/end (agent times + clockOffsetMs). */
+  startedAt: number;
+  endedAt?: number;
+  clockOffsetMs: number;
+  receivedAt: number;
+  sentAt?: number;
+}
+
+/** What the summaries endpoint needs to decide and reply. */
+export interface SessionState {
+  id: string;
+  hasDetail: boolean;
+}
+
+export type UploadState = 'open' | 'completed' | 'expired';
+
+export interface UploadRecord {
+  /** The tus upload id (last segment of its URL). */
+  id: string;
+  sessionId: string;
+  product: string;
+  /** Declared `Upload-Length`. */
+  length: number;
+  /** Hex SHA-256 the blob must have. */
+  sha256: string;
+  createdAt: number;
+  expiresAt: number;
+  state: UploadState;
+  completedAt?: number;
+}
+
+export interface DetailInput {
+  sessionId: string;
+  /** Hex SHA-256 of the gzip blob (its key in the blob store). */
+  sha256: string;
+  compressedBytes: number;
+  bytes: number;
+  messageCount: number;
+  counts: SeverityCounts;
+  receivedAt: number;
+}
+
+/** Where a blob's bytes are: in memory, or in a file the store copies. */
+export type BlobSource = { bytes: Uint8Array } | { file: string };
+
+export interface PackageSessionInput {
+  session: SummaryInput;
+  detail: DetailInput;
+  blob: BlobSource;
+}
+
+export interface SessionQuery {
+  product?: string;
+  application?: string;
+  version?: string;
+  status?: SessionStatus;
+  minSeverity?: Severity;
+  /** Server-clock start time range, inclusive from, exclusive to. */
+  from?: number;
+  to?: number;
+  hasDetail?: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+export interface CountsQuery {
+  product?: string;
+  application?: string;
+  version?: string;
+  from: number;
+  to: number;
+  bucketMs: number;
+}
+
+/**
+ * The one storage interface behind the collector. Two implementations: the embedded default
+ * (SQLite + blob files) and the production store (PostgreSQL + blob files), both run against
+ * the same contract tests (tests/unit/server/store-contract.test.ts).
+ *
+ * Durability: every method that the collector acknowledges to a client resolves only after the
+ * data is on disk (blob files fsynced, then the database transaction committed).
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly blobs: BlobStore;
+  /** Upserts summaries (idempotent by id); sessions that already have detail keep their summary. */
+  saveSummaries(items: readonly SummaryInput[]): Promise<SessionState[]>;
+  getSession(id: string): Promise<StoredSession | undefined>;
+  createUpload(u: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** The newest open upload of each given session that has one. */
+  openUploads(sessionIds: readonly string[]): Promise<Map<string, UploadRecord>>;
+  /**
+   * Stores a session's detail: blob first (fsync), then one transaction recording it and, when
+   * given, completing the upload. 'existing' when the session already had detail (kept as is).
+   * Throws when the session has no summary.
+   */
+  storeDetail(detail: DetailInput, blob: BlobSource, uploadId?: string): Promise<'new' | 'existing'>;
+  /** Stores every session of a package (blobs, then one transaction), idempotent by session id. */
+  storePackage(pkg: PackageRecord, sessions: readonly PackageSessionInput[]): Promise<PackageReply['sessions']>;
+  /** Marks open uploads past their expiry as expired and returns them (their files can go). */
+  expireUploads(now: number): Promise<UploadRecord[]>;
+  /** Forgets expired and completed upload records older than `before`. */
+  purgeUploads(before: number): Promise<number>;
+  listSessions(q: SessionQuery): Promise<SessionListReply>;
+  countsOverTime(q: CountsQuery): Promise<CountsReply>;
+  listPackages(limit: number): Promise<PackageRecord[]>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
