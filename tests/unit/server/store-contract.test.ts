@@ -1,0 +1,297 @@
+/**
+ * The Store contract, run against the embedded store (SQLite + blob files) and the production
+ * store (PostgreSQL + blob files, a real server started for this file).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { openStore } from '../../../src/server/store/open.js';
+import type { Store, SummaryInput, DetailInput, UploadRecord } from '../../../src/server/store/types.js';
+import { StoreError } from '../../../src/server/store/types.js';
+import type { SessionSummary } from '../../../src/shared/summary.js';
+import { emptyCounts } from '../../../src/shared/severity.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { countsWith, makeSummary, sha256 } from './fixtures.js';
+
+const product = (): string => `p${randomBytes(4).toString('hex')}`;
+const input = (summary: SessionSummary, over: Partial<SummaryInput> = {}): SummaryInput => ({
+  summary,
+  startedAt: summary.startedAt,
+  endedAt: summary.endedAt,
+  clockOffsetMs: 0,
+  receivedAt: Date.now(),
+  sentAt: Date.now(),
+  ...over,
+});
+const blobOf = (text: string): { gz: Buffer; sha: string } => {
+  const gz = gzipSync(text);
+  return { gz, sha: sha256(gz) };
+};
+const detail = (sessionId: string, sha: string, gz: Buffer): DetailInput => ({
+  sessionId,
+  sha256: sha,
+  compressedBytes: gz.length,
+  bytes: 100,
+  messageCount: 2,
+  counts: { ...emptyCounts(), error: 1, information: 1 },
+  receivedAt: Date.now(),
+});
+const upload = (sessionId: string, p: string, over: Partial<UploadRecord> = {}): UploadRecord => ({
+  id: randomBytes(16).toString('hex'),
+  sessionId,
+  product: p,
+  length: 100,
+  sha256: 'a'.repeat(64),
+  createdAt: Date.now(),
+  expiresAt: Date.now() + 60_000,
+  state: 'open',
+  ...over,
+});
+
+const contract = (name: string, open: () => Promise<{ store: Store; close(): Promise<void> }>): void => {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ store, close } = await open());
+    });
+    after(async () => close?.());
+
+    test('summaries are upserted idempotently and report whether detail exists', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      assert.deepEqual(await store.saveSummaries([input(s)]), [{ id: s.id, hasDetail: false }]);
+      assert.deepEqual(await store.saveSummaries([input(s)]), [{ id: s.id, hasDetail: false }]);
+      const later = { ...s, status: 'crashed' as const, counts: countsWith({ error: 2 }) };
+      await store.saveSummaries([input(later)]);
+      const list = await store.listSessions({ product: p, limit: 10 });
+      assert.equal(list.sessions.length, 1);
+      assert.equal(list.sessions[0].summary.status, 'crashed');
+      assert.equal(list.sessions[0].worst, 'error');
+      assert.equal(list.sessions[0].source, 'agent');
+    });
+
+    test('a large batch of summaries is stored in one call', async () => {
+      const p = product();
+      const many = Array.from({ length: 1000 }, () => input(makeSummary({ product: p })));
+      const states = await store.saveSummaries(many);
+      assert.equal(states.length, 1000);
+      let seen = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await store.listSessions({ product: p, limit: 300, cursor });
+        seen += page.sessions.length;
+        cursor = page.next;
+      } while (cursor);
+      assert.equal(seen, 1000);
+    });
+
+    test('detail is stored once: blob on disk, session shows it, a second copy is dropped', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      await store.saveSummaries([input(s)]);
+      const a = blobOf(`{"first":"${s.id}"}\n`);
+      assert.equal(await store.storeDetail(detail(s.id, a.sha, a.gz), { bytes: a.gz }), 'new');
+      assert.ok(existsSync(store.blobs.path(a.sha)));
+      assert.deepEqual(await store.blobs.read(a.sha), a.gz);
+      const got = await store.getSession(s.id);
+      assert.equal(got?.detail?.sha256, a.sha);
+      assert.equal(got?.detail?.counts.error, 1);
+
+      const b = blobOf(`{"second":"${s.id}"}\n`);
+      assert.equal(await store.storeDetail(detail(s.id, b.sha, b.gz), { bytes: b.gz }), 'existing');
+      assert.equal((await store.getSession(s.id))?.detail?.sha256, a.sha);
+      assert.equal(existsSync(store.blobs.path(b.sha)), false, 'the unreferenced second blob is removed');
+
+      // A re-sent summary no longer changes a session whose detail is stored.
+      const states = await store.saveSummaries([input({ ...s, status: 'crashed' })]);
+      assert.deepEqual(states, [{ id: s.id, hasDetail: true }]);
+      assert.equal((await store.getSession(s.id))?.summary.status, 'ended');
+    });
+
+    test('detail for an unknown session is refused and completes no upload', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      const u = upload(s.id, p);
+      await store.createUpload(u);
+      const a = blobOf('x\n');
+      await assert.rejects(store.storeDetail(detail(s.id, a.sha, a.gz), { bytes: a.gz }, u.id), StoreError);
+      assert.equal((await store.getUpload(u.id))?.state, 'open');
+      assert.equal(await store.getSession(s.id), undefined);
+    });
+
+    test('uploads: newest open upload per session, completion, expiry and purge', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      await store.saveSummaries([input(s)]);
+      const old = upload(s.id, p, { createdAt: Date.now() - 5000, expiresAt: Date.now() - 1000 });
+      const newer = upload(s.id, p, { createdAt: Date.now() });
+      await store.createUpload(old);
+      await store.createUpload(newer);
+      assert.equal((await store.openUploads([s.id])).get(s.id)?.id, newer.id);
+      const expired = await store.expireUploads(Date.now());
+      assert.ok(expired.some((u) => u.id === old.id));
+      assert.ok(!expired.some((u) => u.id === newer.id));
+      assert.equal((await store.getUpload(old.id))?.state, 'expired');
+
+      const a = blobOf(`{"u":"${s.id}"}\n`);
+      await store.storeDetail(detail(s.id, a.sha, a.gz), { bytes: a.gz }, newer.id);
+      const done = await store.getUpload(newer.id);
+      assert.equal(done?.state, 'completed');
+      assert.ok(done?.completedAt);
+      assert.equal((await store.openUploads([s.id])).size, 0);
+
+      assert.ok((await store.purgeUploads(Date.now() + 1)) >= 2);
+      assert.equal(await store.getUpload(old.id), undefined);
+      assert.equal(await store.getUpload(newer.id), undefined);
+    });
+
+    test('packages store every session once, idempotent by session id', async () => {
+      const p = product();
+      const known = makeSummary({ product: p });
+      const stored = makeSummary({ product: p });
+      const fresh = makeSummary({ product: p, counts: countsWith({ critical: 1 }) });
+      await store.saveSummaries([input(known), input(stored)]);
+      const pre = blobOf(`{"pre":"${stored.id}"}\n`);
+      await store.storeDetail(detail(stored.id, pre.sha, pre.gz), { bytes: pre.gz });
+
+      const sessions = [known, stored, fresh].map((summary) => {
+        const b = blobOf(`{"pkg":"${summary.id}"}\n`);
+        return { session: input(summary), detail: detail(summary.id, b.sha, b.gz), blob: { bytes: b.gz }, sha: b.sha };
+      });
+      const pkg = {
+        id: randomBytes(32).toString('hex'),
+        product: p,
+        receivedAt: Date.now(),
+        created: Date.now() - 1000,
+        creator: { agentVersion: '0.1.0', userAgent: 'ua' },
+        criteria: ['error'],
+        description: 'desc',
+        replyTo: 'a@b.c',
+        sessionIds: [known.id, stored.id, fresh.id],
+      };
+      const r1 = await store.storePackage(pkg, sessions);
+      assert.deepEqual(r1, [
+        { id: known.id, stored: 'new' },
+        { id: stored.id, stored: 'existing' },
+        { id: fresh.id, stored: 'new' },
+      ]);
+      assert.equal((await store.getSession(stored.id))?.detail?.sha256, pre.sha, 'existing detail kept');
+      assert.equal(existsSync(store.blobs.path(sessions[1].sha)), false, 'no blob written for a session already stored');
+      const f = await store.getSession(fresh.id);
+      assert.equal(f?.source, 'package');
+      assert.equal(f?.packageId, pkg.id);
+      assert.equal(f?.detail?.sha256, sessions[2].sha);
+      assert.equal((await store.getSession(known.id))?.detail?.sha256, sessions[0].sha);
+
+      const r2 = await store.storePackage(pkg, sessions);
+      assert.ok(r2.every((x) => x.stored === 'existing'));
+      const pkgs = (await store.listPackages(100)).filter((x) => x.product === p);
+      assert.equal(pkgs.length, 1);
+      assert.deepEqual(pkgs[0].sessionIds, pkg.sessionIds);
+      assert.equal(pkgs[0].description, 'desc');
+    });
+
+    test('session list filters and keyset pagination', async () => {
+      const p = product();
+      const t0 = Date.UTC(2025, 0, 1);
+      const mk = (i: number, over: Partial<SessionSummary>): SessionSummary =>
+        makeSummary({ product: p, startedAt: t0 + Math.floor(i / 2) * 1000, endedAt: t0 + 500_000, ...over });
+      const all = [
+        mk(0, { application: 'a', version: '1', status: 'ended', counts: countsWith({ verbose: 1 }) }),
+        mk(1, { application: 'a', version: '2', status: 'crashed', counts: countsWith({ warning: 1 }) }),
+        mk(2, { application: 'b', version: '1', status: 'ended', counts: countsWith({ error: 1 }) }),
+        mk(3, { application: 'b', version: '2', status: 'running', counts: countsWith({ critical: 1 }) }),
+        mk(4, { application: 'a', version: '1', status: 'ended', counts: emptyCounts() }),
+      ];
+      await store.saveSummaries(all.map((s) => input(s)));
+      const gz = blobOf(`{"d":"${all[2].id}"}\n`);
+      await store.storeDetail(detail(all[2].id, gz.sha, gz.gz), { bytes: gz.gz });
+      const ids = async (q: Partial<Parameters<Store['listSessions']>[0]>): Promise<string[]> =>
+        (await store.listSessions({ product: p, limit: 50, ...q })).sessions.map((s) => s.summary.id).sort();
+      const idsOf = (...i: number[]): string[] => i.map((n) => all[n].id).sort();
+      assert.deepEqual(await ids({ application: 'a' }), idsOf(0, 1, 4));
+      assert.deepEqual(await ids({ version: '2' }), idsOf(1, 3));
+      assert.deepEqual(await ids({ status: 'crashed' }), idsOf(1));
+      assert.deepEqual(await ids({ minSeverity: 'warning' }), idsOf(1, 2, 3));
+      assert.deepEqual(await ids({ minSeverity: 'error' }), idsOf(2, 3));
+      assert.deepEqual(await ids({ from: t0 + 1000, to: t0 + 2000 }), idsOf(2, 3));
+      assert.deepEqual(await ids({ hasDetail: true }), idsOf(2));
+      assert.deepEqual(await ids({ hasDetail: false, application: 'b' }), idsOf(3));
+
+      // Pages of two, newest first, across equal start times, each session exactly once.
+      const order: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listSessions({ product: p, limit: 2, cursor });
+        order.push(...page.sessions.map((s) => s.summary.id));
+        cursor = page.next;
+        pages++;
+      } while (cursor);
+      assert.equal(pages, 3);
+      assert.deepEqual([...order].sort(), idsOf(0, 1, 2, 3, 4));
+      const starts = order.map((id) => all.find((s) => s.id === id)!.startedAt);
+      assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+    });
+
+    test('counts over time sum sessions, crashes and severities per bucket', async () => {
+      const p = product();
+      const t0 = Date.UTC(2025, 5, 1);
+      const hour = 3600_000;
+      await store.saveSummaries(
+        [
+          makeSummary({ product: p, startedAt: t0 + 10, counts: countsWith({ error: 2, information: 5 }) }),
+          makeSummary({ product: p, startedAt: t0 + 20, status: 'crashed', counts: countsWith({ error: 1 }) }),
+          makeSummary({ product: p, startedAt: t0 + 2 * hour + 5, counts: countsWith({ warning: 4 }) }),
+          makeSummary({ product: p, startedAt: t0 + 5 * hour, counts: countsWith({ critical: 9 }) }),
+        ].map((s) => input(s)),
+      );
+      const r = await store.countsOverTime({ product: p, from: t0, to: t0 + 3 * hour, bucketMs: hour });
+      assert.equal(r.buckets.length, 3);
+      assert.deepEqual(
+        r.buckets.map((b) => [b.start, b.sessions, b.crashed, b.counts.error, b.counts.information, b.counts.warning]),
+        [
+          [t0, 2, 1, 3, 5, 0],
+          [t0 + hour, 0, 0, 0, 0, 0],
+          [t0 + 2 * hour, 1, 0, 0, 0, 4],
+        ],
+      );
+    });
+
+    test('ping answers while open', async () => {
+      await store.ping();
+    });
+  });
+};
+
+contract('embedded (SQLite + files)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));
+  const store = await openStore({ kind: 'sqlite' }, dir);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+let pg: TestPostgres | undefined;
+contract('PostgreSQL + files', async () => {
+  pg = await startPostgres();
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));
+  const store = await openStore({ kind: 'postgres', url: pg.url, poolSize: 5 }, dir);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
