@@ -31,7 +31,7 @@ export const errorResponse = (
   const body: ErrorBody = { error: code, detail };
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-ferry-error': code, ...headers },
   });
 };
 

@@ -274,6 +274,10 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       return ids.map((id): PackageReply['sessions'][number] => ({ id, stored: stored.has(id) ? 'new' : 'existing' }));
     },
 
+    async discardUpload(id, at) {
+      await db.run(`UPDATE uploads SET state = 'expired', expires_at = ? WHERE id = ? AND state = 'open'`, [int(at), id]);
+    },
+
     async expireUploads(at) {
       const rows = await db.all<Row>(`UPDATE uploads SET state = 'expired' WHERE state = 'open' AND expires_at < ? RETURNING *`, [int(at)]);
       return rows.map(rowToUpload);

@@ -112,6 +112,8 @@ export interface Store {
   storeDetail(detail: DetailInput, blob: BlobSource, uploadId?: string): Promise<'new' | 'existing'>;
   /** Stores every session of a package (blobs, then one transaction), idempotent by session id. */
   storePackage(pkg: PackageRecord, sessions: readonly PackageSessionInput[]): Promise<PackageReply['sessions']>;
+  /** Marks an upload expired at once (its content was invalid or could not be stored). */
+  discardUpload(id: string, at: number): Promise<void>;
   /** Marks open uploads past their expiry as expired and returns them (their files can go). */
   expireUploads(now: number): Promise<UploadRecord[]>;
   /** Forgets expired and completed upload records older than `before`. */

@@ -88,11 +88,11 @@ export const checkSummary = (v: unknown, field: string): SessionSummary => {
 };
 
 /** Validates a `POST /sessions/summaries` body; throws FieldError naming the first bad field. */
-export const checkSummariesRequest = (v: unknown): SummariesRequest => {
+export const checkSummariesRequest = (v: unknown, maxSessions: number = LIMITS.maxSummariesPerRequest): SummariesRequest => {
   const o = obj(v, '', keys(REQUEST_FIELDS));
   const product = str(o.product, 'product', { min: 1, max: SUMMARY_LIMITS.product, pattern: PRODUCT_RE, patternName: 'letters, digits and . _ : -' });
   const sentAt = time(o.sentAt, 'sentAt');
-  const list = arr(o.sessions, 'sessions', LIMITS.maxSummariesPerRequest);
+  const list = arr(o.sessions, 'sessions', maxSessions);
   const seen = new Set<string>();
   const sessions = list.map((item, i) => {
     const s = checkSummary(item, `sessions[${i}]`);

@@ -1,0 +1,154 @@
+import type { Context } from 'hono';
+import { PACKAGE_LIMITS } from '../../shared/package-format.js';
+import type { EmailReply, PackageRecord, PackageReply } from '../../shared/protocol.js';
+import { clockOffset } from '../clock.js';
+import type { CollectorConfig } from '../config.js';
+import type { Mailer } from '../email.js';
+import { ApiError } from '../errors.js';
+import type { AppEnv } from '../env.js';
+import type { Logger } from '../log.js';
+import { mediaType, readBody } from '../middleware/body.js';
+import { readPackage, type ReadPackage } from '../package/read-package.js';
+import type { Store } from '../store/types.js';
+
+export interface PackagesDeps {
+  config: CollectorConfig;
+  store: Store;
+  log: Logger;
+  now: () => number;
+  mailer?: Mailer;
+}
+
+const ZIP_TYPES = ['application/zip', 'application/octet-stream', 'application/x-zip-compressed'];
+/** Room for the text fields and multipart framing around the zip. */
+const FORM_OVERHEAD = 64 * 1024;
+
+interface PackageBody {
+  zip: Buffer;
+  description?: string;
+  replyTo?: string;
+  sentAt?: number;
+}
+
+const optionalText = (v: FormDataEntryValue | string | null | undefined, name: string, max: number): string | undefined => {
+  if (v === null || v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw new ApiError(400, 'invalid-field', `${name} must be text`);
+  if (v.length > max) throw new ApiError(400, 'invalid-field', `${name} must have at most ${max} characters`);
+  return v;
+};
+
+const optionalTime = (v: FormDataEntryValue | string | null | undefined): number | undefined => {
+  if (v === null || v === undefined || v === '') return undefined;
+  const n = typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new ApiError(400, 'invalid-field', 'sentAt must be epoch milliseconds');
+  return n;
+};
+
+/**
+ * The package arrives as the raw zip (`Content-Type: application/zip`), or as multipart form data
+ * with the zip in `package` and optional `description`, `replyTo` and `sentAt` fields (which
+ * override the manifest's). `sentAt` may also be a query parameter.
+ */
+const readPackageBody = async (c: Context, max: number): Promise<PackageBody> => {
+  const type = mediaType(c);
+  const sentAtQuery = optionalTime(c.req.query('sentAt'));
+  if (ZIP_TYPES.includes(type)) {
+    const zip = await readBody(c, max, 'package');
+    return { zip, ...(sentAtQuery !== undefined ? { sentAt: sentAtQuery } : {}) };
+  }
+  if (type === 'multipart/form-data') {
+    const raw = await readBody(c, max + FORM_OVERHEAD, 'package form');
+    let form: FormData;
+    try {
+      form = await new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), { headers: { 'content-type': c.req.header('content-type') ?? '' } }).formData();
+    } catch {
+      throw new ApiError(400, 'bad-request', 'the multipart body cannot be parsed');
+    }
+    const file = form.get('package');
+    if (file === null || typeof file === 'string') throw new ApiError(400, 'invalid-field', 'package: a file field named "package" is required');
+    if (file.size > max) throw new ApiError(413, 'too-large', `package is ${file.size} bytes, the limit is ${max}`);
+    const out: PackageBody = { zip: Buffer.from(await file.arrayBuffer()) };
+    const description = optionalText(form.get('description'), 'description', PACKAGE_LIMITS.maxDescriptionLength);
+    if (description !== undefined) out.description = description;
+    const replyTo = optionalText(form.get('replyTo'), 'replyTo', PACKAGE_LIMITS.maxReplyToLength);
+    if (replyTo !== undefined) out.replyTo = replyTo;
+    const sentAt = optionalTime(form.get('sentAt')) ?? sentAtQuery;
+    if (sentAt !== undefined) out.sentAt = sentAt;
+    return out;
+  }
+  throw new ApiError(415, 'unsupported-media-type', 'Content-Type must be application/zip or multipart/form-data');
+};
+
+const loadPackage = async (c: Context<AppEnv>, d: PackagesDeps): Promise<{ body: PackageBody; pkg: ReadPackage }> => {
+  const key = c.get('ingest');
+  const body = await readPackageBody(c, d.config.limits.packageBytes);
+  const pkg = await readPackage(body.zip, d.config.limits);
+  if (pkg.manifest.product !== key.product)
+    throw new ApiError(403, 'product-mismatch', `this ingest key belongs to product "${key.product}", not "${pkg.manifest.product}"`);
+  if (body.description !== undefined) pkg.manifest.description = body.description;
+  if (body.replyTo !== undefined) pkg.manifest.replyTo = body.replyTo;
+  return { body, pkg };
+};
+
+/** `POST /packages`: validate the whole package, then store every session (idempotent by id). */
+export const packageHandler = (d: PackagesDeps) => async (c: Context<AppEnv>): Promise<Response> => {
+  const receivedAt = d.now();
+  const { body, pkg } = await loadPackage(c, d);
+  const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs);
+  const m = pkg.manifest;
+  const record: PackageRecord = {
+    id: pkg.id,
+    product: m.product,
+    receivedAt,
+    created: m.created,
+    creator: m.creator,
+    criteria: m.criteria,
+    sessionIds: m.sessions.map((s) => s.id),
+    ...(m.description !== undefined ? { description: m.description } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+  };
+  const sessions = await d.store.storePackage(
+    record,
+    pkg.sessions.map((s) => ({
+      session: {
+        summary: s.summary,
+        startedAt: s.summary.startedAt + offset,
+        ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
+        clockOffsetMs: offset,
+        receivedAt,
+        ...(body.sentAt !== undefined ? { sentAt: body.sentAt } : {}),
+      },
+      detail: {
+        sessionId: s.summary.id,
+        sha256: s.sha256,
+        compressedBytes: s.gz.length,
+        bytes: s.stats.bytes,
+        messageCount: s.stats.messageCount,
+        counts: s.stats.counts,
+        receivedAt,
+      },
+      blob: { bytes: s.gz },
+    })),
+  );
+  d.log.info('package stored', { package: pkg.id, sessions: sessions.length, new: sessions.filter((s) => s.stored === 'new').length });
+  const reply: PackageReply = { package: pkg.id, sessions };
+  return c.json(reply, 200);
+};
+
+/** `POST /packages/email`: validate the package exactly as for storing, then relay it by SMTP. */
+export const emailHandler = (d: PackagesDeps) => async (c: Context<AppEnv>): Promise<Response> => {
+  const key = c.get('ingest');
+  const to = d.config.products[key.product]?.emailTo ?? d.config.email?.to ?? [];
+  if (!d.mailer || to.length === 0) throw new ApiError(404, 'email-not-configured', `this collector relays no email for product "${key.product}"`);
+  const { body, pkg } = await loadPackage(c, d);
+  let messageId: string;
+  try {
+    messageId = await d.mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });
+  } catch (e) {
+    d.log.error('email relay failed', { package: pkg.id, err: e });
+    throw new ApiError(502, 'email-failed', 'the SMTP server did not accept the message; retry later');
+  }
+  d.log.info('package emailed', { package: pkg.id, to: to.length, messageId });
+  const reply: EmailReply = { sent: true, messageId };
+  return c.json(reply, 200);
+};
