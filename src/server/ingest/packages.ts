@@ -60,7 +60,7 @@ const readPackageBody = async (c: Context, max: number): Promise<PackageBody> =>
     const raw = await readBody(c, max + FORM_OVERHEAD, 'package form');
     let form: FormData;
     try {
-      form = await new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), { headers: { 'content-type': c.req.header('content-type') ?? '' } }).formData();
+      form = await new Response(new Uint8Array(raw), { headers: { 'content-type': c.req.header('content-type') ?? '' } }).formData();
     } catch {
       throw new ApiError(400, 'bad-request', 'the multipart body cannot be parsed');
     }

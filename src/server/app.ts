@@ -1,0 +1,130 @@
+/** The collector's HTTP app: every route, its middleware, and the error format. */
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { PATHS, API_BASE } from '../shared/protocol.js';
+import type { CollectorConfig } from './config.js';
+import type { Mailer } from './email.js';
+import { ApiError, errorResponse } from './errors.js';
+import type { AppEnv, IngestKey } from './env.js';
+import type { Logger } from './log.js';
+import { adminAuth, ingestAuth } from './middleware/auth.js';
+import { ingestCors } from './middleware/cors.js';
+import { lifecycle, type ServerState } from './middleware/lifecycle.js';
+import { createRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit.js';
+import { emailHandler, packageHandler } from './ingest/packages.js';
+import { summariesHandler } from './ingest/summaries.js';
+import type { Uploads } from './ingest/uploads.js';
+import { publicOrigin } from './public-url.js';
+import { createMessageReader } from './read/messages.js';
+import { readRoutes } from './read/routes.js';
+import { serveDir } from './static.js';
+import type { Store } from './store/types.js';
+
+export const VIEWER_DIR = fileURLToPath(new URL('./viewer/', import.meta.url));
+
+/** Every ingest key of the config, resolved with its product's policy and the default rate limit. */
+export const buildKeys = (config: CollectorConfig): Map<string, IngestKey> => {
+  const keys = new Map<string, IngestKey>();
+  for (const [product, p] of Object.entries(config.products)) {
+    for (const k of p.keys) {
+      keys.set(k.key, { key: k.key, product, policy: p.policy, origins: k.origins, rateLimit: k.rateLimit ?? config.rateLimit });
+    }
+  }
+  return keys;
+};
+
+export interface AppDeps {
+  config: CollectorConfig;
+  store: Store;
+  log: Logger;
+  now: () => number;
+  uploads: Uploads;
+  keys: ReadonlyMap<string, IngestKey>;
+  state: ServerState;
+  mailer?: Mailer;
+  limiter?: RateLimiter;
+}
+
+const INGEST_METHODS = ['GET', 'POST', 'HEAD', 'PATCH', 'OPTIONS'];
+const INGEST_ALLOW_HEADERS = [
+  'Authorization', 'Content-Type', 'Tus-Resumable', 'Upload-Length', 'Upload-Metadata', 'Upload-Offset',
+  'Upload-Checksum', 'X-Requested-With', 'X-HTTP-Method-Override',
+];
+const INGEST_EXPOSE_HEADERS = [
+  'Retry-After', 'Upload-Offset', 'Location', 'Upload-Length', 'Upload-Expires', 'Upload-Metadata',
+  'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size',
+];
+
+export const createApp = (d: AppDeps): Hono<AppEnv> => {
+  const { config, store, log, now } = d;
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return err.getResponse();
+    if (err instanceof HTTPException) return errorResponse(err.status as ContentfulStatusCode, 'bad-request', err.message || 'bad request');
+    log.error('unhandled error', { method: c.req.method, path: c.req.path, err });
+    return errorResponse(500, 'internal', 'internal error');
+  });
+  app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.use('*', lifecycle(d.state, log));
+
+  app.get('/health', async (c) => {
+    if (d.state.draining) return c.json({ status: 'draining', store: store.kind }, 503);
+    try {
+      await store.ping();
+    } catch {
+      return c.json({ status: 'unavailable', store: store.kind }, 503);
+    }
+    return c.json({ status: 'ok', store: store.kind, time: now() });
+  });
+
+  const ingest = [
+    ingestCors({ methods: INGEST_METHODS, allowHeaders: INGEST_ALLOW_HEADERS, exposeHeaders: INGEST_EXPOSE_HEADERS }),
+    ingestAuth({ keys: d.keys, selfOrigin: (req) => publicOrigin(req, config) }),
+    rateLimit(d.limiter ?? createRateLimiter(now)),
+  ] as const;
+  for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
+
+  const pkg = { config, store, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
+  app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now }));
+  app.post(PATHS.packages, packageHandler(pkg));
+  app.post(PATHS.packagesEmail, emailHandler(pkg));
+  app.all(PATHS.uploads, (c) => d.uploads.handle(c));
+  app.all(`${PATHS.uploads}/:id`, (c) => d.uploads.handle(c));
+  // Any other method on an ingest path (GET summaries, …) gets a JSON 405 rather than a 404.
+  for (const path of [PATHS.summaries, PATHS.packages, PATHS.packagesEmail]) {
+    app.all(path, (c) => {
+      throw new ApiError(405, 'bad-request', `${c.req.method} is not allowed here`, { Allow: 'POST, OPTIONS' });
+    });
+  }
+
+  app.use(
+    `${API_BASE}/admin/*`,
+    adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }),
+  );
+  app.route(`${API_BASE}/admin`, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
+
+  const mount = (prefix: string, dir: string, headers: Record<string, string> = {}): void => {
+    const bare = prefix.slice(0, -1);
+    app.get(bare, (c) => c.redirect(prefix, 301));
+    const serve = serveDir(prefix, dir);
+    app.get(`${prefix}*`, async (c) => {
+      const res = await serve(c);
+      for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
+      return res;
+    });
+  };
+  if (config.viewer) {
+    mount('/viewer/', VIEWER_DIR, {
+      'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+      'referrer-policy': 'no-referrer',
+    });
+    app.get('/', (c) => c.redirect('/viewer/', 302));
+  }
+  for (const s of config.static) mount(s.prefix, s.dir);
+
+  return app;
+};

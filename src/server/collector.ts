@@ -1,0 +1,115 @@
+/**
+ * Starts a collector: opens the store, builds the app, listens, runs the upload cleanup on a
+ * schedule, and shuts down gracefully (stop accepting, finish in-flight requests and uploads,
+ * then close the store). Used by `npm run server`, `npm start`, the tests and the benchmark.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { buildKeys, createApp } from './app.js';
+import type { CollectorConfig } from './config.js';
+import { createMailer, type Mailer } from './email.js';
+import type { AppEnv } from './env.js';
+import { createUploads, type Uploads } from './ingest/uploads.js';
+import { createLogger, type Logger } from './log.js';
+import type { ServerState } from './middleware/lifecycle.js';
+import { openStore } from './store/open.js';
+import { createPgLocker } from './store/pg-locker.js';
+import type { Store } from './store/types.js';
+
+export interface Collector {
+  /** `http://host:port` the collector listens on. */
+  url: string;
+  port: number;
+  config: CollectorConfig;
+  store: Store;
+  app: Hono<AppEnv>;
+  uploads: Uploads;
+  /** Admin tokens in force (one is generated when the config has none). */
+  adminTokens: readonly string[];
+  /** Runs the upload cleanup now (it also runs every `cleanupIntervalMs`). */
+  sweep(): Promise<void>;
+  /** Graceful shutdown; resolves when everything is closed. */
+  close(): Promise<void>;
+}
+
+export interface CollectorOptions {
+  log?: Logger;
+  now?: () => number;
+  mailer?: Mailer;
+  /** Build everything but do not listen (tests drive `app.request()`). */
+  listen?: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const startCollector = async (config: CollectorConfig, o: CollectorOptions = {}): Promise<Collector> => {
+  const log = o.log ?? createLogger(config.log);
+  const now = o.now ?? Date.now;
+  if (config.adminTokens.length === 0) {
+    const token = randomBytes(24).toString('base64url');
+    config = { ...config, adminTokens: [token] };
+    log.warn('no adminTokens configured; generated one for this run', { adminToken: token });
+  }
+  if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
+
+  const store = await openStore(config.store, config.dataDir);
+  const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
+  const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
+  const keys = buildKeys(config);
+  const state: ServerState = { inFlight: 0, draining: false };
+  const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
+  const app = createApp({ config, store, log, now, uploads, keys, state, ...(mailer ? { mailer } : {}) });
+
+  let server: Server | undefined;
+  let url = `http://${config.host}:${config.port}`;
+  let port = config.port;
+  if (o.listen !== false) {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s as Server)) as Server;
+      s.once('error', reject);
+    });
+    // A slow client must not hold a connection forever, but a 256 KiB PATCH on a poor link needs time.
+    server.requestTimeout = 5 * 60_000;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    port = (server.address() as AddressInfo).port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    url = `http://${host}:${port}`;
+    log.info('listening', { url, store: store.kind, dataDir: config.dataDir, viewer: config.viewer ? `${url}/viewer/` : undefined });
+  }
+
+  const sweep = async (): Promise<void> => {
+    try {
+      await uploads.sweep();
+    } catch (e) {
+      log.error('upload cleanup failed', { err: e });
+    }
+  };
+  const timer = setInterval(() => void sweep(), config.cleanupIntervalMs);
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      state.draining = true;
+      clearInterval(timer);
+      log.info('shutting down', { inFlight: state.inFlight });
+      const closed = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
+      server?.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      while (state.inFlight > 0 && Date.now() < deadline) await sleep(20);
+      await uploads.idle();
+      if (state.inFlight > 0) log.warn('shutdown timeout: closing connections with requests in flight', { inFlight: state.inFlight });
+      server?.closeAllConnections();
+      await closed;
+      await store.close();
+      await locker?.close();
+      mailer?.close();
+      log.info('stopped');
+    })());
+
+  return { url, port, config, store, app, uploads, adminTokens: config.adminTokens, sweep, close };
+};
