@@ -137,6 +137,9 @@ export const createWriter = (deps: WriterDeps): Writer => {
     const chunks = tx.objectStore('chunks');
     for (const c of e.chunks) void chunks.put(c);
     void tx.objectStore('sessions').put(structuredClone(r));
+    // Commit now rather than when the task ends: a document being unloaded by a navigation
+    // may never get back to its event loop.
+    tx.commit();
     try {
       await tx.done;
     } catch (err) {

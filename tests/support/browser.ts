@@ -20,7 +20,10 @@ export const launchOptions = (): LaunchOptions => ({
   args: CHROMIUM_ARGS,
 });
 
-export const launchBrowser = (): Promise<Browser> => chromium.launch(launchOptions());
+export const launchBrowser = (extra: LaunchOptions = {}): Promise<Browser> => chromium.launch({ ...launchOptions(), ...extra });
+
+/** Playwright turns the back/forward cache off by default; tests of bfcache restores need it on. */
+export const WITH_BFCACHE: LaunchOptions = { ignoreDefaultArgs: ['--disable-back-forward-cache'] };
 
 /** A context whose IndexedDB lives on disk (for benchmarks and kill/restart tests). */
 export const launchPersistent = async (): Promise<{ context: BrowserContext; dir: string; dispose(): Promise<void> }> => {

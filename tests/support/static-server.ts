@@ -40,7 +40,8 @@ export const startStaticServer = async (root = resolve(import.meta.dirname, '../
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': size,
-      'cache-control': 'no-store',
+      // no-cache, not no-store: Chromium keeps no-store documents out of the back/forward cache.
+      'cache-control': 'no-cache',
       'service-worker-allowed': '/',
     });
     createReadStream(file).pipe(res);
