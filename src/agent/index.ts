@@ -76,7 +76,7 @@ export const log = {
       const o = typeof options === 'object' && options !== null ? options : {};
       const severity: Severity = o.severity && ['critical', 'error', 'warning', 'information', 'verbose'].includes(o.severity) ? o.severity : 'error';
       const text = error instanceof Error ? error.message : error;
-      record(severity, o.category ?? 'Exception', text, o.details, error ?? { name: 'Error', message: String(error) });
+      record(severity, o.category ?? 'Exception', text, o.details, error === undefined ? { name: 'undefined', message: 'undefined' } : error);
     } catch (e) {
       reportInternalError('log.exception', e);
     }

@@ -45,7 +45,12 @@ export const safeJson = (v: unknown, max: number = MESSAGE_LIMITS.maxDetailsLeng
     json = JSON.stringify('[unserialisable]');
   }
   if (json === undefined) return undefined;
-  return json.length <= max ? json : JSON.stringify(truncate(json, max - 2));
+  if (json.length <= max) return json;
+  // Escaping grows the preview (quotes become \"), so shrink until the JSON string fits.
+  let cut = max - 2;
+  let preview = JSON.stringify(truncate(json, cut));
+  while (preview.length > max) preview = JSON.stringify(truncate(json, (cut = Math.floor(cut * 0.75))));
+  return preview;
 };
 
 export const exceptionInfo = (e: unknown): ExceptionInfo => {
