@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../errors.js';
 import { createNdjsonChecker, type NdjsonStats } from './ndjson-check.js';
 
@@ -22,37 +24,26 @@ export interface DetailCheck {
 }
 
 /** Gunzips `source` with a cap on output, feeding each decompressed chunk to `onChunk`. */
-export const gunzipLimited = async (
-  source: AsyncIterable<Buffer> | Iterable<Buffer>,
-  maxBytes: number,
-  onChunk: (chunk: Buffer) => void,
-  what: string,
-): Promise<number> => {
-  const gunzip = createGunzip();
+export const gunzipLimited = async (source: Readable, maxBytes: number, onChunk: (chunk: Buffer) => void, what: string): Promise<number> => {
   let out = 0;
-  const feed = (async () => {
-    try {
-      for await (const chunk of source) {
-        if (!gunzip.write(chunk)) await new Promise<void>((r) => gunzip.once('drain', r));
-        if (gunzip.destroyed) return;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.length;
+      if (out > maxBytes) return done(new ApiError(413, 'too-large', `${what} decompresses to more than ${maxBytes} bytes`));
+      try {
+        onChunk(chunk);
+        done();
+      } catch (e) {
+        done(e as Error);
       }
-      gunzip.end();
-    } catch (e) {
-      gunzip.destroy(e as Error);
-    }
-  })();
+    },
+  });
   try {
-    for await (const chunk of gunzip) {
-      out += (chunk as Buffer).length;
-      if (out > maxBytes) throw new ApiError(413, 'too-large', `${what} decompresses to more than ${maxBytes} bytes`);
-      onChunk(chunk as Buffer);
-    }
+    // pipeline destroys every stream on the first error: at the limit, reading and inflating stop.
+    await pipeline(source, createGunzip(), sink);
   } catch (e) {
-    gunzip.destroy();
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, 'bad-gzip', `${what} is not a complete gzip stream (${(e as Error).message})`);
-  } finally {
-    await feed;
   }
   return out;
 };
@@ -61,6 +52,6 @@ export const checkDetailFile = async (file: string, c: DetailCheck): Promise<Ndj
   const actual = await sha256File(file);
   if (actual !== c.sha256) throw new ApiError(400, 'sha256-mismatch', `upload SHA-256 is ${actual}, metadata sha256 said ${c.sha256}`);
   const checker = createNdjsonChecker(c.sessionId, 'detail');
-  await gunzipLimited(createReadStream(file) as AsyncIterable<Buffer>, c.maxDecompressedBytes, (chunk) => checker.push(chunk), 'detail');
+  await gunzipLimited(createReadStream(file), c.maxDecompressedBytes, (chunk) => checker.push(chunk), 'detail');
   return checker.end();
 };

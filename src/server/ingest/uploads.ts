@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { FileStore } from '@tus/file-store';
-import { Server as TusServer, type Locker, type Upload } from '@tus/server';
+import { Server as TusServer, Upload, type Locker } from '@tus/server';
 import { UUID_RE } from '../../shared/ids.js';
 import { PATHS, TUS, type ErrorBody, type ErrorCode } from '../../shared/protocol.js';
 import type { CollectorConfig } from '../config.js';
@@ -56,6 +56,7 @@ class DetailFileStore extends FileStore {
     expirationMs: number,
     private readonly finish: FinishFn,
     private readonly onCreate: (upload: Upload) => Promise<void>,
+    private readonly completedLength: (id: string) => Promise<number | undefined>,
   ) {
     super({ directory, expirationPeriodInMilliseconds: expirationMs });
     // No deferred length (the size limit needs a declared length) and no termination.
@@ -66,6 +67,17 @@ class DetailFileStore extends FileStore {
     const created = await super.create(upload);
     await this.onCreate(created);
     return created;
+  }
+
+  /** A completed upload's files are gone; it still reads as complete (its record says so). */
+  override async getUpload(id: string): Promise<Upload> {
+    try {
+      return await super.getUpload(id);
+    } catch (e) {
+      const done = await this.completedLength(id);
+      if (done === undefined) throw e;
+      return new Upload({ id, size: done, offset: done });
+    }
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
@@ -120,7 +132,7 @@ const jsonErrors = async (res: Response): Promise<Response> => {
     // plain tus text
   }
   // tus uses 403 for a missing Upload-Offset or Content-Type; in Ferry 403 means key or origin.
-  const status = (res.status === 403 ? 400 : res.status) as ContentfulStatusCode;
+  const status = (res.status === 403 && !body ? 400 : res.status) as ContentfulStatusCode;
   const headers: Record<string, string> = {};
   res.headers.forEach((v, k) => {
     if (k !== 'content-length' && k !== 'content-type') headers[k] = v;
@@ -198,7 +210,11 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     await store.createUpload(rec);
   };
 
-  const datastore = new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate);
+  const completedLength = async (id: string): Promise<number | undefined> => {
+    const rec = await store.getUpload(id);
+    return rec?.state === 'completed' ? rec.length : undefined;
+  };
+  const datastore = new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate, completedLength);
 
   const checkCreate = async (req: Request, upload: Upload): Promise<void> => {
     const key = keyOf.get(req);

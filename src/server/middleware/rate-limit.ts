@@ -16,7 +16,7 @@ export const createRateLimiter = (now: () => number = Date.now): RateLimiter => 
       const t = now();
       const perMs = cfg.perMinute / 60_000;
       const b = buckets.get(id) ?? { tokens: cfg.burst, at: t };
-      b.tokens = Math.min(cfg.burst, b.tokens + (t - b.at) * perMs);
+      b.tokens = Math.min(cfg.burst, b.tokens + Math.max(0, t - b.at) * perMs);
       b.at = t;
       buckets.set(id, b);
       if (b.tokens >= 1) {

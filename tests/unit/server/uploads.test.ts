@@ -1,0 +1,328 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodeMessages } from '../../../src/shared/message.js';
+import { PATHS, TUS } from '../../../src/shared/protocol.js';
+import { createUpload, head, KEYS, patch, startTestCollector, tusHeaders, tusMetadata, uploadAll, type TestCollector } from './harness.js';
+import { countsWith, makeDetail, makeMessages, makeSummary, noisyMessages, sha256 } from './fixtures.js';
+
+const LIMIT = 1024 * 1024;
+
+describe('detail uploads (tus)', () => {
+  let t: TestCollector;
+  let clock = 0; // added to Date.now(): lets a test move the collector's clock past an expiry
+  before(async () => {
+    t = await startTestCollector({ over: { limits: { decompressedBytes: LIMIT, uploadBytes: 4 * LIMIT } }, now: () => Date.now() + clock });
+  });
+  after(() => t.close());
+
+  const uploadsDir = () => join(t.dir, 'uploads');
+  const filesOf = (id: string) => readdirSync(uploadsDir()).filter((f) => f.startsWith(id));
+
+  const announce = async (over: Parameters<typeof makeSummary>[0] = {}) => {
+    const s = makeSummary({ counts: countsWith({ error: 1 }), ...over });
+    const reply = await t.summaries([s], { key: over.product === 'quiet' ? KEYS.none : KEYS.all, product: over.product ?? 'demo' });
+    return { s, reply };
+  };
+
+  const create = async (sessionId: string, blob: { length: number }, sha: string) => {
+    const res = await createUpload(t, { sessionId, length: blob.length, sha256: sha });
+    assert.equal(res.status, 201, await res.clone().text());
+    const url = res.headers.get('location');
+    if (!url) throw new Error('no Location');
+    assert.ok(url.startsWith(`http://localhost${PATHS.uploads}/`), `Location ${url}`);
+    assert.ok(res.headers.get('upload-expires'), 'Upload-Expires is sent (expiration extension)');
+    return url;
+  };
+
+  const errorOf = async (res: Response) => ((await res.json()) as { error: string; detail: string });
+
+  test('upload in chunks, then the session is stored and the upload reads as complete', async () => {
+    const { s, reply } = await announce();
+    assert.equal(reply.sessions[0].detail, 'wanted');
+    const d = makeDetail(noisyMessages(s.id, 400, 600));
+    assert.ok(d.gz.length > 3 * 64 * 1024, 'several chunks');
+    const url = await create(s.id, d.gz, d.sha256);
+    const id = url.split('/').pop()!;
+    const last = await uploadAll(t, url, d.gz, 64 * 1024);
+    assert.equal(last.status, 204);
+    assert.equal(last.headers.get('upload-offset'), String(d.gz.length));
+
+    const stored = await t.collector.store.getSession(s.id);
+    assert.equal(stored?.detail?.sha256, d.sha256);
+    assert.equal(stored?.detail?.messageCount, 400);
+    assert.equal(stored?.detail?.counts.error, 40);
+    assert.equal(stored?.detail?.bytes, Buffer.byteLength(d.ndjson));
+    assert.deepEqual(await t.collector.store.blobs.read(d.sha256), d.gz);
+    assert.deepEqual(filesOf(id), [], 'upload files are removed once stored');
+
+    const h = await head(t, url);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-offset'), String(d.gz.length));
+    assert.equal(h.headers.get('upload-length'), String(d.gz.length));
+    const again = await t.summaries([s]);
+    assert.deepEqual(again.sessions[0], { id: s.id, detail: 'not-wanted' }, 'stored detail is not asked for again');
+  });
+
+  test('interrupted after an arbitrary chunk: HEAD and the summaries reply give the offset, and the upload resumes', async () => {
+    const { s } = await announce();
+    const d = makeDetail(noisyMessages(s.id, 300, 600));
+    const url = await create(s.id, d.gz, d.sha256);
+    const chunk = 50_000;
+    const stopAfter = 2 + Math.floor(Math.random() * 2);
+    let offset = 0;
+    for (let i = 0; i < stopAfter; i++) {
+      const r = await patch(t, url, offset, d.gz.subarray(offset, offset + chunk));
+      assert.equal(r.status, 204);
+      offset = Number(r.headers.get('upload-offset'));
+    }
+    // The client went away here. Later: HEAD says where to resume.
+    const h = await head(t, url);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-offset'), String(stopAfter * chunk));
+    assert.equal(h.headers.get('cache-control'), 'no-store');
+    // A new page load re-sends the summary and is offered the same upload.
+    const reply = await t.summaries([s]);
+    assert.deepEqual(reply.sessions[0].upload, { url, offset: stopAfter * chunk });
+    assert.equal(await t.collector.store.getSession(s.id).then((x) => x?.detail), undefined, 'not visible before completion');
+    const last = await uploadAll(t, url, d.gz, chunk, stopAfter * chunk);
+    assert.equal(last.status, 204);
+    assert.equal((await t.collector.store.getSession(s.id))?.detail?.sha256, d.sha256);
+  });
+
+  test('creation-with-upload: the whole blob in the POST', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 10));
+    const res = await t.req(PATHS.uploads, {
+      method: 'POST',
+      key: KEYS.all,
+      headers: tusHeaders({
+        'upload-length': String(d.gz.length),
+        'upload-metadata': tusMetadata({ sessionId: s.id, product: 'demo', sha256: d.sha256 }),
+        'content-type': TUS.contentType,
+      }),
+      body: d.gz as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('upload-offset'), String(d.gz.length));
+    assert.equal((await t.collector.store.getSession(s.id))?.detail?.messageCount, 10);
+  });
+
+  const refusedFinal = async (messages: string | Buffer, status: number, error: string, o: { sha?: string } = {}) => {
+    const { s } = await announce();
+    const gz = typeof messages === 'string' ? gzipSync(messages) : messages;
+    const sha = o.sha ?? sha256(gz);
+    const url = await create(s.id, gz, sha);
+    const id = url.split('/').pop()!;
+    const half = Math.floor(gz.length / 2);
+    assert.equal((await patch(t, url, 0, gz.subarray(0, half))).status, 204);
+    const res = await patch(t, url, half, gz.subarray(half));
+    assert.equal(res.status, status);
+    const body = await errorOf(res);
+    assert.equal(body.error, error);
+    // Nothing partial is stored, the upload is gone, and HEAD says so.
+    assert.equal((await t.collector.store.getSession(s.id))?.detail, undefined);
+    assert.deepEqual(filesOf(id), []);
+    assert.equal((await head(t, url)).status, 410);
+    assert.equal((await t.summaries([s])).sessions[0].upload, undefined, 'a discarded upload is not offered');
+    return { s, body };
+  };
+
+  test('SHA-256 mismatch is refused', async () => {
+    const { body } = await refusedFinal(encodeMessages(makeMessages('00000000-0000-7000-8000-000000000000', 1)), 400, 'sha256-mismatch', { sha: 'f'.repeat(64) });
+    assert.match(body.detail, /metadata sha256 said f{64}/);
+  });
+
+  test('NDJSON lines of another session are refused', async () => {
+    const other = makeMessages('019a0000-0000-7000-8000-000000000001', 3);
+    const { s } = await announce();
+    const lines = encodeMessages([...makeMessages(s.id, 2), ...other.map((m) => ({ ...m, seq: m.seq + 2 }))]);
+    const gz = gzipSync(lines);
+    const url = await create(s.id, gz, sha256(gz));
+    const res = await patch(t, url, 0, gz);
+    assert.equal(res.status, 400);
+    const body = await errorOf(res);
+    assert.equal(body.error, 'foreign-message');
+    assert.match(body.detail, /line 3: belongs to session 019a0000-0000-7000-8000-000000000001/);
+    assert.equal((await t.collector.store.getSession(s.id))?.detail, undefined);
+  });
+
+  test('a line that is not a message, or seq going backwards, is refused', async () => {
+    await refusedFinal('{"not":"a message"}\n', 400, 'bad-ndjson');
+    const { s } = await announce();
+    const m = makeMessages(s.id, 3);
+    const gz = gzipSync(encodeMessages([m[0], m[2], m[1]]));
+    const url = await create(s.id, gz, sha256(gz));
+    const res = await patch(t, url, 0, gz);
+    assert.equal(res.status, 400);
+    assert.match((await errorOf(res)).detail, /line 3: seq 2 does not follow 3/);
+  });
+
+  test('a gzip bomb (small upload, huge output) is stopped at the decompressed limit', async () => {
+    // 200 gzip members of 10 MB of zeros each: about 2 GB decompressed from about 2 MB.
+    const member = gzipSync(Buffer.alloc(10 * 1024 * 1024));
+    const bomb = Buffer.concat(Array(200).fill(member));
+    assert.ok(bomb.length < 4 * LIMIT);
+    const t0 = performance.now();
+    const { body } = await refusedFinal(bomb, 413, 'too-large');
+    assert.match(body.detail, new RegExp(`more than ${LIMIT} bytes`));
+    // Inflating the whole bomb would take seconds; stopping at the limit takes milliseconds.
+    assert.ok(performance.now() - t0 < 5000);
+  });
+
+  test('a truncated gzip stream is refused', async () => {
+    const { s } = await announce();
+    const full = gzipSync(encodeMessages(makeMessages(s.id, 50)));
+    const cut = full.subarray(0, full.length - 12);
+    const url = await create(s.id, cut, sha256(cut));
+    const res = await patch(t, url, 0, cut);
+    assert.equal(res.status, 400);
+    assert.equal((await errorOf(res)).error, 'bad-gzip');
+    assert.equal((await t.collector.store.getSession(s.id))?.detail, undefined);
+  });
+
+  test('a PATCH at the wrong offset is a 409 and changes nothing', async () => {
+    const { s } = await announce();
+    const d = makeDetail(noisyMessages(s.id, 100, 600));
+    const url = await create(s.id, d.gz, d.sha256);
+    assert.equal((await patch(t, url, 0, d.gz.subarray(0, 1000))).status, 204);
+    const res = await patch(t, url, 500, d.gz.subarray(500, 1500));
+    assert.equal(res.status, 409);
+    assert.equal((await errorOf(res)).error, 'offset-conflict');
+    assert.equal((await head(t, url)).headers.get('upload-offset'), '1000');
+    assert.equal((await uploadAll(t, url, d.gz, 64 * 1024, 1000)).status, 204);
+  });
+
+  test('a declared Upload-Length over the limit, or a PATCH past the declared length, is a 413', async () => {
+    const { s } = await announce();
+    const res = await createUpload(t, { sessionId: s.id, length: 4 * LIMIT + 1, sha256: 'a'.repeat(64) });
+    assert.equal(res.status, 413);
+    assert.equal((await errorOf(res)).error, 'too-large');
+    const d = makeDetail(makeMessages(s.id, 20));
+    const url = await create(s.id, d.gz, d.sha256);
+    const over = await patch(t, url, 0, Buffer.concat([d.gz, Buffer.alloc(100)]));
+    assert.equal(over.status, 413);
+    assert.equal((await t.collector.store.getSession(s.id))?.detail, undefined);
+  });
+
+  test('upload creation checks the metadata, the session and the policy', async () => {
+    const { s } = await announce();
+    const sha = 'a'.repeat(64);
+    const uploadFiles = () => readdirSync(uploadsDir()).filter((f) => f.endsWith('.json')).length;
+    const filesBefore = uploadFiles();
+    const cases: [Record<string, string>, number, string, RegExp][] = [
+      [{ sessionId: s.id, product: 'demo' }, 400, 'invalid-field', /sha256 is required/],
+      [{ sessionId: s.id, product: 'demo', sha256: 'XYZ' }, 400, 'invalid-field', /sha256 must be 64 lowercase hex/],
+      [{ sessionId: 'nope', product: 'demo', sha256: sha }, 400, 'invalid-field', /sessionId must be a lowercase UUID/],
+      [{ sessionId: s.id, product: 'other', sha256: sha }, 403, 'product-mismatch', /not "other"/],
+      [{ sessionId: s.id, product: 'demo', sha256: sha, filename: 'x' }, 400, 'invalid-field', /unknown key filename/],
+      [{ sessionId: makeSummary().id, product: 'demo', sha256: sha }, 400, 'unknown-session', /POST \/api\/v1\/sessions\/summaries first/],
+    ];
+    for (const [meta, status, error, detail] of cases) {
+      const res = await t.req(PATHS.uploads, {
+        method: 'POST',
+        key: KEYS.all,
+        headers: tusHeaders({ 'upload-length': '100', 'upload-metadata': tusMetadata(meta) }),
+      });
+      assert.equal(res.status, status, JSON.stringify(meta));
+      const body = await errorOf(res);
+      assert.equal(body.error, error);
+      assert.match(body.detail, detail);
+    }
+    const deferred = await t.req(PATHS.uploads, {
+      method: 'POST',
+      key: KEYS.all,
+      headers: tusHeaders({ 'upload-defer-length': '1', 'upload-metadata': tusMetadata({ sessionId: s.id, product: 'demo', sha256: sha }) }),
+    });
+    assert.equal(deferred.status, 400);
+    const tiny = await createUpload(t, { sessionId: s.id, length: 5, sha256: sha });
+    assert.equal(tiny.status, 400);
+    const noTus = await t.req(PATHS.uploads, { method: 'POST', key: KEYS.all, headers: { 'upload-length': '100' } });
+    assert.equal(noTus.status, 412);
+
+    const quiet = makeSummary({ product: 'quiet', counts: countsWith({ error: 3 }) });
+    await t.summaries([quiet], { key: KEYS.none, product: 'quiet' });
+    const refused = await createUpload(t, { sessionId: quiet.id, length: 100, sha256: sha, product: 'quiet', key: KEYS.none });
+    assert.equal(refused.status, 403);
+    assert.equal((await errorOf(refused)).error, 'detail-not-wanted');
+    assert.equal(uploadFiles(), filesBefore, 'no refused upload left a file');
+  });
+
+  test('another product’s key cannot see or write an upload', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const url = await create(s.id, d.gz, d.sha256);
+    assert.equal((await head(t, url, KEYS.other)).status, 404);
+    assert.equal((await patch(t, url, 0, d.gz, KEYS.other)).status, 404);
+    assert.equal((await head(t, url)).headers.get('upload-offset'), '0');
+  });
+
+  test('uploading a session already stored completes without changing it', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const u1 = await create(s.id, d.gz, d.sha256);
+    const u2 = await create(s.id, d.gz, d.sha256);
+    assert.equal((await patch(t, u1, 0, d.gz)).status, 204);
+    const d2 = makeDetail(makeMessages(s.id, 6));
+    const u3 = await create(s.id, d2.gz, d2.sha256);
+    assert.equal((await patch(t, u2, 0, d.gz)).status, 204);
+    assert.equal((await patch(t, u3, 0, d2.gz)).status, 204);
+    const stored = await t.collector.store.getSession(s.id);
+    assert.equal(stored?.detail?.sha256, d.sha256);
+    assert.equal(stored?.detail?.messageCount, 5);
+    assert.equal(existsSync(t.collector.store.blobs.path(d2.sha256)), false);
+    const done = await patch(t, u1, 0, d.gz);
+    assert.equal(done.status, 409, 'a completed upload takes no more bytes');
+    assert.equal(done.headers.get('upload-offset'), String(d.gz.length));
+  });
+
+  test('all bytes written but not stored (a crash in between): HEAD finishes the upload first', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 7));
+    const url = await create(s.id, d.gz, d.sha256);
+    const id = url.split('/').pop()!;
+    writeFileSync(join(uploadsDir(), id), d.gz); // as a PATCH would have, just before the crash
+    assert.equal((await t.collector.store.getSession(s.id))?.detail, undefined);
+    const h = await head(t, url);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-offset'), String(d.gz.length));
+    assert.equal((await t.collector.store.getSession(s.id))?.detail?.messageCount, 7);
+  });
+
+  test('expired unfinished uploads answer 410 and the scheduled cleanup deletes them', async () => {
+    const { s } = await announce();
+    const d = makeDetail(noisyMessages(s.id, 50, 600));
+    const url = await create(s.id, d.gz, d.sha256);
+    const id = url.split('/').pop()!;
+    assert.equal((await patch(t, url, 0, d.gz.subarray(0, 1000))).status, 204);
+    assert.equal(filesOf(id).length, 2);
+    clock = t.collector.config.uploadExpirationMs + 1000;
+    try {
+      assert.equal((await head(t, url)).status, 410);
+      const p = await patch(t, url, 1000, d.gz.subarray(1000));
+      assert.equal(p.status, 410);
+      assert.equal((await errorOf(p)).error, 'gone');
+      assert.equal((await t.summaries([s])).sessions[0].upload, undefined);
+      await t.collector.sweep();
+      assert.deepEqual(filesOf(id), [], 'files deleted by the cleanup');
+      assert.equal((await t.collector.store.getUpload(id))?.state, 'expired');
+      assert.equal((await head(t, url)).status, 410, 'still 410 after cleanup');
+    } finally {
+      clock = 0;
+    }
+    // The agent starts over with a new upload.
+    const fresh = await create(s.id, d.gz, d.sha256);
+    assert.equal((await uploadAll(t, fresh, d.gz)).status, 204);
+  });
+
+  test('DELETE (termination) is not offered', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 2));
+    const url = await create(s.id, d.gz, d.sha256);
+    const res = await t.req(url, { method: 'DELETE', key: KEYS.all, headers: tusHeaders() });
+    assert.equal(res.status, 405);
+    assert.equal((await head(t, url)).status, 200);
+  });
+});
