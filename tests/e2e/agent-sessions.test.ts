@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, until, WITH_BFCACHE } from '../support/browser.js';
 import { startStaticServer, type StaticServer } from '../support/static-server.js';
-import { openAgentPage, readDb } from '../support/agentPage.js';
+import { agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 
 let browser: Browser;
 let server: StaticServer;
@@ -33,7 +33,7 @@ test('messages at every severity are stored in order with counts, and a reload e
     return Ferry.getSessionId();
   });
   await page.reload();
-  await page.waitForFunction(() => W().ferryLoaded === true);
+  await agentLoaded(page);
   await page.evaluate(async () => {
     W().Ferry.init({ product: 'p1', application: 'app', version: '1.0' });
     await W().Ferry.ready();

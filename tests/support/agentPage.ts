@@ -46,9 +46,12 @@ export const AGENT_PAGE = '/tests/e2e/pages/agent.html';
 export const openAgentPage = async (context: BrowserContext, base: string, path = AGENT_PAGE): Promise<Page> => {
   const page = await context.newPage();
   await page.goto(base + path);
-  await page.waitForFunction(() => (window as unknown as TestWindow).ferryLoaded === true);
+  await agentLoaded(page);
   return page;
 };
+
+/** Waits for the test page's module to have run (after goto or reload). */
+export const agentLoaded = (page: Page) => page.waitForFunction(() => (window as unknown as TestWindow).ferryLoaded === true);
 
 export const readDb = (page: Page, product: string) =>
   page.evaluate((p) => (window as unknown as TestWindow).Inspect.read(p), product);
