@@ -9,7 +9,7 @@ export const BATCH = {
   /** Messages per stored NDJSON chunk (fewer, larger strings store fastest). */
   chunkMessages: 1000,
   /** Messages serialised per task before yielding to the app, keeping tasks well under 50 ms. */
-  messagesPerTask: 5000,
+  messagesPerTask: 2000,
 } as const;
 
 export type FlushTiming = 'now' | 'timer' | 'none';

@@ -108,7 +108,7 @@ test('a crashed page is marked crashed by the next start; a closed one stays end
   // The live lock passes 22–30 ms after a crash (BROWSER-FACTS.md): poll, do not sleep.
   await until(async () => {
     const held = await next.evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? []);
-    return !held.some((n) => n.includes(crashedId!));
+    return !held.some((n) => n?.includes(crashedId!));
   }, 'the crashed page to lose its lock');
   const found = await next.evaluate(async () => {
     W().Ferry.init({ product: 'p3', application: 'app', version: '1' });

@@ -40,13 +40,14 @@ export const launchPersistent = async (): Promise<{ context: BrowserContext; dir
 };
 
 /** Polls `check` until it returns a truthy value (no fixed sleeps in tests). */
-export const until = async <T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000, everyMs = 25): Promise<T> => {
+type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
+export const until = async <T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000, everyMs = 25): Promise<Truthy<T>> => {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
       last = v;
     } catch (e) {
       last = e;
