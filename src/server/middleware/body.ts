@@ -7,8 +7,10 @@ import { ApiError } from '../errors.js';
  */
 export const readBody = async (c: Context, max: number, what: string): Promise<Buffer> => {
   const declared = c.req.header('content-length');
+  // The rest of a refused body is not read, so the connection cannot carry another request:
+  // `Connection: close` stops clients from reusing it (and failing on the reset).
   if (declared !== undefined && Number(declared) > max)
-    throw new ApiError(413, 'too-large', `${what} declares ${declared} bytes, the limit is ${max}`);
+    throw new ApiError(413, 'too-large', `${what} declares ${declared} bytes, the limit is ${max}`, { Connection: 'close' });
   const body = c.req.raw.body;
   if (!body) return Buffer.alloc(0);
   const reader = body.getReader();
@@ -20,7 +22,7 @@ export const readBody = async (c: Context, max: number, what: string): Promise<B
     n += value.byteLength;
     if (n > max) {
       await reader.cancel().catch(() => {});
-      throw new ApiError(413, 'too-large', `${what} is over the limit of ${max} bytes`);
+      throw new ApiError(413, 'too-large', `${what} is over the limit of ${max} bytes`, { Connection: 'close' });
     }
     parts.push(value);
   }
