@@ -1,0 +1,64 @@
+// The demo uses the built ESM agent exactly as an app would (`import { init, log } from 'ferry'`).
+import * as Ferry from '../dist/ferry.js';
+
+Ferry.init({
+  product: 'demo',
+  application: 'Demo App',
+  version: '1.0.0',
+  server: { url: location.origin, ingestKey: 'demo-key' },
+  capture: { console: true },
+});
+Ferry.log.information('Demo', 'demo page loaded', { url: location.href });
+
+const $ = (id) => document.getElementById(id);
+for (const b of document.querySelectorAll('[data-log]')) {
+  b.addEventListener('click', () => Ferry.log[b.dataset.log]('Demo', `${b.dataset.log} button clicked`, { at: new Date().toISOString() }));
+}
+$('burst').addEventListener('click', () => {
+  for (let i = 0; i < 1000; i++) Ferry.log.verbose('Burst', `message ${i}`);
+});
+$('throw').addEventListener('click', () => {
+  setTimeout(() => {
+    throw new Error('Demo uncaught error');
+  });
+});
+$('reject').addEventListener('click', () => {
+  void Promise.reject(new Error('Demo unhandled rejection'));
+});
+
+const readSessions = () =>
+  new Promise((resolve) => {
+    const open = indexedDB.open('ferry:demo');
+    open.onerror = () => resolve([]);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('sessions')) return resolve([]);
+      const req = db.transaction('sessions').objectStore('sessions').getAll();
+      req.onsuccess = () => {
+        resolve(req.result);
+        db.close();
+      };
+    };
+  });
+
+const render = async () => {
+  await Ferry.flush();
+  const s = Ferry.getSessionSummary();
+  if (s) {
+    $('status').textContent = [
+      `session   ${s.id} (${s.status}, stored in ${s.persistence})`,
+      `messages  ${s.messageCount}  — critical ${s.counts.critical}, error ${s.counts.error}, warning ${s.counts.warning}, information ${s.counts.information}, verbose ${s.counts.verbose}`,
+      `stored    ${(s.bytes / 1024).toFixed(1)} KB`,
+      `dropped   beforeLog ${s.dropped.beforeLog}, overflow ${s.dropped.overflow}, pruned ${s.dropped.pruned}`,
+    ].join('\n');
+  }
+  const rows = (await readSessions()).sort((a, b) => b.startedAt - a.startedAt).slice(0, 20);
+  $('sessions').innerHTML = rows
+    .map(
+      (r) =>
+        `<tr><td>${new Date(r.startedAt).toLocaleString()}</td><td>${r.application}</td><td>${r.status}${r.id === s?.id ? ' (this tab)' : ''}</td><td>${r.messageCount}</td><td>${r.counts.error + r.counts.critical}</td><td>${r.counts.warning}</td><td>${(r.bytes / 1024).toFixed(1)}</td></tr>`,
+    )
+    .join('');
+};
+setInterval(render, 1000);
+void Ferry.ready().then(render);
