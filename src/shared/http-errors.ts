@@ -1,0 +1,43 @@
+import { parseRetryAfter, type ErrorBody } from './protocol.js';
+
+/** Longest honoured Retry-After: an absurd value must not park sending for days. */
+export const RETRY_AFTER_CAP_MS = 30 * 60_000;
+
+/**
+ * A failed request to the collector, with what a caller needs to decide: retry or not, when,
+ * and a diagnostic sentence (URL, status or network failure, the server's own words).
+ */
+export class SendError extends Error {
+  override name = 'SendError';
+  constructor(
+    message: string,
+    readonly url: string,
+    /** HTTP status, or undefined for a network failure. */
+    readonly status: number | undefined,
+    /** Network errors, 408, 429 and 5xx: the same request may succeed later. */
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+    readonly body?: ErrorBody,
+  ) {
+    super(message);
+  }
+}
+
+export const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+
+/** Builds a SendError from a non-OK response (reads its JSON error body when there is one). */
+export const responseError = async (what: string, url: string, res: Response, now = Date.now()): Promise<SendError> => {
+  let body: ErrorBody | undefined;
+  try {
+    const parsed = (await res.json()) as Partial<ErrorBody>;
+    if (typeof parsed?.error === 'string') body = { error: parsed.error, detail: String(parsed.detail ?? '') };
+  } catch {
+    // not JSON: the status says enough
+  }
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now, RETRY_AFTER_CAP_MS);
+  const said = body ? `: ${body.error}${body.detail ? ` — ${body.detail}` : ''}` : '';
+  return new SendError(`${what} ${url} answered ${res.status}${said}`, url, res.status, isRetryableStatus(res.status), retryAfterMs, body);
+};
+
+export const networkError = (what: string, url: string, cause: unknown): SendError =>
+  new SendError(`${what} ${url} failed: network error (${cause instanceof Error ? cause.message : String(cause)})`, url, undefined, true);
