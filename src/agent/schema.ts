@@ -13,6 +13,10 @@ export interface SessionRecord extends SessionSummary {
   detailState: DetailState;
   sentAt?: number;
   packagedAt?: number;
+  /** Why the server refused this session (a 4xx other than 408/429); it is not retried. */
+  parked?: string;
+  /** With `force`, the summary always asks for detail (packager "send to server", send on exit). */
+  forceSend?: boolean;
 }
 
 /** One batch of messages: NDJSON text, as measured fastest to store (BROWSER-FACTS.md). */

@@ -29,6 +29,8 @@ export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord
 
 /** The protocol summary of a stored session (local bookkeeping fields removed). */
 export const toSummary = (r: SessionRecord): SessionSummary => {
-  const { heartbeatAt: _h, summarySentAt: _s, detailState: _d, sentAt: _t, packagedAt: _p, ...summary } = r;
-  return structuredClone(summary);
+  const { heartbeatAt: _h, summarySentAt: _s, detailState: _d, sentAt: _t, packagedAt: _p, parked: _k, forceSend, ...summary } = r;
+  const out: SessionSummary = structuredClone(summary);
+  if (forceSend) out.force = true;
+  return out;
 };
