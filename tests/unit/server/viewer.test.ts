@@ -1,0 +1,66 @@
+/** The viewer page in Chromium against a real collector: token, session list, messages. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../../support/browser.js';
+import { ADMIN, createUpload, startTestCollector, uploadAll, type TestCollector } from './harness.js';
+import { countsWith, makeDetail, makeSummary } from './fixtures.js';
+
+let t: TestCollector;
+let browser: Browser;
+before(async () => {
+  t = await startTestCollector({ listen: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+test('the viewer lists sessions and shows a session’s messages with the admin token', async () => {
+  const s = makeSummary({ application: 'ViewerApp', status: 'crashed', counts: countsWith({ error: 1, information: 2 }) });
+  const quiet = makeSummary({ application: 'OtherApp' });
+  await t.summaries([s, quiet]);
+  const d = makeDetail([
+    { sessionId: s.id, seq: 1, time: Date.now(), severity: 'information', category: 'boot', text: 'starting <b>up</b>' },
+    { sessionId: s.id, seq: 2, time: Date.now(), severity: 'information', category: 'ui', text: 'clicked save' },
+    { sessionId: s.id, seq: 3, time: Date.now(), severity: 'error', category: 'ui', text: 'save failed', exception: { name: 'TypeError', message: 'x is undefined' } },
+  ]);
+  const created = await createUpload(t, { sessionId: s.id, length: d.gz.length, sha256: d.sha256 });
+  assert.equal((await uploadAll(t, created.headers.get('location')!, d.gz)).status, 204);
+
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${t.collector.url}/viewer/`);
+    await page.getByText('Enter the admin token').waitFor();
+    await page.fill('#token', ADMIN);
+    await page.click('#auth button[type=submit]');
+    const row = page.locator('#sessions tbody tr', { hasText: 'ViewerApp' });
+    await row.waitFor();
+    assert.equal(await page.locator('#sessions tbody tr').count(), 2);
+    assert.match(await row.innerText(), /crashed/);
+    await row.click();
+    await page.locator('#messages tbody tr').nth(2).waitFor();
+    const texts = await page.locator('#messages tbody tr td:last-child').allInnerTexts();
+    assert.equal(texts[0], 'starting <b>up</b>', 'message text is shown as text, never as HTML');
+    assert.match(texts[2], /save failed\nTypeError: x is undefined/);
+    await page.selectOption('#message-filters select[name=minSeverity]', 'error');
+    await page.click('#message-filters button[type=submit]');
+    await page.getByText('1 of 1 matching message(s).').waitFor();
+    assert.equal(await page.locator('#chart rect').count() > 0, true, 'the chart is drawn');
+  } finally {
+    await page.close();
+  }
+});
+
+test('a wrong token is reported, not silently ignored', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${t.collector.url}/viewer/`);
+    await page.fill('#token', 'wrong-token-wrong-token');
+    await page.click('#auth button[type=submit]');
+    await page.getByText(/Cannot list sessions: 401 unauthorized/).waitFor();
+  } finally {
+    await page.close();
+  }
+});
