@@ -3,9 +3,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
+// The IIFE cannot split, so it carries the lazily loaded parts (sender, packager) inline;
+// the ESM entry is the core agent's true start-up weight.
 const budgets = {
   'dist/ferry.js': 12_000,
-  'dist/ferry.iife.js': 11_000,
+  'dist/ferry.iife.js': 20_000,
   'dist/ferry-worker.js': 20_000,
   'dist/ferry-sw.js': 20_000,
 };

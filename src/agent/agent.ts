@@ -1,13 +1,15 @@
 import { MESSAGE_LIMITS, type PendingMessage } from '../shared/message.js';
 import type { Severity } from '../shared/severity.js';
 import type { SessionSummary } from '../shared/summary.js';
+import type { SenderState } from '../shared/channel.js';
+import type { Sender } from './sender.js';
 import { captureConsole, captureErrors, captureRejections, type Capture } from './capture.js';
 import { markCrashedSessions } from './crashDetection.js';
 import { createEmitter, type Handler } from './events.js';
 import { HEARTBEAT, holdLiveLock, type HeldLock } from './liveLock.js';
 import { background, reportInternalError, warnOnce } from './monitor.js';
 import * as normalize from './normalize.js';
-import { findProblems, mergeOptions, type FerryOptions, type ResolvedOptions } from './options.js';
+import { findProblems, mergeOptions, type BeforeLogMessage, type FerryOptions, type ResolvedOptions } from './options.js';
 import { getMeta, openDatabase, putMeta, type FerryDatabase } from './repository.js';
 import type { SessionRecord } from './schema.js';
 import { newSessionRecord, toSummary } from './sessionRecord.js';
@@ -15,7 +17,19 @@ import { enforceLimits } from './storageLimits.js';
 import { detectReset, readWatermark, writeWatermark } from './watermark.js';
 import { createWriter } from './writer.js';
 
+/** Error and critical messages (batched), as the Loupe agent's MessageAlert. */
+export interface AlertEvent {
+  messages: BeforeLogMessage[];
+  /** Whether to send now; handlers may change it. Default: autoSendSessions && autoSendOnError. */
+  sendSession: boolean;
+  /** Least time since the last error-triggered send; handlers may change it. */
+  minimumDelayMs: number;
+}
+
 export interface AgentEvents {
+  alert: AlertEvent;
+  /** Sender and outbox status (from this tab's sender). */
+  state: SenderState;
   /** A new session started (at init, and after a back/forward-cache restore). */
   session: SessionSummary;
   /** Sessions found crashed. */
@@ -32,6 +46,11 @@ export interface Agent {
   summary(): SessionSummary;
   options(): ResolvedOptions;
   checkCrashedSessions(): Promise<string[]>;
+  /** Asks the elected sender to check now. */
+  sendNow(): void;
+  /** Records the user's answer to the consent question (kept in IndexedDB). */
+  setConsent(granted: boolean): Promise<void>;
+  consentGranted(): boolean;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
   ready: Promise<void>;
   /** The product database, or undefined in memory mode (for the lazily loaded parts). */
@@ -112,6 +131,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
       }
       m.seq = ++seq;
       writer.push(m);
+      if (severity === 'error' || severity === 'critical') queueAlert(m);
     } catch (e) {
       reportInternalError('log', e);
     }
@@ -145,6 +165,61 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     if (out.details !== undefined) m.detailsJson = normalize.safeJson(out.details);
     if (out.exception !== undefined) m.exception = normalize.exceptionInfo(out.exception);
     return true;
+  };
+
+  let alertQueue: BeforeLogMessage[] = [];
+  let lastErrorSend = -Infinity;
+  let sender: Sender | undefined;
+  let senderLoading = false;
+  let consent = false;
+
+  const queueAlert = (m: PendingMessage): void => {
+    if (alertQueue.length === 0) setTimeout(fireAlert, 0);
+    if (alertQueue.length < 100) {
+      const copy: BeforeLogMessage = { time: m.time, severity: m.severity, category: m.category, text: m.text, exception: m.exception };
+      alertQueue.push(copy);
+    }
+  };
+
+  const fireAlert = (): void => {
+    const messages = alertQueue;
+    alertQueue = [];
+    const s = opts.server;
+    const alert: AlertEvent = { messages, sendSession: s.autoSendSessions && s.autoSendOnError, minimumDelayMs: s.minimumNotificationDelayMs };
+    events.emit('alert', alert);
+    if (!alert.sendSession || now() - lastErrorSend < alert.minimumDelayMs) return;
+    lastErrorSend = now();
+    background('flush', writer.flush());
+    sender?.requestSend('error');
+  };
+
+  const consentOk = (): boolean => !opts.consent.required || consent;
+
+  const maybeStartSender = (): void => {
+    const s = opts.server;
+    const database = db;
+    if (sender || senderLoading || !database || !s.url || !s.ingestKey || !s.autoSendSessions) return;
+    senderLoading = true;
+    background(
+      'sender',
+      import('./sender.js')
+        .then((m) => {
+          if (stopped || !opts.server.autoSendSessions) return;
+          sender = m.startSender(api, {
+            compress: (id) => import('./detailOutbox.js').then((d) => d.writeDetailToOutbox(database, id, now)),
+            allowed: consentOk,
+            locks,
+            now,
+            onState: (st) => events.emit('state', st),
+          });
+        })
+        .finally(() => (senderLoading = false)),
+    );
+  };
+
+  const stopSender = (): void => {
+    sender?.stop();
+    sender = undefined;
   };
 
   const startCapture = (): void => {
@@ -205,8 +280,10 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     await openStore();
     await beginSession();
     if (!db) return;
+    consent = (await getMeta<{ granted: boolean }>(db, 'consent'))?.granted === true;
     await checkCrashedSessions();
     await limits();
+    maybeStartSender();
     try {
       void navigator.storage?.persist?.().catch(() => false);
     } catch {
@@ -270,11 +347,15 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     const before = opts;
     opts = mergeOptions(opts, change);
     if (change.capture) startCapture();
+    if (change.server) {
+      if (opts.server.autoSendSessions) maybeStartSender();
+      else stopSender();
+    }
     if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
       background('limits', limits());
   };
 
-  return {
+  const api: Agent = {
     record,
     configure,
     flush: () => writer.flush(),
@@ -286,6 +367,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
       win.removeEventListener('pageshow', onPageShow);
       document.removeEventListener('visibilitychange', onVisibility);
       await ready;
+      stopSender();
       await writer.flush();
       await endSession();
     },
@@ -293,9 +375,17 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     summary: () => toSummary(rec),
     options: () => opts,
     checkCrashedSessions,
+    sendNow: () => sender?.requestSend('request'),
+    setConsent: async (granted) => {
+      consent = granted;
+      if (db) await putMeta(db, 'consent', { granted, at: now() });
+      if (granted) sender?.requestSend('request');
+    },
+    consentGranted: () => consent,
     ready,
     database: () => db,
     memoryMessages: () => writer.memory(),
     on: (event, handler) => events.on(event, handler),
   };
+  return api;
 };

@@ -14,7 +14,8 @@ export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, Conse
 export type { Severity } from '../shared/severity.js';
 export type { SessionSummary, LossAccounting, StorageReset, SessionStatus } from '../shared/summary.js';
 export type { LogMessage, ExceptionInfo } from '../shared/message.js';
-export type { AgentEvents } from './agent.js';
+export type { AgentEvents, AlertEvent } from './agent.js';
+export type { SenderState } from '../shared/channel.js';
 
 export const VERSION = AGENT_VERSION;
 
@@ -109,6 +110,12 @@ export const stop = (): Promise<void> => guardAsync('stop', (a) => a.stop(), und
 
 /** Marks sessions whose page died without ending them as crashed; returns their ids. */
 export const checkCrashedSessions = (): Promise<string[]> => guardAsync('checkCrashedSessions', (a) => a.checkCrashedSessions(), []);
+
+/** Asks the elected sender tab to send eligible sessions now. */
+export const sendNow = (): void => guard('sendNow', (a) => a.sendNow(), undefined);
+
+/** Records the user's consent answer; with `consent.required`, nothing is sent automatically until it is true. */
+export const setConsent = (granted: boolean): Promise<void> => guardAsync('setConsent', (a) => a.setConsent(granted === true), undefined);
 
 export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
 

@@ -1,0 +1,126 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, until } from '../support/browser.js';
+import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import { openAgentPage, readDb } from '../support/agentPage.js';
+import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+
+let browser: Browser;
+let server: StaticServer;
+let collector: TestCollector;
+before(async () => {
+  [browser, server, collector] = await Promise.all([
+    launchBrowser(),
+    startStaticServer(),
+    startTestCollector({ listen: true, over: { products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await collector?.close();
+});
+
+/** Completed detail uploads per session, from the collector's own log. */
+const deliveries = (): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const r of collector.logs) if (r.msg === 'detail stored') m.set(r.session as string, (m.get(r.session as string) ?? 0) + 1);
+  return m;
+};
+
+interface SendOpts {
+  application?: string;
+  autoSendSessions?: boolean;
+  sendAllApplications?: boolean;
+  purgeSentSessions?: boolean;
+}
+
+const startAgent = (page: Page, o: SendOpts = {}) =>
+  page.evaluate(
+    async ([url, key, o]) => {
+      W().Ferry.init({
+        product: 'demo',
+        application: o.application ?? 'editor',
+        version: '1',
+        server: { url, ingestKey: key, autoSendSessions: o.autoSendSessions ?? true, sendAllApplications: o.sendAllApplications ?? false, purgeSentSessions: o.purgeSentSessions ?? false },
+      });
+      await W().Ferry.ready();
+      return W().Ferry.getSessionId()!;
+    },
+    [collector.collector.url, KEYS.all, o] as const,
+  );
+
+/** A finished session: a page that logs and closes (ended at pagehide). */
+const endedSession = async (context: BrowserContext, o: SendOpts & { messages?: number } = {}): Promise<string> => {
+  const page = await openAgentPage(context, server.url);
+  const id = await startAgent(page, { ...o, autoSendSessions: false });
+  await page.evaluate(async (n) => {
+    for (let i = 0; i < n; i++) W().Ferry.log.information('Work', `step ${i}`);
+    W().Ferry.log.error('Work', 'something failed');
+    await W().Ferry.flush();
+  }, o.messages ?? 50);
+  await page.close();
+  return id;
+};
+
+test('scenario one: auto-send delivers each ended session exactly once, then purges it locally', async () => {
+  const context = await browser.newContext();
+  const a = await endedSession(context);
+  const b = await endedSession(context, { messages: 3000 });
+  const page = await openAgentPage(context, server.url);
+  const me = await startAgent(page, { purgeSentSessions: true });
+  // The first check runs about 5 s after start (the Loupe publish loop's rhythm).
+  await until(() => deliveries().has(a) && deliveries().has(b), 'both sessions at the collector', 20_000);
+  const local = await until(async () => {
+    const d = await readDb(page, 'demo');
+    return d.sessions.every((s) => s.id === me) ? d : undefined;
+  }, 'sent sessions purged locally');
+  assert.deepEqual(local.sessions.map((s) => s.id), [me], 'only the running session is left');
+  // A second pass, asked for explicitly, finds nothing more to send.
+  const idleAfterSendNow = page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const off = W().Ferry.on('state', (s) => {
+          if (s.phase === 'idle') {
+            off();
+            resolve(s.queued);
+          }
+        });
+        W().Ferry.sendNow();
+      }),
+  );
+  assert.equal(await idleAfterSendNow, 0, 'the explicit pass ends idle with an empty queue');
+  const res = await collector.req(`/api/v1/admin/sessions/${b}/messages?limit=5000`, { admin: true });
+  const body = (await res.json()) as { total: number };
+  assert.equal(body.total, 3001, 'every message arrived');
+  assert.equal(deliveries().get(a), 1);
+  assert.equal(deliveries().get(b), 1);
+  await context.close();
+});
+
+test('scenario two: with sendAllApplications one tab sends for both apps; closing it hands over', async () => {
+  const context = await browser.newContext();
+  const first = await endedSession(context, { application: 'editor' });
+  const second = await endedSession(context, { application: 'viewer' });
+  const tabs = await Promise.all([0, 1, 2].map(() => openAgentPage(context, server.url)));
+  await startAgent(tabs[0], { application: 'editor', sendAllApplications: true });
+  await startAgent(tabs[1], { application: 'viewer', sendAllApplications: true });
+  await startAgent(tabs[2], { application: 'viewer', sendAllApplications: true });
+  const leaders = async () => {
+    const held = await tabs[0].evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? []);
+    return held.filter((n) => n === 'ferry:sender:demo').length;
+  };
+  assert.equal(await leaders(), 1, 'exactly one sender lock holder');
+  await until(() => deliveries().has(first) && deliveries().has(second), 'both applications’ sessions sent', 20_000);
+  assert.equal(deliveries().get(first), 1);
+  assert.equal(deliveries().get(second), 1);
+
+  // Close the leader (the first tab to ask got the lock); another tab takes over within seconds.
+  await tabs[0].close();
+  const third = await endedSession(context, { application: 'editor' });
+  await until(() => deliveries().has(third), 'the new leader to send a session ended after the hand-over', 20_000);
+  assert.equal(deliveries().get(third), 1);
+  assert.equal(deliveries().get(first), 1, 'nothing sent twice across the hand-over');
+  await context.close();
+});
