@@ -69,7 +69,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   });
   app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
 
-  app.use('*', lifecycle(d.state, log));
+  app.use('*', lifecycle(d.state, log, config.log.requests));
 
   app.get('/health', async (c) => {
     if (d.state.draining) return c.json({ status: 'draining', store: store.kind }, 503);

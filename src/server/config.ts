@@ -93,7 +93,8 @@ export interface CollectorConfig {
   /** Default per-key rate limit. */
   rateLimit: RateLimitConfig;
   email?: EmailConfig;
-  log: { level: LogLevel; format: LogFormat };
+  /** `requests: false` turns off the access log of successful requests (errors are still logged). */
+  log: { level: LogLevel; format: LogFormat; requests: boolean };
   /** How long a graceful shutdown waits for in-flight requests. */
   shutdownTimeoutMs: number;
   /** Serve the viewer page at /viewer/. */
@@ -123,7 +124,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   cleanupIntervalMs: 10 * 60_000,
   clockSkewThresholdMs: 60_000,
   rateLimit: { perMinute: 600, burst: 120 },
-  log: { level: 'info', format: 'json' },
+  log: { level: 'info', format: 'json', requests: true },
   shutdownTimeoutMs: 30_000,
   viewer: true,
   static: [],
@@ -244,7 +245,8 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.rateLimit !== undefined) c.rateLimit = checkRate(o.rateLimit, 'rateLimit');
   if (o.email !== undefined) c.email = checkEmail(o.email, 'email');
   if (o.log !== undefined) {
-    const l = obj(o.log, 'log', ['level', 'format']);
+    const l = obj(o.log, 'log', ['level', 'format', 'requests']);
+    if (l.requests !== undefined) c.log.requests = bool(l.requests, 'log.requests');
     if (l.level !== undefined) c.log.level = oneOf(l.level, 'log.level', ['debug', 'info', 'warn', 'error'] as const);
     if (l.format !== undefined) c.log.format = oneOf(l.format, 'log.format', ['json', 'pretty'] as const);
   }

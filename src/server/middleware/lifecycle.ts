@@ -12,7 +12,7 @@ export interface ServerState {
  * Outermost middleware: counts requests in flight (graceful shutdown waits for them), refuses new
  * work while draining, and writes one structured access-log line per request.
  */
-export const lifecycle = (state: ServerState, log: Logger): MiddlewareHandler<AppEnv> => async (c, next) => {
+export const lifecycle = (state: ServerState, log: Logger, logRequests = true): MiddlewareHandler<AppEnv> => async (c, next) => {
   const t0 = performance.now();
   if (state.draining && c.req.path !== '/health') {
     c.res = errorResponse(503, 'shutting-down', 'the collector is shutting down; retry shortly', { 'Retry-After': '5', Connection: 'close' });
@@ -32,7 +32,7 @@ export const lifecycle = (state: ServerState, log: Logger): MiddlewareHandler<Ap
       product: c.get('ingest')?.product,
       error: status >= 400 ? c.res.headers.get('x-ferry-error') ?? undefined : undefined,
     };
-    if (c.req.path === '/health' && status < 400) log.debug('request', fields);
+    if ((c.req.path === '/health' || !logRequests) && status < 400) log.debug('request', fields);
     else if (status >= 500) log.error('request', fields);
     else if (status >= 400) log.warn('request', fields);
     else log.info('request', fields);

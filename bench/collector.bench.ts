@@ -1,0 +1,188 @@
+// Collector benchmark (issue 3): summaries accepted per second (autocannon, concurrent
+// connections) and detail MB/s ingested through tus (concurrent Node clients), on loopback,
+// for the embedded store (SQLite) and the production store (PostgreSQL). The collector runs as
+// its own process, as in production; the load runs in this one. Bounded: about 10 s per store
+// for summaries and a fixed number of uploads.
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodeMessages, type LogMessage } from '../src/shared/message.js';
+import { PATHS, TUS, type SummariesReply } from '../src/shared/protocol.js';
+import { SEVERITIES } from '../src/shared/severity.js';
+import { startPostgres } from '../tests/support/postgres.js';
+import { makeSummary, sha256 } from '../tests/unit/server/fixtures.js';
+import { tusMetadata } from '../tests/unit/server/harness.js';
+import { spawnCollector } from '../tests/unit/server/spawn.js';
+
+const SUMMARY_SECONDS = 8;
+const SUMMARY_CONNECTIONS = 16;
+const SUMMARIES_PER_REQUEST = 50;
+const UPLOADS = 48;
+const UPLOAD_CLIENTS = 4;
+const MESSAGES_PER_SESSION = 10_000;
+const CHUNK = 256 * 1024;
+const KEY = 'bench-key-0001';
+const ADMIN = 'bench-admin-token-0001';
+
+// autocannon ships no types; this is the part of its API used here.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  '2xx': number;
+  duration: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const WORDS = ['user', 'order', 'cart', 'payment', 'search', 'render', 'fetch', 'cache', 'retry', 'timeout', 'click', 'scroll'];
+/** Log lines that look like an app's: varied words and numbers, so they compress as real logs do (~8–10×). */
+const sessionMessages = (sessionId: string, n: number): LogMessage[] => {
+  let seed = 1;
+  const rnd = (k: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % k);
+  return Array.from({ length: n }, (_, i) => ({
+    sessionId,
+    seq: i + 1,
+    time: 1_760_000_000_000 + i * 37,
+    severity: i % 500 === 0 ? 'error' : SEVERITIES[2 + rnd(3)],
+    category: WORDS[rnd(WORDS.length)],
+    text: `${WORDS[rnd(12)]} ${WORDS[rnd(12)]} id=${rnd(100000)} took ${rnd(900)} ms (${WORDS[rnd(12)]}: ${rnd(2) ? 'ok' : 'miss'}) /api/${WORDS[rnd(12)]}/${rnd(5000)}`,
+  }));
+};
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+interface Row {
+  store: string;
+  'summaries/s': number;
+  'summary req p99 ms': number;
+  'uploads/s': number;
+  'detail MB/s (gzip)': number;
+  'detail MB/s (NDJSON)': number;
+  'messages/s': number;
+  'upload p95 ms': number;
+}
+
+const auth = { authorization: `Ferry ${KEY}` };
+
+const benchSummaries = async (url: string): Promise<{ perSecond: number; p99: number }> => {
+  const bodies = Array.from({ length: 400 }, () =>
+    JSON.stringify({ product: 'bench', sentAt: Date.now(), sessions: Array.from({ length: SUMMARIES_PER_REQUEST }, () => makeSummary({ product: 'bench' })) }),
+  );
+  let i = 0;
+  const r = await autocannon({
+    url: `${url}${PATHS.summaries}`,
+    connections: SUMMARY_CONNECTIONS,
+    duration: SUMMARY_SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[i++ % bodies.length] }),
+      },
+    ],
+  });
+  if (r.non2xx || r.errors) throw new Error(`summaries bench: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { perSecond: (r['2xx'] * SUMMARIES_PER_REQUEST) / r.duration, p99: r.latency.p99 };
+};
+
+const benchUploads = async (url: string) => {
+  const sessions = Array.from({ length: UPLOADS }, () => {
+    const summary = makeSummary({ product: 'bench' });
+    const ndjson = encodeMessages(sessionMessages(summary.id, MESSAGES_PER_SESSION));
+    const gz = gzipSync(ndjson);
+    return { summary, gz, sha: sha256(gz), ndjsonBytes: Buffer.byteLength(ndjson) };
+  });
+  const post = await fetch(`${url}${PATHS.summaries}`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ product: 'bench', sentAt: Date.now(), sessions: sessions.map((s) => s.summary) }),
+  });
+  const reply = (await post.json()) as SummariesReply;
+  if (!reply.sessions.every((x) => x.detail === 'wanted')) throw new Error('uploads bench: detail not wanted');
+
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const client = async (): Promise<void> => {
+    for (let k = next++; k < sessions.length; k = next++) {
+      const s = sessions[k];
+      const started = performance.now();
+      const created = await fetch(`${url}${PATHS.uploads}`, {
+        method: 'POST',
+        headers: { ...auth, 'tus-resumable': TUS.version, 'upload-length': String(s.gz.length), 'upload-metadata': tusMetadata({ sessionId: s.summary.id, product: 'bench', sha256: s.sha }) },
+      });
+      if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
+      const loc = created.headers.get('location')!;
+      for (let off = 0; off < s.gz.length; off += CHUNK) {
+        const res = await fetch(loc, {
+          method: 'PATCH',
+          headers: { ...auth, 'tus-resumable': TUS.version, 'upload-offset': String(off), 'content-type': TUS.contentType },
+          body: s.gz.subarray(off, off + CHUNK),
+        });
+        if (res.status !== 204) throw new Error(`patch: ${res.status} ${await res.text()}`);
+      }
+      latencies.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: UPLOAD_CLIENTS }, client));
+  const seconds = (performance.now() - t0) / 1000;
+  const gzBytes = sessions.reduce((n, s) => n + s.gz.length, 0);
+  const rawBytes = sessions.reduce((n, s) => n + s.ndjsonBytes, 0);
+  return {
+    perSecond: UPLOADS / seconds,
+    gzMBps: gzBytes / 1e6 / seconds,
+    rawMBps: rawBytes / 1e6 / seconds,
+    messagesPerSecond: (UPLOADS * MESSAGES_PER_SESSION) / seconds,
+    p95: percentile(latencies, 95),
+    avgGzKB: gzBytes / UPLOADS / 1024,
+    ratio: rawBytes / gzBytes,
+  };
+};
+
+export default async function collectorBench(): Promise<void> {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+    const pg = kind === 'postgres' ? await startPostgres() : undefined;
+    const p = await spawnCollector(dir, {
+      adminTokens: [ADMIN],
+      log: { level: 'info', requests: false },
+      rateLimit: { perMinute: 10_000_000, burst: 1_000_000 },
+      products: { bench: { policy: 'all', keys: [{ key: KEY, origins: ['*'] }] } },
+      ...(pg ? { store: { kind: 'postgres', url: pg.url, poolSize: 10 } } : {}),
+    });
+    try {
+      const s = await benchSummaries(p.url);
+      const u = await benchUploads(p.url);
+      rows.push({
+        store: kind === 'sqlite' ? 'embedded (SQLite)' : 'PostgreSQL',
+        'summaries/s': Math.round(s.perSecond),
+        'summary req p99 ms': s.p99,
+        'uploads/s': Math.round(u.perSecond * 10) / 10,
+        'detail MB/s (gzip)': Math.round(u.gzMBps * 10) / 10,
+        'detail MB/s (NDJSON)': Math.round(u.rawMBps * 10) / 10,
+        'messages/s': Math.round(u.messagesPerSecond),
+        'upload p95 ms': Math.round(u.p95),
+      });
+      notes.push(`${kind}: detail blobs averaged ${u.avgGzKB.toFixed(0)} KiB gzip (${u.ratio.toFixed(1)}× compression)`);
+    } finally {
+      await p.kill('SIGTERM');
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(
+    `collector on loopback, this ${(await import('node:os')).cpus().length}-core machine; summaries: ${SUMMARY_CONNECTIONS} connections × ${SUMMARIES_PER_REQUEST} summaries/request for ${SUMMARY_SECONDS} s; ` +
+      `detail: ${UPLOADS} sessions × ${MESSAGES_PER_SESSION} messages, ${UPLOAD_CLIENTS} concurrent tus clients, ${CHUNK / 1024} KiB chunks`,
+  );
+  console.table(rows);
+  for (const n of notes) console.log(n);
+}
