@@ -85,3 +85,23 @@ export const packageFileName = (product: string, application: string, created: n
   const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
   return `${safePart(product)}-${safePart(application)}-${stamp}-${sessionCount}sessions${PACKAGE_EXTENSION}`;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Packager additions (issue 4). Nothing above this line changed.
+
+/** A stored chunk the packager left out of a package (or detail blob) because it could not be used. */
+export interface PackageProblem {
+  sessionId: string;
+  /** The chunk's key: the first sequence number it was stored under. */
+  chunkSeq: number;
+  /** Why, in a sentence (e.g. "its text is number, not a string"). */
+  reason: string;
+}
+
+/**
+ * `manifest.json` as the browser packager writes it: the manifest plus, only when there were
+ * any, the chunks it had to leave out. The collector must accept (and may ignore) `problems`.
+ */
+export interface BuiltPackageManifest extends PackageManifest {
+  problems?: PackageProblem[];
+}

@@ -1,0 +1,134 @@
+/**
+ * The worker API's implementation, with its globals injected so the same code serves the
+ * dedicated worker and a service worker (no DOM, no window-only APIs).
+ */
+import { PACKAGE_LIMITS } from '../shared/package-format.js';
+import { emptyCounts } from '../shared/severity.js';
+import type { LogMessage } from '../shared/message.js';
+import { openDatabase, type FerryDatabase } from '../agent/repository.js';
+import type { SessionRecord } from '../agent/schema.js';
+import { toSummary } from '../agent/sessionRecord.js';
+import { buildPackage, type PackageSessionInput } from './buildPackage.js';
+import { idbChunkStore } from './chunkStore.js';
+import { compressSessionToOutbox } from './compressSession.js';
+import { defaultEngine } from './engine.js';
+import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from './protocol.js';
+import { readPackage } from './readPackage.js';
+import { markPackaged, selectSessions } from './select.js';
+
+export interface WorkerEnv {
+  open?: (product: string) => Promise<FerryDatabase>;
+  now?: () => number;
+}
+
+const DEFAULT_MAX_MESSAGES = 10_000;
+
+export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
+  const now = env.now ?? Date.now;
+  const databases = new Map<string, Promise<FerryDatabase>>();
+  const jobs = new Map<string, AbortController>();
+
+  const database = (product: string): Promise<FerryDatabase> => {
+    let db = databases.get(product);
+    if (!db) {
+      db = env.open ? env.open(product) : openDatabase(product).then((r) => r.db);
+      // A failed open is not cached: the next call tries again.
+      db.catch(() => databases.delete(product));
+      databases.set(product, db);
+    }
+    return db;
+  };
+
+  const chosen = async (db: FerryDatabase, job: PackageJob): Promise<SessionRecord[]> => {
+    if (!job.sessionIds) return selectSessions(db, job);
+    const tx = db.transaction('sessions');
+    const found = await Promise.all(job.sessionIds.map((id) => tx.store.get(id)));
+    return found.filter((s): s is SessionRecord => s !== undefined && s.product === job.product);
+  };
+
+  return {
+    ping: () => defaultEngine(),
+
+    async selectSessions(query) {
+      return (await selectSessions(await database(query.product), query)).map(toSummary);
+    },
+
+    async buildPackage(job, onProgress) {
+      const controller = new AbortController();
+      jobs.set(job.jobId, controller);
+      try {
+        const engine = job.engine ?? defaultEngine();
+        const db = job.memoryOnly ? undefined : await database(job.product);
+        let records = db ? await chosen(db, job) : [];
+        const inlineIds = new Set((job.inline ?? []).map((s) => s.summary.id));
+        records = records.filter((r) => !inlineIds.has(r.id));
+        const all: PackageSessionInput[] = [
+          ...records.map((r) => ({ summary: toSummary(r), untilSeq: r.status === 'running' ? r.lastSeq : undefined })),
+          ...(job.inline ?? []).map((s) => ({ summary: s.summary, inlineText: s.text })),
+        ];
+        // At most maxSessions per package (the collector's limit): the newest are kept.
+        const skipped = Math.max(0, all.length - PACKAGE_LIMITS.maxSessions);
+        const sessions = skipped ? all.slice(skipped) : all;
+        const out = await buildPackage(db ? idbChunkStore(db) : undefined, {
+          product: job.product,
+          created: job.created,
+          creator: job.creator,
+          criteria: job.criteria,
+          description: job.description,
+          replyTo: job.replyTo,
+          sessions,
+          engine,
+          signal: controller.signal,
+          onProgress: onProgress ? (p) => void Promise.resolve(onProgress(p)).catch(() => {}) : undefined,
+        });
+        return { ...out, sessions: out.manifest.sessions, skipped, engine };
+      } finally {
+        jobs.delete(job.jobId);
+      }
+    },
+
+    cancel(jobId) {
+      jobs.get(jobId)?.abort(new DOMException('packaging was cancelled', 'AbortError'));
+    },
+
+    async markPackaged(product, sessionIds, at) {
+      return markPackaged(await database(product), sessionIds, at);
+    },
+
+    async compressSession(product, sessionId, engine) {
+      const db = await database(product);
+      const e = engine ?? defaultEngine();
+      const detail = await compressSessionToOutbox(db, idbChunkStore(db), sessionId, e, now());
+      return { sessionId, size: detail.blob.size, engine: e, ...detail };
+    },
+
+    async readPackage(blob, options = {}) {
+      const pkg = await readPackage(blob, options.engine);
+      const want = new Set(options.messagesOf ?? []);
+      const max = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
+      const contents: PackageContents = { manifest: pkg.manifest, sessions: [], messages: {} };
+      for (const s of pkg.manifest.sessions) {
+        const entry = pkg.entries.get(`sessions/${s.id}.ndjson`)!;
+        const stats: PackageSessionStats = {
+          id: s.id,
+          messageCount: 0,
+          counts: emptyCounts(),
+          firstSeq: 0,
+          lastSeq: 0,
+          bytes: entry.size,
+          compressedBytes: entry.compressedSize,
+        };
+        const kept: LogMessage[] = [];
+        for await (const m of pkg.messages(s.id)) {
+          if (stats.messageCount++ === 0) stats.firstSeq = m.seq;
+          stats.lastSeq = m.seq;
+          stats.counts[m.severity]++;
+          if (want.has(s.id) && kept.length < max) kept.push(m);
+        }
+        contents.sessions.push(stats);
+        if (want.has(s.id)) contents.messages[s.id] = kept;
+      }
+      return contents;
+    },
+  };
+};
