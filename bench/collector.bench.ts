@@ -71,7 +71,7 @@ interface Row {
 
 const auth = { authorization: `Ferry ${KEY}` };
 
-const benchSummaries = async (url: string): Promise<{ perSecond: number; p99: number }> => {
+const benchSummaries = async (url: string, seconds = SUMMARY_SECONDS): Promise<{ perSecond: number; p99: number }> => {
   const bodies = Array.from({ length: 400 }, () =>
     JSON.stringify({ product: 'bench', sentAt: Date.now(), sessions: Array.from({ length: SUMMARIES_PER_REQUEST }, () => makeSummary({ product: 'bench' })) }),
   );
@@ -79,7 +79,7 @@ const benchSummaries = async (url: string): Promise<{ perSecond: number; p99: nu
   const r = await autocannon({
     url: `${url}${PATHS.summaries}`,
     connections: SUMMARY_CONNECTIONS,
-    duration: SUMMARY_SECONDS,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
@@ -92,8 +92,8 @@ const benchSummaries = async (url: string): Promise<{ perSecond: number; p99: nu
   return { perSecond: (r['2xx'] * SUMMARIES_PER_REQUEST) / r.duration, p99: r.latency.p99 };
 };
 
-const benchUploads = async (url: string) => {
-  const sessions = Array.from({ length: UPLOADS }, () => {
+const benchUploads = async (url: string, count = UPLOADS) => {
+  const sessions = Array.from({ length: count }, () => {
     const summary = makeSummary({ product: 'bench' });
     const ndjson = encodeMessages(sessionMessages(summary.id, MESSAGES_PER_SESSION));
     const gz = gzipSync(ndjson);
@@ -136,12 +136,12 @@ const benchUploads = async (url: string) => {
   const gzBytes = sessions.reduce((n, s) => n + s.gz.length, 0);
   const rawBytes = sessions.reduce((n, s) => n + s.ndjsonBytes, 0);
   return {
-    perSecond: UPLOADS / seconds,
+    perSecond: count / seconds,
     gzMBps: gzBytes / 1e6 / seconds,
     rawMBps: rawBytes / 1e6 / seconds,
-    messagesPerSecond: (UPLOADS * MESSAGES_PER_SESSION) / seconds,
+    messagesPerSecond: (count * MESSAGES_PER_SESSION) / seconds,
     p95: percentile(latencies, 95),
-    avgGzKB: gzBytes / UPLOADS / 1024,
+    avgGzKB: gzBytes / count / 1024,
     ratio: rawBytes / gzBytes,
   };
 };
@@ -160,6 +160,9 @@ export default async function collectorBench(): Promise<void> {
       ...(pg ? { store: { kind: 'postgres', url: pg.url, poolSize: 10 } } : {}),
     });
     try {
+      // Warm-up (JIT, connection pools, page cache), not measured.
+      await benchSummaries(p.url, 2);
+      await benchUploads(p.url, 8);
       const s = await benchSummaries(p.url);
       const u = await benchUploads(p.url);
       rows.push({

@@ -40,7 +40,7 @@ export const gunzipLimited = async (source: Readable, maxBytes: number, onChunk:
   });
   try {
     // pipeline destroys every stream on the first error: at the limit, reading and inflating stop.
-    await pipeline(source, createGunzip(), sink);
+    await pipeline(source, createGunzip({ chunkSize: 64 * 1024 }), sink);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, 'bad-gzip', `${what} is not a complete gzip stream (${(e as Error).message})`);
@@ -52,6 +52,6 @@ export const checkDetailFile = async (file: string, c: DetailCheck): Promise<Ndj
   const actual = await sha256File(file);
   if (actual !== c.sha256) throw new ApiError(400, 'sha256-mismatch', `upload SHA-256 is ${actual}, metadata sha256 said ${c.sha256}`);
   const checker = createNdjsonChecker(c.sessionId, 'detail');
-  await gunzipLimited(createReadStream(file), c.maxDecompressedBytes, (chunk) => checker.push(chunk), 'detail');
+  await gunzipLimited(createReadStream(file, { highWaterMark: 256 * 1024 }), c.maxDecompressedBytes, (chunk) => checker.push(chunk), 'detail');
   return checker.end();
 };

@@ -31,15 +31,9 @@ export const createNdjsonChecker = (sessionId: string, where: string): NdjsonChe
 
   const bad = (code: 'bad-ndjson' | 'foreign-message', detail: string): ApiError => new ApiError(400, code, `${where} line ${line}: ${detail}`);
 
-  const take = (buf: Buffer): void => {
+  const take = (text: string): void => {
     line++;
-    if (buf.length === 0) return;
-    let text: string;
-    try {
-      text = decoder.decode(buf);
-    } catch {
-      throw bad('bad-ndjson', 'is not valid UTF-8');
-    }
+    if (text === '') return;
     let v: unknown;
     try {
       v = JSON.parse(text);
@@ -56,28 +50,54 @@ export const createNdjsonChecker = (sessionId: string, where: string): NdjsonChe
     messageCount++;
   };
 
-  return {
-    push(chunk) {
-      bytes += chunk.length;
-      let buf = tail ? Buffer.concat([tail, chunk]) : chunk;
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
-        if (nl - start > MAX_LINE_BYTES) throw bad('bad-ndjson', `is longer than ${MAX_LINE_BYTES} bytes`);
-        take(buf.subarray(start, nl));
-        start = nl + 1;
-      }
-      buf = buf.subarray(start);
-      if (buf.length > MAX_LINE_BYTES) {
+  // Whole runs of complete lines are decoded at once (a newline byte never occurs inside a
+  // multi-byte UTF-8 sequence, so cutting at one never splits a character).
+  const takeLines = (buf: Buffer): void => {
+    let text: string;
+    try {
+      text = decoder.decode(buf);
+    } catch {
+      line++;
+      throw bad('bad-ndjson', 'is not valid UTF-8');
+    }
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (nl - start > MAX_LINE_BYTES) {
         line++;
         throw bad('bad-ndjson', `is longer than ${MAX_LINE_BYTES} bytes`);
       }
-      tail = buf.length ? Buffer.from(buf) : undefined;
+      take(text.slice(start, nl));
+      start = nl + 1;
+    }
+    if (start < text.length) take(text.slice(start));
+  };
+
+  return {
+    push(chunk) {
+      bytes += chunk.length;
+      const buf = tail ? Buffer.concat([tail, chunk]) : chunk;
+      const lastNl = buf.lastIndexOf(10);
+      if (lastNl < 0) {
+        if (buf.length > MAX_LINE_BYTES) {
+          line++;
+          throw bad('bad-ndjson', `is longer than ${MAX_LINE_BYTES} bytes`);
+        }
+        tail = Buffer.from(buf);
+        return;
+      }
+      takeLines(buf.subarray(0, lastNl + 1));
+      const rest = buf.subarray(lastNl + 1);
+      if (rest.length > MAX_LINE_BYTES) {
+        line++;
+        throw bad('bad-ndjson', `is longer than ${MAX_LINE_BYTES} bytes`);
+      }
+      tail = rest.length ? Buffer.from(rest) : undefined;
     },
     end() {
       if (tail) {
-        take(tail);
+        takeLines(tail);
         tail = undefined;
       }
       return { bytes, messageCount, counts };

@@ -12,7 +12,7 @@ import { SEVERITIES, emptyCounts, severityRank, worstSeverity, type Severity, ty
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
-import { StoreError, type Store, type SummaryInput, type UploadRecord, type SessionQuery, type DetailInput } from './types.js';
+import { StoreError, type Store, type SummaryInput, type UploadRecord, type SessionQuery, type DetailInput, type SessionState } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -123,6 +123,37 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
 /** Many-row statements stay under SQLite's 32,766 bound parameters. */
 const ROWS_PER_STATEMENT = 200;
 
+/**
+ * Group commit: calls that arrive while a transaction runs wait and then share the next one.
+ * SQLite has one writer and every commit waits for an fsync, so under concurrent requests this
+ * turns many small fsyncs into a few (PostgreSQL commits on parallel connections by itself).
+ * A failing transaction fails every call that shared it; inputs are validated before they get
+ * here, so that means the database itself failed.
+ */
+export const coalesce = <I, O>(run: (batches: I[][]) => Promise<O[][]>): ((items: I[]) => Promise<O[]>) => {
+  let queue: { items: I[]; resolve: (o: O[]) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const pump = async (): Promise<void> => {
+    if (running || queue.length === 0) return;
+    running = true;
+    const batch = queue;
+    queue = [];
+    try {
+      const out = await run(batch.map((b) => b.items));
+      batch.forEach((b, i) => b.resolve(out[i]));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+    running = false;
+    void pump();
+  };
+  return (items) =>
+    new Promise<O[]>((resolve, reject) => {
+      queue.push({ items, resolve, reject });
+      void pump();
+    });
+};
+
 export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Date.now): Store => {
   const upsertSummaries = async (q: Queryable, items: readonly SummaryInput[]): Promise<void> => {
     for (const part of chunks(items, ROWS_PER_STATEMENT)) {
@@ -146,6 +177,19 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     }
     return out;
   };
+
+  const saveInOneTx = async (batches: SummaryInput[][]): Promise<SessionState[][]> => {
+    const all = batches.flat();
+    const ids = [...new Set(all.map((s) => s.summary.id))];
+    const detail = await db.tx(async (q) => {
+      await upsertSummaries(q, all);
+      return detailOf(q, ids);
+    });
+    return batches.map((b) => b.map((s) => ({ id: s.summary.id, hasDetail: Boolean(detail.get(s.summary.id)) })));
+  };
+  // PostgreSQL refuses one INSERT touching a row twice, so there each call keeps its own
+  // transaction (and parallel connections give it concurrency anyway).
+  const saveBatched = db.dialect === 'sqlite' ? coalesce(saveInOneTx) : async (items: SummaryInput[]) => (await saveInOneTx([items]))[0];
 
   const filters = (q: Partial<SessionQuery>): { where: string[]; params: SqlValue[] } => {
     const where: string[] = [];
@@ -182,12 +226,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
 
     async saveSummaries(items) {
       if (items.length === 0) return [];
-      const ids = items.map((s) => s.summary.id);
-      const detail = await db.tx(async (q) => {
-        await upsertSummaries(q, items);
-        return detailOf(q, ids);
-      });
-      return ids.map((id) => ({ id, hasDetail: Boolean(detail.get(id)) }));
+      return saveBatched([...items]);
     },
 
     async getSession(id) {

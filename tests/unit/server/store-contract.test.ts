@@ -75,6 +75,16 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       assert.equal(list.sessions[0].source, 'agent');
     });
 
+    test('concurrent calls, even with the same sessions, all succeed and store each session once', async () => {
+      const p = product();
+      const shared = makeSummary({ product: p });
+      const calls = Array.from({ length: 8 }, (_, i) => [input(shared), input(makeSummary({ product: p, version: String(i) }))]);
+      const results = await Promise.all(calls.map((c) => store.saveSummaries(c)));
+      results.forEach((r, i) => assert.deepEqual(r.map((x) => x.id), calls[i].map((c) => c.summary.id)));
+      const list = await store.listSessions({ product: p, limit: 100 });
+      assert.equal(list.sessions.length, 9);
+    });
+
     test('a large batch of summaries is stored in one call', async () => {
       const p = product();
       const many = Array.from({ length: 1000 }, () => input(makeSummary({ product: p })));
