@@ -3,6 +3,7 @@ import type { Severity } from '../shared/severity.js';
 import type { SessionSummary } from '../shared/summary.js';
 import type { SenderState } from '../shared/channel.js';
 import type { Sender } from './sender.js';
+import type { PageToServiceWorker } from '../sw/protocol.js';
 import { captureConsole, captureErrors, captureRejections, type Capture } from './capture.js';
 import { markCrashedSessions } from './crashDetection.js';
 import { createEmitter, type Handler } from './events.js';
@@ -217,6 +218,43 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     );
   };
 
+  /** Keeps the service worker's copy of where and whether to send (it has no page to ask). */
+  const recordSendTarget = (): void => {
+    const s = opts.server;
+    const database = db;
+    if (!database || !s.url || !s.ingestKey) return;
+    background(
+      'send target',
+      import('./sendTarget.js').then((m) =>
+        m.saveSendTarget(database, {
+          url: s.url!,
+          ingestKey: s.ingestKey!,
+          product: opts.product,
+          application: s.sendAllApplications ? undefined : opts.application,
+          purge: s.purgeSentSessions,
+          autoSend: s.autoSendSessions && consentOk(),
+        }),
+      ),
+    );
+  };
+
+  const registerServiceWorker = (): void => {
+    const sw = opts.serviceWorker;
+    if (!sw || !('serviceWorker' in navigator)) return;
+    background(
+      'service worker',
+      import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
+    );
+  };
+
+  /** sendSessionsOnExit: the service worker sends the session, with full detail, once the page is gone. */
+  const handOverOnExit = (): void => {
+    const controller = navigator.serviceWorker?.controller;
+    if (!opts.server.sendSessionsOnExit || !controller || !consentOk() || !db) return;
+    const message: PageToServiceWorker = { type: 'ferry:send-on-exit', product: opts.product, sessionId: rec.id };
+    controller.postMessage(message);
+  };
+
   const stopSender = (): void => {
     sender?.stop();
     sender = undefined;
@@ -283,6 +321,8 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     consent = (await getMeta<{ granted: boolean }>(db, 'consent'))?.granted === true;
     await checkCrashedSessions();
     await limits();
+    recordSendTarget();
+    registerServiceWorker();
     maybeStartSender();
     try {
       void navigator.storage?.persist?.().catch(() => false);
@@ -311,6 +351,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
   const onPageHide = (): void => {
     if (stopped) return;
     background('pagehide', endSession());
+    handOverOnExit();
   };
 
   const onPageShow = (e: PageTransitionEvent): void => {
@@ -348,9 +389,11 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     opts = mergeOptions(opts, change);
     if (change.capture) startCapture();
     if (change.server) {
+      recordSendTarget();
       if (opts.server.autoSendSessions) maybeStartSender();
       else stopSender();
     }
+    if (change.serviceWorker && !before.serviceWorker) registerServiceWorker();
     if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
       background('limits', limits());
   };
@@ -379,6 +422,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     setConsent: async (granted) => {
       consent = granted;
       if (db) await putMeta(db, 'consent', { granted, at: now() });
+      recordSendTarget();
       if (granted) sender?.requestSend('request');
     },
     consentGranted: () => consent,

@@ -9,6 +9,7 @@ import type { Handler } from './events.js';
 import { reportInternalError, warnOnce } from './monitor.js';
 import { resolveOptions, type FerryOptions } from './options.js';
 import { AGENT_VERSION } from './sessionRecord.js';
+import { createPackagerApi } from './packagerLoader.js';
 
 export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, ConsentOptions, PackagerOptions, BeforeLog, BeforeLogMessage } from './options.js';
 export type { Severity } from '../shared/severity.js';
@@ -126,3 +127,12 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
 
 /** @internal Gives lazily loaded modules (packager, sender) the running agent. */
 export const __agent = (): Agent | undefined => agent;
+
+/**
+ * Packages sessions into a `.ferry.zip` and saves or sends it (docs/packager.md). The packaging
+ * code and its worker load on the first call, so they cost nothing at start-up.
+ */
+export const packager = createPackagerApi(() => agent);
+
+/** @internal The packager chunk, for the script-tag build. */
+export { __loadPackager } from './packagerLoader.js';

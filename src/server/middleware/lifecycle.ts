@@ -29,6 +29,7 @@ export const lifecycle = (state: ServerState, log: Logger, logRequests = true): 
       path: c.req.path,
       status,
       ms: Math.round((performance.now() - t0) * 10) / 10,
+      bytes: Number(c.req.header('content-length')) || undefined,
       product: c.get('ingest')?.product,
       error: status >= 400 ? c.res.headers.get('x-ferry-error') ?? undefined : undefined,
     };

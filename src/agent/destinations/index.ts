@@ -1,0 +1,101 @@
+/**
+ * Destinations, in two steps: `prepare` runs before the package is built (pickers need the
+ * user's click to be recent, and a cancelled picker should cost no work), `save` after.
+ */
+import { PACKAGE_MEDIA_TYPE } from '../../shared/package-format.js';
+import type { Destination, DestinationKind } from '../packagerTypes.js';
+import { download } from './download.js';
+import { writeFile, writeIntoFolder } from './fileSystem.js';
+import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
+
+export class PackagerError extends Error {
+  override name = 'PackagerError';
+  constructor(
+    readonly code: 'unavailable' | 'permission-denied' | 'bad-options',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PreparedDestination {
+  kind: DestinationKind;
+  /** Saves the package; resolves with the name it was saved under. */
+  save(blob: Blob, fileName: string): Promise<string>;
+}
+
+export interface DestinationEnv {
+  window?: PickerWindow;
+  document?: Document;
+}
+
+const KINDS: readonly DestinationKind[] = ['file', 'folder', 'download', 'blob', 'server', 'email'];
+
+export const destinationKind = (d: unknown): DestinationKind => {
+  const kind = typeof d === 'string' ? d : (d as { type?: unknown } | null)?.type;
+  if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind))
+    throw new TypeError(`destination: must be one of ${KINDS.join(', ')} (or { type, … })`);
+  return kind as DestinationKind;
+};
+
+const downloadTo = (doc: Document | undefined): PreparedDestination => ({
+  kind: 'download',
+  async save(blob, fileName) {
+    download(blob, fileName, doc);
+    return fileName;
+  },
+});
+
+const fileTypes = [{ description: 'Ferry session package', accept: { [PACKAGE_MEDIA_TYPE]: ['.zip'] } }];
+
+/** Resolves `undefined` when the user cancelled a picker. */
+export const prepareDestination = async (
+  destination: Destination,
+  fileName: string,
+  env: DestinationEnv = {},
+): Promise<PreparedDestination | undefined> => {
+  const kind = destinationKind(destination);
+  const win = env.window ?? (globalThis as PickerWindow);
+  const doc = env.document ?? (typeof document === 'undefined' ? undefined : document);
+  const given = typeof destination === 'object' ? destination : undefined;
+
+  if (kind === 'blob') return { kind, save: async (_blob, name) => name };
+  if (kind === 'download') return downloadTo(doc);
+  if (kind === 'server' || kind === 'email')
+    throw new PackagerError('unavailable', `destination "${kind}" is not available in this version of the agent yet`);
+
+  if (kind === 'file') {
+    let handle = given && 'handle' in given ? given.handle : undefined;
+    if (handle && !(await ensureWritable(handle))) throw new PackagerError('permission-denied', 'no permission to write the chosen file');
+    if (!handle && typeof win.showSaveFilePicker === 'function') {
+      try {
+        handle = await win.showSaveFilePicker({ suggestedName: fileName, id: 'ferry-packages', types: fileTypes });
+      } catch (e) {
+        if (isCancel(e)) return undefined;
+        // No recent click (SecurityError/NotAllowedError) or a blocked picker: download instead.
+      }
+    }
+    const h = handle;
+    if (!h) return downloadTo(doc);
+    return {
+      kind,
+      async save(blob) {
+        await writeFile(h, blob);
+        return h.name;
+      },
+    };
+  }
+
+  let dir = given && 'directory' in given ? given.directory : undefined;
+  if (dir && !(await ensureWritable(dir))) throw new PackagerError('permission-denied', 'no permission to write into the chosen folder');
+  if (!dir && typeof win.showDirectoryPicker === 'function') {
+    try {
+      dir = await win.showDirectoryPicker({ id: 'ferry-packages', mode: 'readwrite' });
+    } catch (e) {
+      if (isCancel(e)) return undefined;
+    }
+  }
+  const d = dir;
+  if (!d) return downloadTo(doc);
+  return { kind, save: (blob, name) => writeIntoFolder(d, name, blob) };
+};
