@@ -163,17 +163,18 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
          ON CONFLICT (id) DO UPDATE SET ${UPDATABLE.filter((c) => c !== 'source' && c !== 'package_id')
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}
-         WHERE sessions.detail_sha256 IS NULL`,
+         WHERE sessions.detail_sha256 IS NULL AND sessions.product = excluded.product`,
         params,
       );
     }
   };
 
-  const detailOf = async (q: Queryable, ids: readonly string[]): Promise<Map<string, string | null>> => {
-    const out = new Map<string, string | null>();
+  /** Each id's stored detail hash (null without detail) and product. */
+  const detailOf = async (q: Queryable, ids: readonly string[]): Promise<Map<string, { sha: string | null; product: string }>> => {
+    const out = new Map<string, { sha: string | null; product: string }>();
     for (const part of chunks(ids, 500)) {
-      const rows = await q.all<Row>(`SELECT id, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)}`, part);
-      for (const r of rows) out.set(r.id as string, (r.detail_sha256 as string | null) ?? null);
+      const rows = await q.all<Row>(`SELECT id, product, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)}`, part);
+      for (const r of rows) out.set(r.id as string, { sha: (r.detail_sha256 as string | null) ?? null, product: r.product as string });
     }
     return out;
   };
@@ -185,7 +186,13 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       await upsertSummaries(q, all);
       return detailOf(q, ids);
     });
-    return batches.map((b) => b.map((s) => ({ id: s.summary.id, hasDetail: Boolean(detail.get(s.summary.id)) })));
+    // An id already taken by another product's session is never touched; answering "has
+    // detail" makes the sender stop without telling it anything about that session.
+    const state = (s: SummaryInput): SessionState => {
+      const d = detail.get(s.summary.id);
+      return { id: s.summary.id, hasDetail: !d || d.product !== s.summary.product || Boolean(d.sha) };
+    };
+    return batches.map((b) => b.map(state));
   };
   // PostgreSQL refuses one INSERT touching a row twice, so there each call keeps its own
   // transaction (and parallel connections give it concurrency anyway).
@@ -285,7 +292,10 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     async storePackage(pkg, sessions) {
       const ids = sessions.map((s) => s.session.summary.id);
       const before = await detailOf(db, ids);
-      const fresh = sessions.filter((s) => !before.get(s.session.summary.id));
+      const fresh = sessions.filter((s) => {
+        const b = before.get(s.session.summary.id);
+        return !b || (!b.sha && b.product === s.session.summary.product);
+      });
       for (const s of fresh) await blobs.put(s.detail.sha256, s.blob);
       const stored = await db.tx(async (q) => {
         const got = new Set<string>();
@@ -294,7 +304,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           const rows = await q.all<Row>(
             `INSERT INTO sessions (${cols.join(', ')}) VALUES ${part.map(() => placeholders(cols.length)).join(', ')}
              ON CONFLICT (id) DO UPDATE SET ${[...UPDATABLE, ...DETAIL_COLS].map((c) => `${c} = excluded.${c}`).join(', ')}
-             WHERE sessions.detail_sha256 IS NULL
+             WHERE sessions.detail_sha256 IS NULL AND sessions.product = excluded.product
              RETURNING id`,
             part.flatMap((s) => [...sessionValues(s.session, 'package', pkg.id), ...detailValues(s.detail)]),
           );

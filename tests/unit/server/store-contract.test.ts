@@ -85,6 +85,20 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       assert.equal(list.sessions.length, 9);
     });
 
+    test('a session id already used by another product is never overwritten', async () => {
+      const mine = makeSummary({ product: product() });
+      await store.saveSummaries([input(mine)]);
+      const theirs = { ...mine, product: product(), application: 'intruder' };
+      assert.deepEqual(await store.saveSummaries([input(theirs)]), [{ id: mine.id, hasDetail: true }], 'told to stop');
+      const b = blobOf(`{"x":"${mine.id}"}\n`);
+      const pkg = { id: randomBytes(32).toString('hex'), product: theirs.product, receivedAt: Date.now(), created: Date.now(), creator: { agentVersion: '1', userAgent: 'u' }, criteria: [], sessionIds: [mine.id] };
+      assert.deepEqual(await store.storePackage(pkg, [{ session: input(theirs), detail: detail(mine.id, b.sha, b.gz), blob: { bytes: b.gz } }]), [{ id: mine.id, stored: 'existing' }]);
+      const kept = await store.getSession(mine.id);
+      assert.equal(kept?.summary.product, mine.product);
+      assert.equal(kept?.summary.application, mine.application);
+      assert.equal(kept?.detail, undefined);
+    });
+
     test('a large batch of summaries is stored in one call', async () => {
       const p = product();
       const many = Array.from({ length: 1000 }, () => input(makeSummary({ product: p })));
