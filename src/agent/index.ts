@@ -17,6 +17,19 @@ export type { SessionSummary, LossAccounting, StorageReset, SessionStatus } from
 export type { LogMessage, ExceptionInfo } from '../shared/message.js';
 export type { AgentEvents, AlertEvent } from './agent.js';
 export type { SenderState } from '../shared/channel.js';
+export type {
+  SendOptions,
+  SendResult,
+  PreviewOptions,
+  PackagerProgress,
+  PackagerPhase,
+  PackagerEvents,
+  Destination,
+  DestinationKind,
+  PackageCriterion,
+  PackageProblem,
+} from './packagerTypes.js';
+export type { PackagerApi } from './packagerLoader.js';
 
 export const VERSION = AGENT_VERSION;
 
