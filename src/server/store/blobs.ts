@@ -57,7 +57,7 @@ export const createBlobStore = async (dir: string): Promise<BlobStore> => {
       const final = path(sha);
       if (await exists(final)) return;
       const sub = join(dir, sha.slice(0, 2));
-      await mkdir(sub, { recursive: true });
+      const created = await mkdir(sub, { recursive: true });
       const t = join(tmp, `${sha}.${randomBytes(6).toString('hex')}`);
       try {
         if ('bytes' in source) {
@@ -78,7 +78,8 @@ export const createBlobStore = async (dir: string): Promise<BlobStore> => {
         throw e;
       }
       await fsyncPath(sub);
-      await fsyncPath(dir);
+      // The blob root changed only if the subdirectory is new.
+      if (created !== undefined) await fsyncPath(dir);
     },
     async read(sha) {
       try {
