@@ -160,7 +160,9 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
       memoryOnly: !agent.database(),
       engine: options.engine,
     };
-    const built = await lease.call((api) => api.buildPackage(job, proxy((p: BuildProgress) => progress('packaging', p))));
+    let building = true;
+    const built = await lease.call((api) => api.buildPackage(job, proxy((p: BuildProgress) => void (building && progress('packaging', p)))));
+    building = false;
     if (signal?.aborted) return outcome('cancelled');
     const done: BuildProgress = { ...none, sessionsDone: built.sessions.length, sessionsTotal: built.sessions.length, bytesDone: built.rawBytes, bytesTotal: built.rawBytes, packageBytes: built.blob.size };
     progress('saving', done);

@@ -33,8 +33,10 @@ export const defaultWorkerUrl = (scriptUrl: string | undefined): string =>
 
 /** Workers must be same-origin; a cross-origin (CDN) script is loaded through a same-origin stub. */
 const workerScript = (url: string): string => {
-  if (typeof location === 'undefined' || new URL(url).origin === location.origin) return url;
-  return URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' }));
+  if (typeof location === 'undefined') return url;
+  const absolute = new URL(url, location.href);
+  if (absolute.origin === location.origin) return absolute.href;
+  return URL.createObjectURL(new Blob([`import ${JSON.stringify(absolute.href)};`], { type: 'text/javascript' }));
 };
 
 const stop = (r: Running): void => {

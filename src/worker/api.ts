@@ -8,7 +8,7 @@ import type { LogMessage } from '../shared/message.js';
 import { openDatabase, type FerryDatabase } from '../agent/repository.js';
 import type { SessionRecord } from '../agent/schema.js';
 import { toSummary } from '../agent/sessionRecord.js';
-import { buildPackage, type PackageSessionInput } from './buildPackage.js';
+import { buildPackage, type BuildProgress, type PackageSessionInput } from './buildPackage.js';
 import { idbChunkStore } from './chunkStore.js';
 import { compressSessionToOutbox } from './compressSession.js';
 import { defaultEngine } from './engine.js';
@@ -69,6 +69,14 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
         // At most maxSessions per package (the collector's limit): the newest are kept.
         const skipped = Math.max(0, all.length - PACKAGE_LIMITS.maxSessions);
         const sessions = skipped ? all.slice(skipped) : all;
+        // Progress goes over its own port; the last report is awaited before the result is
+        // returned, so the caller never sees progress after the package.
+        let delivered: Promise<unknown> = Promise.resolve();
+        const report = onProgress
+          ? (p: BuildProgress) => {
+              delivered = Promise.resolve(onProgress(p)).catch(() => {});
+            }
+          : undefined;
         const out = await buildPackage(db ? idbChunkStore(db) : undefined, {
           product: job.product,
           created: job.created,
@@ -79,8 +87,9 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
           sessions,
           engine,
           signal: controller.signal,
-          onProgress: onProgress ? (p) => void Promise.resolve(onProgress(p)).catch(() => {}) : undefined,
+          onProgress: report,
         });
+        await delivered;
         return { ...out, sessions: out.manifest.sessions, skipped, engine };
       } finally {
         jobs.delete(job.jobId);

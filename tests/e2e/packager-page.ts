@@ -1,0 +1,54 @@
+// Types of what the packager test pages (pages/packager*.html) put on window, for page.evaluate.
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Remote } from 'comlink';
+import type * as FerryModule from '../../src/agent/index.js';
+import type { FerryWorkerApi } from '../../src/worker/protocol.js';
+import type { SessionRecord, OutboxRecord } from '../../src/agent/schema.js';
+import type { Severity, SeverityCounts } from '../../src/shared/severity.js';
+
+export interface SessionSpec {
+  id?: string;
+  product?: string;
+  application?: string;
+  status?: 'running' | 'ended' | 'crashed';
+  severities?: Severity[];
+  sentAt?: number;
+  packagedAt?: number;
+  chunkSize?: number;
+}
+
+export interface Fixtures {
+  open(product: string): Promise<IDBDatabase>;
+  newId(): string;
+  lines(sessionId: string, from: number, severities: Severity[]): string;
+  seed(product: string, specs: SessionSpec[]): Promise<SessionRecord[]>;
+  putChunks(product: string, records: unknown[]): Promise<void>;
+  sessions(product: string): Promise<SessionRecord[]>;
+  outbox(product: string, id: string): Promise<OutboxRecord | undefined>;
+  holdLiveLock(id: string): Promise<void>;
+  seedLarge(product: string, megabytes: number, application?: string): Promise<{ id: string; sha256: string; bytes: number; messages: number; counts: SeverityCounts }>;
+  api(): Remote<FerryWorkerApi>;
+  blobToBase64(blob: Blob): Promise<string>;
+  Comlink: typeof import('comlink');
+}
+
+export interface PackagerWindow {
+  Ferry: typeof FerryModule;
+  Fx: Fixtures;
+  ferryLoaded?: boolean;
+  [k: string]: unknown;
+}
+
+declare global {
+  /** Defined by pages/packager*.html: the window with the agent and the fixtures. */
+  function PW(): PackagerWindow;
+}
+
+export const PACKAGER_PAGE = '/tests/e2e/pages/packager.html';
+
+export const openPackagerPage = async (context: BrowserContext, base: string, path = PACKAGER_PAGE): Promise<Page> => {
+  const page = await context.newPage();
+  await page.goto(base + path);
+  await page.waitForFunction(() => (window as unknown as PackagerWindow).ferryLoaded === true);
+  return page;
+};

@@ -1,0 +1,163 @@
+// Fixtures for the packager tests, run in the page: sessions and chunks written with the raw
+// IndexedDB API (as another tab or an older page load would have left them), large sessions
+// generated here rather than sent over CDP, and a comlink handle on the built worker.
+import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
+
+const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+const done = (tx) => new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error); });
+const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
+
+/** Opens (creating with the agent's schema if needed) the product database. */
+export const open = (product) => {
+  const r = indexedDB.open(`ferry:${product}`, 1);
+  r.onupgradeneeded = () => {
+    const db = r.result;
+    const s = db.createObjectStore('sessions', { keyPath: 'id' });
+    s.createIndex('by-app', 'application');
+    s.createIndex('by-status', 'status');
+    s.createIndex('by-detailState', 'detailState');
+    s.createIndex('by-start', 'startedAt');
+    db.createObjectStore('chunks', { keyPath: ['sessionId', 'seq'] });
+    db.createObjectStore('outbox', { keyPath: 'sessionId' });
+    db.createObjectStore('meta');
+  };
+  return req(r);
+};
+
+let clock = Date.now() - 3_600_000;
+/** A time-ordered id like the agent's (UUIDv7), distinct per call. */
+export const newId = () => {
+  const t = (clock += 1000).toString(16).padStart(12, '0');
+  const r = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6, 18)}`;
+};
+
+/** `severities`: one entry per message. Returns NDJSON lines of messages seq from..from+n-1. */
+export const lines = (sessionId, from, severities) =>
+  severities.map((severity, i) => JSON.stringify({ sessionId, seq: from + i, time: 1_700_000_000_000 + from + i, severity, category: 'Test', text: `message ${from + i} of ${sessionId.slice(-4)}` }) + '\n').join('');
+
+const countsOf = (severities) => Object.fromEntries(SEVERITIES.map((s) => [s, severities.filter((x) => x === s).length]));
+
+/**
+ * Stores sessions: each `{ id?, application, status, severities[], sentAt?, packagedAt?, product?,
+ * chunkSize? }` gets a full record and its messages in chunks of `chunkSize` (default 3).
+ * Returns the records.
+ */
+export async function seed(product, specs) {
+  const db = await open(product);
+  const tx = db.transaction(['sessions', 'chunks'], 'readwrite');
+  const out = [];
+  for (const spec of specs) {
+    const id = spec.id ?? newId();
+    const sev = spec.severities ?? ['information'];
+    const size = spec.chunkSize ?? 3;
+    let bytes = 0;
+    for (let i = 0; i < sev.length; i += size) {
+      const part = sev.slice(i, i + size);
+      const text = lines(id, i + 1, part);
+      bytes += text.length;
+      tx.objectStore('chunks').put({ sessionId: id, seq: i + 1, lastSeq: i + part.length, count: part.length, counts: countsOf(part), bytes: text.length, text });
+    }
+    const startedAt = Number(BigInt('0x' + id.replace(/-/g, '').slice(0, 12)));
+    const record = {
+      id, product: spec.product ?? product, application: spec.application ?? 'editor', version: '1.0', status: spec.status ?? 'ended',
+      startedAt, ...(spec.status === 'running' ? {} : { endedAt: startedAt + 500 }),
+      counts: countsOf(sev), messageCount: sev.length, lastSeq: sev.length, bytes, userAgent: navigator.userAgent, url: location.href,
+      agentVersion: '0.1.0', persistence: 'indexeddb', dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
+      heartbeatAt: startedAt + 500, detailState: spec.sentAt ? 'sent' : 'none',
+      ...(spec.sentAt ? { sentAt: spec.sentAt, summarySentAt: spec.sentAt } : {}), ...(spec.packagedAt ? { packagedAt: spec.packagedAt } : {}),
+    };
+    tx.objectStore('sessions').put(record);
+    out.push(record);
+  }
+  await done(tx);
+  db.close();
+  return out;
+}
+
+/** Stores raw chunk records as given (for corrupt-record tests). */
+export async function putChunks(product, records) {
+  const db = await open(product);
+  const tx = db.transaction('chunks', 'readwrite');
+  for (const r of records) tx.objectStore('chunks').put(r);
+  await done(tx);
+  db.close();
+}
+
+export async function sessions(product) {
+  const db = await open(product);
+  const all = await req(db.transaction('sessions').objectStore('sessions').getAll());
+  db.close();
+  return all;
+}
+
+export async function outbox(product, id) {
+  const db = await open(product);
+  const r = await req(db.transaction('outbox').objectStore('outbox').get(id));
+  db.close();
+  return r;
+}
+
+/** Holds a session's live lock, as the tab running it would. */
+export const holdLiveLock = (id) =>
+  new Promise((resolve) => navigator.locks.request(`ferry:live:${id}`, () => { resolve(); return new Promise(() => {}); }));
+
+/**
+ * Generates an ended session of about `megabytes` MB of realistic log NDJSON, in chunks of 1,000
+ * messages as the agent stores them; returns its id, the SHA-256 of its whole NDJSON and its size.
+ */
+export async function seedLarge(product, megabytes, application = 'editor') {
+  const id = newId();
+  const idJson = JSON.stringify(id);
+  const cats = ['Net', 'Ui', 'Db', 'Auth', 'Render'];
+  const sev = ['information', 'verbose', 'warning', 'information', 'information', 'error'];
+  let x = 12345;
+  const rnd = (n) => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % n);
+  const enc = new TextEncoder();
+  const parts = [];
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
+  let seq = 0;
+  let bytes = 0;
+  const db = await open(product);
+  while (bytes < megabytes * 1e6) {
+    let text = '';
+    const first = seq + 1;
+    const c = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
+    for (let i = 0; i < 1000; i++) {
+      seq++;
+      const s = sev[seq % 6];
+      c[s]++;
+      counts[s]++;
+      text += `{"sessionId":${idJson},"seq":${seq},"time":${1_700_000_000_000 + seq * 13},"severity":"${s}","category":"${cats[seq % 5]}","text":"GET /api/items/${rnd(5000)} answered ${200 + rnd(3)} in ${rnd(900)} ms","details":{"bytes":${rnd(1e6)},"user":"u${rnd(50)}","cache":${rnd(2) === 1}}}\n`;
+    }
+    bytes += text.length;
+    parts.push(enc.encode(text));
+    const tx = db.transaction('chunks', 'readwrite');
+    tx.objectStore('chunks').put({ sessionId: id, seq: first, lastSeq: seq, count: 1000, counts: c, bytes: text.length, text });
+    await done(tx);
+  }
+  const startedAt = Date.now() - 60_000;
+  const tx = db.transaction('sessions', 'readwrite');
+  tx.objectStore('sessions').put({
+    id, product, application, version: '1.0', status: 'ended', startedAt, endedAt: startedAt + 1000, counts, messageCount: seq, lastSeq: seq, bytes,
+    userAgent: navigator.userAgent, url: location.href, agentVersion: '0.1.0', persistence: 'indexeddb',
+    dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, heartbeatAt: startedAt + 1000, detailState: 'none',
+  });
+  await done(tx);
+  db.close();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await new Blob(parts).arrayBuffer()));
+  return { id, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), bytes, messages: seq, counts };
+}
+
+let worker;
+/** The built worker (dist/ferry-worker.js) wrapped with comlink, started on first use. */
+export const api = () => (worker ??= Comlink.wrap(new Worker('/dist/ferry-worker.js', { type: 'module' })));
+
+export const blobToBase64 = async (blob) => {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+};
+
+export { Comlink };
