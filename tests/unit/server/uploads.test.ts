@@ -4,6 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeMessages } from '../../../src/shared/message.js';
+import { until } from '../../support/browser.js';
 import { PATHS, TUS } from '../../../src/shared/protocol.js';
 import { createUpload, head, KEYS, patch, startTestCollector, tusHeaders, tusMetadata, uploadAll, type TestCollector } from './harness.js';
 import { countsWith, makeDetail, makeMessages, makeSummary, noisyMessages, sha256 } from './fixtures.js';
@@ -315,6 +316,25 @@ describe('detail uploads (tus)', () => {
     // The agent starts over with a new upload.
     const fresh = await create(s.id, d.gz, d.sha256);
     assert.equal((await uploadAll(t, fresh, d.gz)).status, 204);
+  });
+
+  test('the cleanup runs on its own schedule', async () => {
+    const t2 = await startTestCollector({ over: { uploadExpirationMs: 1000, cleanupIntervalMs: 100 } });
+    try {
+      const s = makeSummary();
+      await t2.summaries([s]);
+      const d = makeDetail(makeMessages(s.id, 50));
+      const res = await createUpload(t2, { sessionId: s.id, length: d.gz.length, sha256: d.sha256 });
+      const url = res.headers.get('location')!;
+      const id = url.split('/').pop()!;
+      assert.equal((await patch(t2, url, 0, d.gz.subarray(0, 100))).status, 204);
+      assert.equal(readdirSync(join(t2.dir, 'uploads')).filter((f) => f.startsWith(id)).length, 2);
+      const files = () => readdirSync(join(t2.dir, 'uploads')).filter((f) => f.startsWith(id));
+      await until(async () => (await t2.collector.store.getUpload(id))?.state === 'expired' && files().length === 0, 'the scheduled cleanup to expire the upload and delete its files', 10_000);
+      assert.equal((await head(t2, url)).status, 410);
+    } finally {
+      await t2.close();
+    }
   });
 
   test('DELETE (termination) is not offered', async () => {
