@@ -65,6 +65,8 @@ export const init = (options: FerryOptions): void => {
   }
   try {
     agent = createAgent(resolved);
+    for (const h of earlyHandlers) if (!h.removed) h.off = agent.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
+    earlyHandlers = [];
     const calls = early;
     early = [];
     for (const c of calls) agent.record(...c);
@@ -135,8 +137,19 @@ export const getSessionId = (): string | undefined => guard('getSessionId', (a) 
 
 export const getSessionSummary = (): SessionSummary | undefined => guard('getSessionSummary', (a) => a.summary(), undefined);
 
-export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<AgentEvents[K]>): (() => void) =>
-  guard('on', (a) => a.on(event, handler), () => {});
+/** Handlers registered before init(), attached when the agent starts. */
+let earlyHandlers: { event: keyof AgentEvents; handler: Handler<never>; off?: () => void; removed?: boolean }[] = [];
+
+/** Subscribes to agent events (`alert`, `state`, `session`, `crashed`); works before init too. Returns an unsubscribe function. */
+export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<AgentEvents[K]>): (() => void) => {
+  if (agent) return guard('on', (a) => a.on(event, handler), () => {});
+  const entry: (typeof earlyHandlers)[number] = { event, handler: handler as Handler<never> };
+  earlyHandlers.push(entry);
+  return () => {
+    entry.removed = true;
+    entry.off?.();
+  };
+};
 
 /** @internal Gives lazily loaded modules (packager, sender) the running agent. */
 export const __agent = (): Agent | undefined => agent;

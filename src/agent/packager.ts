@@ -139,7 +139,10 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     const created = Date.now();
     const kept = Math.min(total, PACKAGE_LIMITS.maxSessions);
     const suggested = packageFileName(opts.product, applicationPart(chosen.sessions, o.application), created, kept);
-    const destination = await prepareDestination(options.destination, suggested, ctx.destinations);
+    const destination = await prepareDestination(options.destination, suggested, {
+      objectUrl: (blob, lifetimeMs) => lease.call((api) => api.objectUrl(blob, lifetimeMs)),
+      ...ctx.destinations,
+    });
     if (!destination || signal?.aborted) return outcome('cancelled');
 
     const creator: PackageCreator = {
@@ -179,8 +182,8 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
       problems: built.problems,
       skipped: built.skipped,
       marked,
+      blob: built.blob,
     };
-    if (destination.kind === 'blob') result.blob = built.blob;
     progress('done', done);
     ctx.emit('sent', result);
     return result;

@@ -71,7 +71,7 @@ export interface SendResult {
   skipped: number;
   /** Sessions marked as packaged (so `new` leaves them out next time); the running one never is. */
   marked: string[];
-  /** The package itself, for destination `blob`. */
+  /** The package itself (status `sent`), whatever the destination: the app may also keep or upload it. */
   blob?: Blob;
 }
 

@@ -43,6 +43,8 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   let running: Promise<void> | undefined;
   let again = false;
   let releaseLock = (): void => {};
+  /** No request before this time: the server's Retry-After (or our backoff) said so. */
+  let notBefore = 0;
   const state: SenderState = { leader: false, phase: 'idle', queued: 0, parked: [], sent: 0, failures: 0 };
 
   const post = (m: ChannelMessage): void => {
@@ -92,10 +94,14 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
       state.lastError = f.message;
       state.phase = f.status === undefined ? 'offline' : 'waiting';
       if (f.status === undefined) registerSync();
-      schedule(nextCheckDelay(state.failures, f.retryAfterMs));
+      const delay = nextCheckDelay(state.failures, f.retryAfterMs);
+      // A server that asked us to wait is not asked again sooner, even by send-now or online.
+      notBefore = f.status !== undefined ? now() + delay : 0;
+      schedule(delay);
     } else {
       state.failures = 0;
       state.lastError = undefined;
+      notBefore = 0;
       state.phase = 'idle';
       schedule(r.busy.length ? CADENCE.firstCheckMs : CADENCE.everyMs);
     }
@@ -141,6 +147,7 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   /** Runs one pass now, or right after the one under way. */
   const check = (): void => {
     if (!leader || stopped) return;
+    if (now() < notBefore) return; // the timer set for notBefore runs the pass
     if (running) {
       again = true;
       return;

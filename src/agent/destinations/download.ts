@@ -1,6 +1,24 @@
-/** Saves a Blob through the browser's download (the fallback everywhere). */
-export const download = (blob: Blob, fileName: string, doc: Document = document): void => {
+/** Saves a package through the browser's download (the fallback everywhere). */
+
+/** How long a package's `blob:` URL lives: the download resolves it at once, this is slack. */
+export const DOWNLOAD_URL_LIFETIME_MS = 60_000;
+
+/** Mints a `blob:` URL; the packager passes one that runs in the worker, off the main thread. */
+export type ObjectUrlMaker = (blob: Blob, lifetimeMs: number) => Promise<string>;
+
+export const mainThreadObjectUrl: ObjectUrlMaker = async (blob, lifetimeMs) => {
   const url = URL.createObjectURL(blob);
+  setTimeout(() => URL.revokeObjectURL(url), lifetimeMs);
+  return url;
+};
+
+export const download = async (blob: Blob, fileName: string, objectUrl: ObjectUrlMaker = mainThreadObjectUrl, doc: Document = document): Promise<void> => {
+  let url: string;
+  try {
+    url = await objectUrl(blob, DOWNLOAD_URL_LIFETIME_MS);
+  } catch {
+    url = await mainThreadObjectUrl(blob, DOWNLOAD_URL_LIFETIME_MS);
+  }
   const a = doc.createElement('a');
   a.href = url;
   a.download = fileName;
@@ -9,6 +27,4 @@ export const download = (blob: Blob, fileName: string, doc: Document = document)
   (doc.body ?? doc.documentElement).appendChild(a);
   a.click();
   a.remove();
-  // The download reads the blob asynchronously; revoking at once can cut it off.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 };

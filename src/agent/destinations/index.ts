@@ -4,7 +4,7 @@
  */
 import { PACKAGE_MEDIA_TYPE } from '../../shared/package-format.js';
 import type { Destination, DestinationKind } from '../packagerTypes.js';
-import { download } from './download.js';
+import { download, type ObjectUrlMaker } from './download.js';
 import { writeFile, writeIntoFolder } from './fileSystem.js';
 import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
 
@@ -27,6 +27,8 @@ export interface PreparedDestination {
 export interface DestinationEnv {
   window?: PickerWindow;
   document?: Document;
+  /** Mints the download's `blob:` URL (the packager's runs in the worker). */
+  objectUrl?: ObjectUrlMaker;
 }
 
 const KINDS: readonly DestinationKind[] = ['file', 'folder', 'download', 'blob', 'server', 'email'];
@@ -38,10 +40,10 @@ export const destinationKind = (d: unknown): DestinationKind => {
   return kind as DestinationKind;
 };
 
-const downloadTo = (doc: Document | undefined): PreparedDestination => ({
+const downloadTo = (env: DestinationEnv, doc: Document | undefined): PreparedDestination => ({
   kind: 'download',
   async save(blob, fileName) {
-    download(blob, fileName, doc);
+    await download(blob, fileName, env.objectUrl, doc);
     return fileName;
   },
 });
@@ -60,7 +62,7 @@ export const prepareDestination = async (
   const given = typeof destination === 'object' ? destination : undefined;
 
   if (kind === 'blob') return { kind, save: async (_blob, name) => name };
-  if (kind === 'download') return downloadTo(doc);
+  if (kind === 'download') return downloadTo(env, doc);
   if (kind === 'server' || kind === 'email')
     throw new PackagerError('unavailable', `destination "${kind}" is not available in this version of the agent yet`);
 
@@ -76,7 +78,7 @@ export const prepareDestination = async (
       }
     }
     const h = handle;
-    if (!h) return downloadTo(doc);
+    if (!h) return downloadTo(env, doc);
     return {
       kind,
       async save(blob) {
@@ -96,6 +98,6 @@ export const prepareDestination = async (
     }
   }
   const d = dir;
-  if (!d) return downloadTo(doc);
+  if (!d) return downloadTo(env, doc);
   return { kind, save: (blob, name) => writeIntoFolder(d, name, blob) };
 };

@@ -1,0 +1,202 @@
+// How the sender meets a collector that is busy, failing, or refusing: Playwright routes inject
+// the answers into real requests to a real collector, and the page clock skips the waits.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import { launchBrowser, until } from '../support/browser.js';
+import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import { openAgentPage, readDb } from '../support/agentPage.js';
+import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import type { SenderState } from '../../src/shared/channel.js';
+
+let browser: Browser;
+let server: StaticServer;
+let collector: TestCollector;
+before(async () => {
+  [browser, server, collector] = await Promise.all([
+    launchBrowser(),
+    startStaticServer(),
+    startTestCollector({
+      listen: true,
+      over: {
+        products: {
+          demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] },
+          quiet: { policy: 'none', keys: [{ key: KEYS.none, origins: ['*'] }] },
+        },
+      },
+    }),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await collector?.close();
+});
+
+const stored = (id: string) => collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id).length;
+
+interface Setup {
+  context: BrowserContext;
+  page: Page;
+  sessions: string[];
+  /** Requests that reached the route, in order: "METHOD path". */
+  seen: string[];
+  states(): Promise<SenderState[]>;
+}
+
+/**
+ * Ended sessions of `product`, then a sending page with the clock installed and `answer`
+ * deciding each collector request (return undefined to let it through to the collector).
+ */
+const setup = async (
+  answer: (route: Route, n: number) => Promise<void> | undefined,
+  o: { product?: string; key?: string; sessions?: number; purge?: boolean } = {},
+): Promise<Setup> => {
+  const product = o.product ?? 'demo';
+  const key = o.key ?? KEYS.all;
+  const context = await browser.newContext();
+  const sessions: string[] = [];
+  for (let i = 0; i < (o.sessions ?? 1); i++) {
+    const p = await openAgentPage(context, server.url);
+    sessions.push(
+      await p.evaluate(async ([product, i]) => {
+        W().Ferry.init({ product: product as string, application: 'app', version: '1' });
+        await W().Ferry.ready();
+        W().Ferry.log.warning('Fail', `session ${i}`);
+        await W().Ferry.flush();
+        return W().Ferry.getSessionId()!;
+      }, [product, i] as const),
+    );
+    await p.close();
+  }
+  const seen: string[] = [];
+  await context.route(`${collector.collector.url}/**`, (route) => {
+    const r = route.request();
+    seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    return answer(route, seen.length) ?? route.continue();
+  });
+  await context.clock.install();
+  const page = await openAgentPage(context, server.url);
+  await page.evaluate(
+    async ([url, key, product, purge]) => {
+      (window as unknown as { states: unknown[] }).states = [];
+      W().Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push(s));
+      W().Ferry.init({ product: product as string, application: 'app', version: '1', server: { url: url as string, ingestKey: key as string, autoSendSessions: true, purgeSentSessions: purge as boolean } });
+      await W().Ferry.ready();
+    },
+    [collector.collector.url, key, product, o.purge ?? false] as const,
+  );
+  return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: SenderState[] }).states) };
+};
+
+const json = (route: Route, status: number, body: object, headers: Record<string, string> = {}) =>
+  route.fulfill({ status, contentType: 'application/json', headers: { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers }, body: JSON.stringify(body) });
+
+const firstCheck = (s: Setup) => s.context.clock.fastForward(5_100);
+
+test('429 with Retry-After in seconds: no request before the deadline, even on send-now; then it goes', async () => {
+  const s = await setup((route, n) => (n === 1 ? json(route, 429, { error: 'too-many-requests', detail: 'slow down' }, { 'Retry-After': '120' }) : undefined));
+  await firstCheck(s);
+  await until(async () => (await s.states()).some((x) => x.phase === 'waiting'), 'the sender to wait');
+  const waiting = (await s.states()).find((x) => x.phase === 'waiting')!;
+  const now = await s.page.evaluate(() => Date.now());
+  assert.ok(waiting.nextCheckAt! - now >= 119_000 && waiting.nextCheckAt! - now <= 120_500, `next check in ${waiting.nextCheckAt! - now} ms`);
+  for (let i = 0; i < 3; i++) await s.page.evaluate(() => W().Ferry.sendNow());
+  await s.context.clock.fastForward(60_000);
+  await s.page.evaluate(() => W().Ferry.flush());
+  assert.deepEqual(s.seen, ['POST /api/v1/sessions/summaries'], 'nothing asked before Retry-After');
+  await s.context.clock.fastForward(61_000);
+  await until(() => stored(s.sessions[0]) === 1, 'the session sent after the deadline');
+  await s.context.close();
+});
+
+test('Retry-After as a date, missing, or absurdly large (capped at 30 minutes)', async () => {
+  // The page clock runs 5 s ahead of the server's once the first check is skipped to.
+  const cases: [string, () => string | undefined, number, number][] = [
+    ['date', () => new Date(Date.now() + 90_000).toUTCString(), 80_000, 91_000],
+    ['missing', () => undefined, 2_500, 5_000],
+    ['absurd', () => '999999999', 29 * 60_000, 30 * 60_000 + 500],
+  ];
+  for (const [name, at, min, max] of cases) {
+    const s = await setup((route, n) => {
+      const value = at();
+      return n === 1 ? json(route, 429, { error: 'too-many-requests', detail: name }, value ? { 'Retry-After': value } : {}) : undefined;
+    });
+    await firstCheck(s);
+    const waiting = await until(async () => (await s.states()).find((x) => x.phase === 'waiting'), `${name}: the sender to wait`);
+    const delay = waiting.nextCheckAt! - (await s.page.evaluate(() => Date.now()));
+    assert.ok(delay >= min - 1000 && delay <= max, `${name}: next check in ${delay} ms, expected ${min}–${max}`);
+    await s.context.close();
+  }
+});
+
+test('500 three times then 200: backs off, retries, delivers once, loses nothing', async () => {
+  const s = await setup((route, n) => (n <= 3 ? json(route, 500, { error: 'internal', detail: 'boom' }) : undefined));
+  await firstCheck(s);
+  for (let i = 1; i <= 3; i++) {
+    await until(async () => (await s.states()).filter((x) => x.phase === 'waiting').length >= i, `failure ${i}`);
+    const st = (await s.states()).filter((x) => x.phase === 'waiting')[i - 1];
+    assert.equal(st.failures, i);
+    await s.context.clock.fastForward(st.nextCheckAt! - (await s.page.evaluate(() => Date.now())) + 100);
+  }
+  await until(() => stored(s.sessions[0]) === 1, 'delivery after the fourth try');
+  assert.equal(s.seen.filter((x) => x.includes('summaries')).length, 4);
+  assert.equal(stored(s.sessions[0]), 1);
+  await s.context.close();
+});
+
+test('a connection reset mid-upload is retried and resumes; the session arrives once', async () => {
+  let resets = 0;
+  const s = await setup((route) => (route.request().method() === 'PATCH' && resets++ === 0 ? route.abort('connectionreset') : undefined));
+  await firstCheck(s);
+  await until(async () => (await s.states()).some((x) => x.phase === 'offline'), 'the reset seen as a network failure');
+  const st = (await s.states()).find((x) => x.phase === 'offline')!;
+  await s.context.clock.fastForward(st.nextCheckAt! - (await s.page.evaluate(() => Date.now())) + 100);
+  await until(() => stored(s.sessions[0]) === 1, 'delivery after the reset');
+  // The collector logs before its reply reaches the agent, which marks the session sent on the reply.
+  await until(async () => (await readDb(s.page, 'demo')).sessions.find((x) => x.id === s.sessions[0])?.detailState === 'sent', 'the session marked sent');
+  assert.equal(stored(s.sessions[0]), 1);
+  await s.context.close();
+});
+
+test('a 400 for one session parks it with the reason while the rest of the queue moves; no loop', async () => {
+  let refused = '';
+  const s = await setup(
+    (route) => {
+      const r = route.request();
+      if (r.method() !== 'POST' || !r.url().endsWith('/api/v1/uploads')) return undefined;
+      const meta = r.headers()['upload-metadata'] ?? '';
+      const sid = Buffer.from(/sessionId ([^,]+)/.exec(meta)?.[1] ?? '', 'base64').toString();
+      if (refused === '' || refused === sid) {
+        refused = sid;
+        return json(route, 400, { error: 'invalid-field', detail: 'Upload-Metadata: test refusal' });
+      }
+      return undefined;
+    },
+    { sessions: 2 },
+  );
+  await firstCheck(s);
+  const other = s.sessions.find((x) => x !== refused);
+  await until(() => refused !== '' && other !== undefined && stored(s.sessions.find((x) => x !== refused)!) === 1, 'the other session delivered');
+  const st = await until(async () => (await s.states()).find((x) => x.parked.length > 0), 'the parked session in state');
+  assert.equal(st.parked[0].id, refused);
+  assert.match(st.parked[0].reason, /answered 400: invalid-field — Upload-Metadata: test refusal/);
+  const tries = s.seen.length;
+  await s.context.clock.fastForward(5 * 60_000);
+  await s.page.evaluate(() => W().Ferry.sendNow());
+  await s.page.evaluate(() => W().Ferry.flush());
+  assert.equal(s.seen.filter((x) => x === 'POST /api/v1/uploads').length, 2, 'the refused session is not retried');
+  assert.ok(s.seen.length - tries <= 1, 'at most a summaries check after that, no loop');
+  const db = await readDb(s.page, 'demo');
+  assert.match(String(db.sessions.find((x) => x.id === refused)?.parked), /invalid-field/);
+  assert.ok(db.sessions.some((x) => x.id === refused), 'the refused session is kept locally');
+  await s.context.close();
+});
+
+test('not-wanted: the summary is recorded, no upload, and purge removes it locally', async () => {
+  const s = await setup(() => undefined, { product: 'quiet', key: KEYS.none, purge: true, sessions: 2 });
+  await firstCheck(s);
+  await until(async () => (await readDb(s.page, 'quiet')).sessions.length === 1, 'declined sessions purged (only the running one left)');
+  assert.deepEqual(s.seen, ['POST /api/v1/sessions/summaries']);
+  await s.context.close();
+});
