@@ -2,7 +2,7 @@
  * The worker API's implementation, with its globals injected so the same code serves the
  * dedicated worker and a service worker (no DOM, no window-only APIs).
  */
-import { PACKAGE_LIMITS } from '../shared/package-format.js';
+import { PACKAGE_LIMITS, sessionEntryName } from '../shared/package-format.js';
 import { emptyCounts } from '../shared/severity.js';
 import type { LogMessage } from '../shared/message.js';
 import { openDatabase, type FerryDatabase } from '../agent/repository.js';
@@ -111,13 +111,19 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
       return { sessionId, size: detail.blob.size, engine: e, ...detail };
     },
 
+    objectUrl(blob, lifetimeMs) {
+      const url = URL.createObjectURL(blob);
+      setTimeout(() => URL.revokeObjectURL(url), lifetimeMs);
+      return url;
+    },
+
     async readPackage(blob, options = {}) {
       const pkg = await readPackage(blob, options.engine);
       const want = new Set(options.messagesOf ?? []);
       const max = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
       const contents: PackageContents = { manifest: pkg.manifest, sessions: [], messages: {} };
       for (const s of pkg.manifest.sessions) {
-        const entry = pkg.entries.get(`sessions/${s.id}.ndjson`)!;
+        const entry = pkg.entries.get(sessionEntryName(s.id))!;
         const stats: PackageSessionStats = {
           id: s.id,
           messageCount: 0,
@@ -128,11 +134,13 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
           compressedBytes: entry.compressedSize,
         };
         const kept: LogMessage[] = [];
-        for await (const m of pkg.messages(s.id)) {
-          if (stats.messageCount++ === 0) stats.firstSeq = m.seq;
-          stats.lastSeq = m.seq;
-          stats.counts[m.severity]++;
-          if (want.has(s.id) && kept.length < max) kept.push(m);
+        for await (const block of pkg.messageBlocks(s.id)) {
+          for (const m of block) {
+            if (stats.messageCount++ === 0) stats.firstSeq = m.seq;
+            stats.lastSeq = m.seq;
+            stats.counts[m.severity]++;
+            if (want.has(s.id) && kept.length < max) kept.push(m);
+          }
         }
         contents.sessions.push(stats);
         if (want.has(s.id)) contents.messages[s.id] = kept;

@@ -103,51 +103,20 @@ export const holdLiveLock = (id) =>
   new Promise((resolve) => navigator.locks.request(`ferry:live:${id}`, () => { resolve(); return new Promise(() => {}); }));
 
 /**
- * Generates an ended session of about `megabytes` MB of realistic log NDJSON, in chunks of 1,000
- * messages as the agent stores them; returns its id, the SHA-256 of its whole NDJSON and its size.
+ * Generates an ended session of about `megabytes` MB of realistic log NDJSON in a worker (see
+ * packager-large-worker.js); returns its id, the SHA-256 of its whole NDJSON, size and counts.
  */
-export async function seedLarge(product, megabytes, application = 'editor') {
-  const id = newId();
-  const idJson = JSON.stringify(id);
-  const cats = ['Net', 'Ui', 'Db', 'Auth', 'Render'];
-  const sev = ['information', 'verbose', 'warning', 'information', 'information', 'error'];
-  let x = 12345;
-  const rnd = (n) => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % n);
-  const enc = new TextEncoder();
-  const parts = [];
-  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
-  let seq = 0;
-  let bytes = 0;
-  const db = await open(product);
-  while (bytes < megabytes * 1e6) {
-    let text = '';
-    const first = seq + 1;
-    const c = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
-    for (let i = 0; i < 1000; i++) {
-      seq++;
-      const s = sev[seq % 6];
-      c[s]++;
-      counts[s]++;
-      text += `{"sessionId":${idJson},"seq":${seq},"time":${1_700_000_000_000 + seq * 13},"severity":"${s}","category":"${cats[seq % 5]}","text":"GET /api/items/${rnd(5000)} answered ${200 + rnd(3)} in ${rnd(900)} ms","details":{"bytes":${rnd(1e6)},"user":"u${rnd(50)}","cache":${rnd(2) === 1}}}\n`;
-    }
-    bytes += text.length;
-    parts.push(enc.encode(text));
-    const tx = db.transaction('chunks', 'readwrite');
-    tx.objectStore('chunks').put({ sessionId: id, seq: first, lastSeq: seq, count: 1000, counts: c, bytes: text.length, text });
-    await done(tx);
-  }
-  const startedAt = Date.now() - 60_000;
-  const tx = db.transaction('sessions', 'readwrite');
-  tx.objectStore('sessions').put({
-    id, product, application, version: '1.0', status: 'ended', startedAt, endedAt: startedAt + 1000, counts, messageCount: seq, lastSeq: seq, bytes,
-    userAgent: navigator.userAgent, url: location.href, agentVersion: '0.1.0', persistence: 'indexeddb',
-    dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, heartbeatAt: startedAt + 1000, detailState: 'none',
+export const seedLarge = (product, megabytes, application = 'editor') =>
+  new Promise((resolve, reject) => {
+    const w = new Worker('/tests/e2e/pages/packager-large-worker.js', { type: 'module' });
+    w.onmessage = (e) => {
+      w.terminate();
+      if (e.data.ok) resolve(e.data);
+      else reject(new Error(e.data.error));
+    };
+    w.onerror = (e) => reject(new Error(`generator worker failed: ${e.message}`));
+    w.postMessage({ product, megabytes, application });
   });
-  await done(tx);
-  db.close();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await new Blob(parts).arrayBuffer()));
-  return { id, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), bytes, messages: seq, counts };
-}
 
 let worker;
 /** The built worker (dist/ferry-worker.js) wrapped with comlink, started on first use. */
