@@ -50,7 +50,7 @@ interface Setup {
  */
 const setup = async (
   answer: (route: Route, n: number) => Promise<void> | undefined,
-  o: { product?: string; key?: string; sessions?: number; purge?: boolean } = {},
+  o: { product?: string; key?: string; sessions?: number; purge?: boolean; consentRequired?: boolean } = {},
 ): Promise<Setup> => {
   const product = o.product ?? 'demo';
   const key = o.key ?? KEYS.all;
@@ -78,13 +78,19 @@ const setup = async (
   await context.clock.install();
   const page = await openAgentPage(context, server.url);
   await page.evaluate(
-    async ([url, key, product, purge]) => {
+    async ([url, key, product, purge, consentRequired]) => {
       (window as unknown as { states: unknown[] }).states = [];
       W().Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push(s));
-      W().Ferry.init({ product: product as string, application: 'app', version: '1', server: { url: url as string, ingestKey: key as string, autoSendSessions: true, purgeSentSessions: purge as boolean } });
+      W().Ferry.init({
+        product: product as string,
+        application: 'app',
+        version: '1',
+        server: { url: url as string, ingestKey: key as string, autoSendSessions: true, purgeSentSessions: purge as boolean },
+        consent: { required: consentRequired as boolean },
+      });
       await W().Ferry.ready();
     },
-    [collector.collector.url, key, product, o.purge ?? false] as const,
+    [collector.collector.url, key, product, o.purge ?? false, o.consentRequired ?? false] as const,
   );
   return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: SenderState[] }).states) };
 };
@@ -198,5 +204,46 @@ test('not-wanted: the summary is recorded, no upload, and purge removes it local
   await firstCheck(s);
   await until(async () => (await readDb(s.page, 'quiet')).sessions.length === 1, 'declined sessions purged (only the running one left)');
   assert.deepEqual(s.seen, ['POST /api/v1/sessions/summaries']);
+  await s.context.close();
+});
+
+test('error send throttle: two errors within minimumNotificationDelayMs give one send', async () => {
+  const s = await setup(() => undefined);
+  await firstCheck(s);
+  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
+  const passes = async () => (await s.states()).filter((x) => x.phase === 'summaries').length;
+  const before = await passes();
+  const alerts = await s.page.evaluate(() => {
+    const seen: boolean[] = [];
+    W().Ferry.on('alert', (a) => seen.push(a.sendSession));
+    W().Ferry.log.error('Pay', 'first failure');
+    return new Promise<boolean[]>((resolve) => setTimeout(() => resolve(seen), 10));
+  });
+  assert.deepEqual(alerts, [true], 'the alert defaults sendSession to true (autoSendOnError)');
+  await until(async () => (await passes()) === before + 1, 'a send for the first error');
+  // 10 s later: well inside the 5-minute delay and before the next regular check (60 s).
+  await s.context.clock.fastForward(10_000);
+  await s.page.evaluate(() => W().Ferry.log.error('Pay', 'second failure, ten seconds later'));
+  await s.page.evaluate(() => W().Ferry.flush());
+  await s.context.clock.fastForward(1_000);
+  await s.page.evaluate(() => W().Ferry.flush());
+  const afterSecond = await passes();
+  assert.equal(afterSecond, before + 1, 'the second error did not cause another send');
+  await s.context.clock.fastForward(5 * 60_000);
+  await s.page.evaluate(() => W().Ferry.log.critical('Pay', 'after the delay'));
+  await until(async () => (await passes()) > afterSecond, 'a send again once the delay has passed');
+  await s.context.close();
+});
+
+test('consent: while required and not granted nothing is sent; granting it sends', async () => {
+  const s = await setup(() => undefined, { consentRequired: true });
+  await firstCheck(s);
+  await until(async () => (await s.states()).some((x) => x.phase === 'no-consent'), 'the sender to report no consent');
+  await s.context.clock.fastForward(3 * 60_000);
+  await s.page.evaluate(() => W().Ferry.sendNow());
+  await s.page.evaluate(() => W().Ferry.flush());
+  assert.deepEqual(s.seen, [], 'not a single request without consent');
+  await s.page.evaluate(() => W().Ferry.setConsent(true));
+  await until(() => stored(s.sessions[0]) === 1, 'the session sent once consent is given');
   await s.context.close();
 });
