@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from '../../../src/server/config.js';
@@ -46,6 +46,7 @@ test('loadConfig: the file, then environment variables over it', () => {
   assert.equal(c.products.demo.keys[0].key, 'demo-key');
   assert.throws(() => loadConfig(['--config', 'missing.json'], {}, dir), ConfigError);
   assert.throws(() => loadConfig([], { FERRY_PORT: 'x' }, dir), /config .*port/);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('policy decisions', () => {
