@@ -190,8 +190,13 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     events.emit('alert', alert);
     if (!alert.sendSession || now() - lastErrorSend < alert.minimumDelayMs) return;
     lastErrorSend = now();
-    background('flush', writer.flush());
-    sender?.requestSend('error');
+    // Stored first, then the elected sender sends this running session as it stands; the
+    // complete session follows once it has ended.
+    const id = rec.id;
+    background(
+      'error send',
+      writer.flush().then(() => sender?.requestSend('error', id)),
+    );
   };
 
   const consentOk = (): boolean => !opts.consent.required || consent;

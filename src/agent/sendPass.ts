@@ -31,6 +31,12 @@ export interface SendDeps {
   chunkSize?: number;
   /** Restrict the pass to these sessions (explicit sends, send on exit). */
   only?: ReadonlySet<string>;
+  /**
+   * Running sessions to send as they stand (an error asked for it). Their owner tab rewrites the
+   * whole record with each batch, so marks made here fade and the session is summarised and
+   * sent again, complete, once it has ended.
+   */
+  includeRunning?: ReadonlySet<string>;
   signal?: AbortSignal;
   onProgress?(event: PassProgress): void;
 }
@@ -70,8 +76,8 @@ const update = async (db: FerryDatabase, id: string, change: (r: SessionRecord) 
 };
 
 /** Step 2: post summaries of sessions not yet summarised; records the server's decisions. */
-const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ declined: string[]; parked: PassResult['parked'] }> => {
-  const out = { declined: [] as string[], parked: [] as PassResult['parked'] };
+const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ declined: string[]; wanted: string[]; parked: PassResult['parked'] }> => {
+  const out = { declined: [] as string[], wanted: [] as string[], parked: [] as PassResult['parked'] };
   const doFetch = d.fetch ?? globalThis.fetch.bind(globalThis);
   const now = d.now ?? Date.now;
   const url = endpoint(d.target, PATHS.summaries);
@@ -115,6 +121,7 @@ const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ 
         if (ob && !ob.uploadUrl) await d.db.put('outbox', { ...ob, uploadUrl: new URL(hint.url, d.target.url).href, offset: hint.offset });
       }
       if (!wanted) out.declined.push(decision.id);
+      else out.wanted.push(decision.id);
     }
   }
   return out;
@@ -176,24 +183,36 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'gone'> => 
 export const sendPass = async (d: SendDeps): Promise<PassResult> => {
   const result: PassResult = { sent: [], declined: [], parked: [], busy: [], remaining: 0 };
   const scope = { product: d.product, application: d.application, parked: new Set<string>() };
+  const running = new Set(d.includeRunning ?? []);
   const list = async () => {
-    const [ended, crashed] = await Promise.all([
+    const [ended, crashed, live] = await Promise.all([
       d.db.getAllFromIndex('sessions', 'by-status', 'ended'),
       d.db.getAllFromIndex('sessions', 'by-status', 'crashed'),
+      running.size ? d.db.getAllFromIndex('sessions', 'by-status', 'running') : Promise.resolve([]),
     ]);
-    return [...ended, ...crashed]
+    const asked = live.filter((s) => running.has(s.id)).map((s) => ({ ...s, status: 'ended' as const, liveStatus: s.status }));
+    return [...ended, ...crashed, ...asked]
       .filter((s) => s.parked === undefined && isEligible(s, scope) && (!d.only || d.only.has(s.id)))
       .sort((a, b) => a.startedAt - b.startedAt);
   };
+  let wantedNow = new Set<string>();
   try {
-    const fresh = (await list()).filter((s) => s.summarySentAt === undefined);
+    // A running session asked for by an error is summarised as it stands (status running).
+    const fresh = (await list())
+      .filter((s) => s.summarySentAt === undefined || running.has(s.id))
+      .map(({ liveStatus, ...s }: SessionRecord & { liveStatus?: SessionRecord['status'] }) => (liveStatus ? { ...s, status: liveStatus } : s));
     if (fresh.length) {
       const r = await postSummaries(d, fresh);
       result.declined.push(...r.declined);
       result.parked.push(...r.parked);
+      wantedNow = new Set(r.wanted);
     }
     for (const s of await list()) {
-      if (s.detailState !== 'wanted' && s.detailState !== 'queued') continue;
+      // For a running session the reply decides: its owner may have rewritten the record since.
+      const wanted = running.has(s.id) ? wantedNow.has(s.id) : s.detailState === 'wanted' || s.detailState === 'queued';
+      if (!wanted) continue;
+      // A running session's stored record may lag its live one; take it up to what is stored now.
+      if (running.has(s.id)) await d.db.delete('outbox', s.id);
       try {
         const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
         if (outcome === undefined) result.busy.push(s.id);
@@ -214,6 +233,7 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
     const done = [...result.sent, ...result.declined];
     await deleteSessions(d.db, done);
   }
+  running.clear();
   result.remaining = (await list()).length;
   return result;
 };

@@ -22,8 +22,11 @@ export interface SenderDeps {
 }
 
 export interface Sender {
-  /** Ask for a check now (forwarded to the leader when this tab is not it). */
-  requestSend(reason: 'error' | 'request' | 'online'): void;
+  /**
+   * Ask for a check now (forwarded to the leader when this tab is not it); `runningSession`
+   * (after an error) is sent as it stands too.
+   */
+  requestSend(reason: 'error' | 'request' | 'online', runningSession?: string): void;
   state(): SenderState;
   isLeader(): boolean;
   stop(): void;
@@ -45,6 +48,8 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   let releaseLock = (): void => {};
   /** No request before this time: the server's Retry-After (or our backoff) said so. */
   let notBefore = 0;
+  /** Running sessions whose error asked for an early send, for the next pass. */
+  const runningAsked = new Set<string>();
   const state: SenderState = { leader: false, phase: 'idle', queued: 0, parked: [], sent: 0, failures: 0 };
 
   const post = (m: ChannelMessage): void => {
@@ -122,7 +127,10 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
     }
     state.phase = 'summaries';
     publish();
+    const includeRunning = new Set(runningAsked);
+    runningAsked.clear();
     const r = await sendPass({
+      includeRunning,
       db,
       target: { url: server.url, ingestKey: server.ingestKey },
       product,
@@ -166,7 +174,10 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   const onMessage = (e: MessageEvent): void => {
     const m: unknown = e.data;
     if (!isChannelMessage(m)) return;
-    if (m.type === 'send-now' && leader) check();
+    if (m.type === 'send-now' && leader) {
+      if (m.sessionId) runningAsked.add(m.sessionId);
+      check();
+    }
   };
   channel?.addEventListener('message', onMessage);
   const onOnline = (): void => (leader ? check() : undefined);
@@ -188,9 +199,11 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   }
 
   return {
-    requestSend(reason) {
-      if (leader) check();
-      else post({ type: 'send-now', from: tabId, reason });
+    requestSend(reason, runningSession) {
+      if (leader) {
+        if (runningSession) runningAsked.add(runningSession);
+        check();
+      } else post({ type: 'send-now', from: tabId, reason, sessionId: runningSession });
     },
     state: () => ({ ...state, leader }),
     isLeader: () => leader,

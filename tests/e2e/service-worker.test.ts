@@ -89,11 +89,13 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
   const size = stored(id)[0].compressed as number;
   // Bytes of every PATCH that reached the collector (its request log), whoever sent it.
   const upload = stored(id)[0].upload as string;
-  const sent = collector.logs
-    .filter((r) => r.msg === 'request' && r.method === 'PATCH' && String(r.path).endsWith(upload) && typeof r.bytes === 'number')
-    .reduce((n, r) => n + (r.bytes as number), 0);
+  const sentBytes = () =>
+    collector.logs
+      .filter((r) => r.msg === 'request' && r.method === 'PATCH' && String(r.path).endsWith(upload) && typeof r.bytes === 'number')
+      .reduce((n, r) => n + (r.bytes as number), 0);
   assert.ok(size > 4 * LIMITS.uploadChunkBytes, `several chunks (${size} bytes)`);
-  assert.ok(sent >= size, `every byte was seen going out, the service worker's PATCHes included (${sent} of ${size})`);
+  // The request log line is written as the reply goes out, just after "detail stored".
+  const sent = await until(() => (sentBytes() >= size ? sentBytes() : 0), `every byte logged, the service worker's PATCHes included (${sentBytes()} of ${size})`);
   assert.ok(sent - size <= LIMITS.uploadChunkBytes, `re-sent ${sent - size} bytes, at most one chunk`);
   await context.close();
 });
