@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_PATHS, PATHS, TUS, type StoredSession } from '../../../src/shared/protocol.js';
@@ -166,7 +166,10 @@ const suite = (name: string, storeConfig: () => Record<string, unknown>): void =
         );
         r.on('error', reject);
         r.write(d.gz.subarray(0, half), () => {
-          p1.child.kill('SIGTERM');
+          // Signal only once the collector is writing this upload: before its handler starts, the
+          // connection is indistinguishable from an idle one, and a drain closes idle connections.
+          const upload = join(dir, 'data', 'uploads', url.pathname.split('/').pop()!);
+          void until(() => existsSync(upload) && statSync(upload).size > 0, 'the PATCH to be in progress').then(() => p1.child.kill('SIGTERM'), reject);
           // Wait until the collector reports it is draining, then send the rest.
           const wait = setInterval(() => {
             if (p1.logs.some((l) => l.msg === 'shutting down')) {
