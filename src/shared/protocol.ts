@@ -146,6 +146,8 @@ export interface StoredDetail {
   bytes: number;
   messageCount: number;
   counts: SeverityCounts;
+  /** Seq of the detail's last message (absent for detail stored before it was recorded). */
+  lastSeq?: number;
   receivedAt: number;
 }
 

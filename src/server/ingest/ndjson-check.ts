@@ -13,6 +13,8 @@ export interface NdjsonStats {
   bytes: number;
   messageCount: number;
   counts: SeverityCounts;
+  /** Seq of the last message (0 for an empty detail). */
+  lastSeq: number;
 }
 
 export interface NdjsonChecker {
@@ -100,7 +102,7 @@ export const createNdjsonChecker = (sessionId: string, where: string): NdjsonChe
         takeLines(tail);
         tail = undefined;
       }
-      return { bytes, messageCount, counts };
+      return { bytes, messageCount, counts, lastSeq };
     },
   };
 };

@@ -125,6 +125,7 @@ export const packageHandler = (d: PackagesDeps) => async (c: Context<AppEnv>): P
         bytes: s.stats.bytes,
         messageCount: s.stats.messageCount,
         counts: s.stats.counts,
+        lastSeq: s.stats.lastSeq,
         receivedAt,
       },
       blob: { bytes: s.gz },

@@ -58,8 +58,9 @@ export const summariesHandler = (d: SummariesDeps) => async (c: Context<AppEnv>)
   );
   const decisions: SummaryDecision[] = req.sessions.map((s, i) => ({
     id: s.id,
-    // Stored detail is never asked for again: "not-wanted" also means "already received".
-    detail: states[i].hasDetail ? 'not-wanted' : decideDetail(key.policy, s),
+    // Stored detail is asked for again only when this summary goes past it (a session first
+    // sent while running); otherwise "not-wanted" also means "already received".
+    detail: states[i].hasDetail && !(states[i].detailLastSeq !== undefined && s.lastSeq > states[i].detailLastSeq!) ? 'not-wanted' : decideDetail(key.policy, s),
   }));
   const wanted = decisions.filter((x) => x.detail === 'wanted').map((x) => x.id);
   if (wanted.length > 0) {

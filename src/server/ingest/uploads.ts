@@ -166,7 +166,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     try {
       const stats = await checkDetailFile(file, { sessionId, sha256, maxDecompressedBytes: config.limits.decompressedBytes });
       const result = await store.storeDetail(
-        { sessionId, sha256, compressedBytes: upload.size ?? 0, bytes: stats.bytes, messageCount: stats.messageCount, counts: stats.counts, receivedAt: now() },
+        { sessionId, sha256, compressedBytes: upload.size ?? 0, bytes: stats.bytes, messageCount: stats.messageCount, counts: stats.counts, lastSeq: stats.lastSeq, receivedAt: now() },
         { file },
         id,
       );

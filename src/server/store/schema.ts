@@ -58,6 +58,10 @@ export const MIGRATIONS: readonly string[] = [
     session_ids TEXT NOT NULL
   );
   CREATE INDEX packages_received ON packages (received_at);`,
+  // The last seq of the summary and of the stored detail: a session sent while running (an error
+  // asked for it) is replaced by its complete detail once it ends, and only by a newer one.
+  `ALTER TABLE sessions ADD COLUMN last_seq BIGINT;
+  ALTER TABLE sessions ADD COLUMN detail_last_seq BIGINT`,
 ];
 
 const split = (sql: string): string[] =>

@@ -15,13 +15,27 @@ import type { Db, Queryable, SqlValue } from './db.js';
 import { StoreError, type Store, type SummaryInput, type UploadRecord, type SessionQuery, type DetailInput, type SessionState } from './types.js';
 
 type Row = Record<string, unknown>;
+interface StoredDetailRef {
+  sha: string | null;
+  lastSeq: number | undefined;
+  product: string;
+}
 
 const SESSION_COLS = [
   'id', 'product', 'application', 'version', 'status', 'started_at', 'ended_at', 'clock_offset_ms', 'worst',
   'n_critical', 'n_error', 'n_warning', 'n_information', 'n_verbose', 'message_count', 'summary',
-  'received_at', 'sent_at', 'source', 'package_id',
+  'received_at', 'sent_at', 'source', 'package_id', 'last_seq',
 ] as const;
-const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at'] as const;
+const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at', 'detail_last_seq'] as const;
+/**
+ * When a stored session takes a newer summary or detail. Without detail, always; with detail,
+ * only one that goes past it: a session sent while running (an error asked for it) is replaced
+ * by its complete detail after it ends. Detail stored before lastSeq was recorded is final.
+ */
+const SUMMARY_REFRESH = `sessions.product = excluded.product AND (sessions.detail_sha256 IS NULL
+  OR excluded.last_seq > COALESCE(sessions.detail_last_seq, excluded.last_seq)
+  OR (sessions.status = 'running' AND excluded.status <> 'running'))`;
+const DETAIL_NEWER = `(sessions.detail_sha256 IS NULL OR sessions.detail_last_seq < excluded.detail_last_seq)`;
 // Columns a re-sent summary refreshes (id and detail never change through a summary).
 const UPDATABLE = SESSION_COLS.filter((c) => c !== 'id');
 
@@ -38,12 +52,12 @@ const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: 
     s.summary.id, s.summary.product, s.summary.application, s.summary.version, s.summary.status,
     int(s.startedAt), int(s.endedAt), int(s.clockOffsetMs), w === undefined ? -1 : severityRank(w),
     c.critical, c.error, c.warning, c.information, c.verbose, s.summary.messageCount, JSON.stringify(s.summary),
-    int(s.receivedAt), int(s.sentAt), source, packageId,
+    int(s.receivedAt), int(s.sentAt), source, packageId, s.summary.lastSeq,
   ];
 };
 
 const detailValues = (d: DetailInput): SqlValue[] => [
-  d.sha256, d.compressedBytes, d.bytes, d.messageCount, JSON.stringify(d.counts), int(d.receivedAt),
+  d.sha256, d.compressedBytes, d.bytes, d.messageCount, JSON.stringify(d.counts), int(d.receivedAt), d.lastSeq,
 ];
 
 const placeholders = (n: number): string => `(${Array(n).fill('?').join(', ')})`;
@@ -72,6 +86,8 @@ const rowToSession = (r: Row): StoredSession => {
       counts: JSON.parse(r.detail_counts as string) as SeverityCounts,
       receivedAt: num(r.detail_at),
     };
+    const lastSeq = optNum(r.detail_last_seq);
+    if (lastSeq !== undefined) s.detail.lastSeq = lastSeq;
   }
   return s;
 };
@@ -163,18 +179,19 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
          ON CONFLICT (id) DO UPDATE SET ${UPDATABLE.filter((c) => c !== 'source' && c !== 'package_id')
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}
-         WHERE sessions.detail_sha256 IS NULL AND sessions.product = excluded.product`,
+         WHERE ${SUMMARY_REFRESH}`,
         params,
       );
     }
   };
 
-  /** Each id's stored detail hash (null without detail) and product. */
-  const detailOf = async (q: Queryable, ids: readonly string[]): Promise<Map<string, { sha: string | null; product: string }>> => {
-    const out = new Map<string, { sha: string | null; product: string }>();
+  /** Each id's stored detail hash (null without detail), its last seq, and product. */
+  const detailOf = async (q: Queryable, ids: readonly string[]): Promise<Map<string, StoredDetailRef>> => {
+    const out = new Map<string, StoredDetailRef>();
     for (const part of chunks(ids, 500)) {
-      const rows = await q.all<Row>(`SELECT id, product, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)}`, part);
-      for (const r of rows) out.set(r.id as string, { sha: (r.detail_sha256 as string | null) ?? null, product: r.product as string });
+      const rows = await q.all<Row>(`SELECT id, product, detail_sha256, detail_last_seq FROM sessions WHERE id IN ${inList(part.length)}`, part);
+      for (const r of rows)
+        out.set(r.id as string, { sha: (r.detail_sha256 as string | null) ?? null, lastSeq: optNum(r.detail_last_seq), product: r.product as string });
     }
     return out;
   };
@@ -190,7 +207,8 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     // detail" makes the sender stop without telling it anything about that session.
     const state = (s: SummaryInput): SessionState => {
       const d = detail.get(s.summary.id);
-      return { id: s.summary.id, hasDetail: !d || d.product !== s.summary.product || Boolean(d.sha) };
+      if (!d || d.product !== s.summary.product) return { id: s.summary.id, hasDetail: true };
+      return d.sha && d.lastSeq !== undefined ? { id: s.summary.id, hasDetail: true, detailLastSeq: d.lastSeq } : { id: s.summary.id, hasDetail: Boolean(d.sha) };
     };
     return batches.map((b) => b.map(state));
   };
@@ -268,24 +286,26 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
 
     async storeDetail(detail, blob, uploadId) {
       await blobs.put(detail.sha256, blob);
-      const { result, keptSha } = await db.tx(async (q) => {
+      const { result, unreferenced } = await db.tx(async (q) => {
+        // Row-locked on PostgreSQL (SQLite has one writer): the detail read here is the one replaced.
+        const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [detail.sessionId]);
+        if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
+        const before = { sha: (rows[0].detail_sha256 as string | null) ?? null };
         const changed = await q.run(
-          `UPDATE sessions SET ${DETAIL_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND detail_sha256 IS NULL`,
-          [...detailValues(detail), detail.sessionId],
+          `UPDATE sessions SET ${DETAIL_COLS.map((c) => `${c} = ?`).join(', ')}
+           WHERE id = ? AND (detail_sha256 IS NULL OR detail_last_seq < ?)`,
+          [...detailValues(detail), detail.sessionId, detail.lastSeq],
         );
-        let kept: string | undefined;
-        if (changed === 0) {
-          const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?`, [detail.sessionId]);
-          if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
-          kept = rows[0].detail_sha256 as string;
-        }
         if (uploadId !== undefined) {
           await q.run(`UPDATE uploads SET state = 'completed', completed_at = ? WHERE id = ?`, [int(now()), uploadId]);
         }
-        return { result: changed > 0 ? ('new' as const) : ('existing' as const), keptSha: kept };
+        if (changed === 0) return { result: 'existing' as const, unreferenced: before.sha === detail.sha256 ? undefined : detail.sha256 };
+        return before.sha
+          ? { result: 'replaced' as const, unreferenced: before.sha === detail.sha256 ? undefined : before.sha }
+          : { result: 'new' as const, unreferenced: undefined };
       });
-      // A second copy of a session already stored: its blob (unique to it) is not referenced.
-      if (keptSha !== undefined && keptSha !== detail.sha256) await blobs.remove(detail.sha256);
+      // A blob is unique to its session's content: the one no longer referenced goes.
+      if (unreferenced !== undefined) await blobs.remove(unreferenced);
       return result;
     },
 
@@ -294,7 +314,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       const before = await detailOf(db, ids);
       const fresh = sessions.filter((s) => {
         const b = before.get(s.session.summary.id);
-        return !b || (!b.sha && b.product === s.session.summary.product);
+        return !b || (b.product === s.session.summary.product && (!b.sha || (b.lastSeq !== undefined && b.lastSeq < s.detail.lastSeq)));
       });
       for (const s of fresh) await blobs.put(s.detail.sha256, s.blob);
       const stored = await db.tx(async (q) => {
@@ -304,7 +324,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           const rows = await q.all<Row>(
             `INSERT INTO sessions (${cols.join(', ')}) VALUES ${part.map(() => placeholders(cols.length)).join(', ')}
              ON CONFLICT (id) DO UPDATE SET ${[...UPDATABLE, ...DETAIL_COLS].map((c) => `${c} = excluded.${c}`).join(', ')}
-             WHERE sessions.detail_sha256 IS NULL AND sessions.product = excluded.product
+             WHERE sessions.product = excluded.product AND ${DETAIL_NEWER}
              RETURNING id`,
             part.flatMap((s) => [...sessionValues(s.session, 'package', pkg.id), ...detailValues(s.detail)]),
           );
@@ -320,6 +340,13 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
         );
         return got;
       });
+      // Blobs no longer referenced: the older detail a package replaced, or one that lost a race.
+      for (const s of fresh) {
+        const id = s.session.summary.id;
+        const old = before.get(id)?.sha ?? undefined;
+        const [kept, gone] = stored.has(id) ? [s.detail.sha256, old] : [old, s.detail.sha256];
+        if (gone !== undefined && gone !== kept) await blobs.remove(gone);
+      }
       return ids.map((id): PackageReply['sessions'][number] => ({ id, stored: stored.has(id) ? 'new' : 'existing' }));
     },
 

@@ -24,6 +24,8 @@ export interface SummaryInput {
 export interface SessionState {
   id: string;
   hasDetail: boolean;
+  /** Last seq of the stored detail, when known: a summary past it may bring newer detail. */
+  detailLastSeq?: number;
 }
 
 export type UploadState = 'open' | 'completed' | 'expired';
@@ -51,6 +53,8 @@ export interface DetailInput {
   bytes: number;
   messageCount: number;
   counts: SeverityCounts;
+  /** Seq of the detail's last message: a detail replaces a stored one only when this is higher. */
+  lastSeq: number;
   receivedAt: number;
 }
 
@@ -97,7 +101,10 @@ export interface CountsQuery {
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly blobs: BlobStore;
-  /** Upserts summaries (idempotent by id); sessions that already have detail keep their summary. */
+  /**
+   * Upserts summaries (idempotent by id). A session that already has detail keeps its summary
+   * unless the new one goes past that detail (a higher lastSeq) or ends a session stored running.
+   */
   saveSummaries(items: readonly SummaryInput[]): Promise<SessionState[]>;
   getSession(id: string): Promise<StoredSession | undefined>;
   createUpload(u: UploadRecord): Promise<void>;
@@ -106,11 +113,15 @@ export interface Store {
   openUploads(sessionIds: readonly string[]): Promise<Map<string, UploadRecord>>;
   /**
    * Stores a session's detail: blob first (fsync), then one transaction recording it and, when
-   * given, completing the upload. 'existing' when the session already had detail (kept as is).
+   * given, completing the upload. 'replaced' when it took the place of an older (shorter) detail
+   * of the session, 'existing' when the stored detail was as new or newer (kept as is).
    * Throws when the session has no summary.
    */
-  storeDetail(detail: DetailInput, blob: BlobSource, uploadId?: string): Promise<'new' | 'existing'>;
-  /** Stores every session of a package (blobs, then one transaction), idempotent by session id. */
+  storeDetail(detail: DetailInput, blob: BlobSource, uploadId?: string): Promise<'new' | 'replaced' | 'existing'>;
+  /**
+   * Stores every session of a package (blobs, then one transaction), idempotent by session id;
+   * a session's stored detail is replaced only by a newer one, as in storeDetail.
+   */
   storePackage(pkg: PackageRecord, sessions: readonly PackageSessionInput[]): Promise<PackageReply['sessions']>;
   /** Marks an upload expired at once (its content was invalid or could not be stored). */
   discardUpload(id: string, at: number): Promise<void>;

@@ -31,13 +31,15 @@ const blobOf = (text: string): { gz: Buffer; sha: string } => {
   const gz = gzipSync(text);
   return { gz, sha: sha256(gz) };
 };
-const detail = (sessionId: string, sha: string, gz: Buffer): DetailInput => ({
+// By default a detail as complete as any summary in these tests (lastSeq far past theirs).
+const detail = (sessionId: string, sha: string, gz: Buffer, lastSeq = 1_000_000): DetailInput => ({
   sessionId,
   sha256: sha,
   compressedBytes: gz.length,
   bytes: 100,
   messageCount: 2,
   counts: { ...emptyCounts(), error: 1, information: 1 },
+  lastSeq,
   receivedAt: Date.now(),
 });
 const upload = (sessionId: string, p: string, over: Partial<UploadRecord> = {}): UploadRecord => ({
@@ -133,7 +135,7 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
 
       // A re-sent summary no longer changes a session whose detail is stored.
       const states = await store.saveSummaries([input({ ...s, status: 'crashed' })]);
-      assert.deepEqual(states, [{ id: s.id, hasDetail: true }]);
+      assert.deepEqual(states, [{ id: s.id, hasDetail: true, detailLastSeq: 1_000_000 }]);
       assert.equal((await store.getSession(s.id))?.summary.status, 'ended');
     });
 
@@ -218,6 +220,57 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       assert.equal(pkgs.length, 1);
       assert.deepEqual(pkgs[0].sessionIds, pkg.sessionIds);
       assert.equal(pkgs[0].description, 'desc');
+    });
+
+    test('a newer detail (higher lastSeq) replaces a partial one, atomically, by upload or package', async () => {
+      const p = product();
+      const running = makeSummary({ product: p, status: 'running' });
+      await store.saveSummaries([input(running)]);
+      const partial = blobOf(`{"partial":"${running.id}"}\n`);
+      assert.equal(await store.storeDetail(detail(running.id, partial.sha, partial.gz, 3), { bytes: partial.gz }), 'new');
+      // The same summary again does not change it; one that ends it does, with what it needs.
+      assert.deepEqual(await store.saveSummaries([input(running)]), [{ id: running.id, hasDetail: true, detailLastSeq: 3 }]);
+      const ended = { ...running, status: 'ended' as const, lastSeq: 9, messageCount: 9 };
+      assert.deepEqual(await store.saveSummaries([input(ended)]), [{ id: running.id, hasDetail: true, detailLastSeq: 3 }]);
+      assert.equal((await store.getSession(running.id))?.summary.lastSeq, 9);
+
+      // Two newer details finishing at once: exactly one wins, the other blob goes.
+      const a = blobOf(`{"a":"${running.id}"}\n`);
+      const b = blobOf(`{"b":"${running.id}"}\n`);
+      const results = await Promise.all([
+        store.storeDetail(detail(running.id, a.sha, a.gz, 9), { bytes: a.gz }),
+        store.storeDetail(detail(running.id, b.sha, b.gz, 9), { bytes: b.gz }),
+      ]);
+      assert.deepEqual([...results].sort(), ['existing', 'replaced']);
+      const winner = results[0] === 'replaced' ? a : b;
+      const loser = winner === a ? b : a;
+      assert.equal((await store.getSession(running.id))?.detail?.sha256, winner.sha);
+      assert.equal((await store.getSession(running.id))?.detail?.lastSeq, 9);
+      assert.equal(existsSync(store.blobs.path(partial.sha)), false, 'the replaced blob is removed');
+      assert.equal(existsSync(store.blobs.path(loser.sha)), false, 'the losing blob is removed');
+      assert.ok(existsSync(store.blobs.path(winner.sha)));
+
+      // An older detail, by upload or in a package, changes nothing.
+      const old = blobOf(`{"old":"${running.id}"}\n`);
+      assert.equal(await store.storeDetail(detail(running.id, old.sha, old.gz, 5), { bytes: old.gz }), 'existing');
+      const pkg = (ids: string[]) => ({
+        id: randomBytes(32).toString('hex'), product: p, receivedAt: Date.now(), created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'ua' }, criteria: ['active'], sessionIds: ids,
+      });
+      assert.deepEqual(
+        await store.storePackage(pkg([running.id]), [{ session: input(running), detail: detail(running.id, old.sha, old.gz, 5), blob: { bytes: old.gz } }]),
+        [{ id: running.id, stored: 'existing' }],
+      );
+      assert.equal((await store.getSession(running.id))?.detail?.sha256, winner.sha);
+      // A package with a longer detail replaces it.
+      const full = blobOf(`{"full":"${running.id}"}\n`);
+      const longer = { ...ended, lastSeq: 12, messageCount: 12 };
+      assert.deepEqual(
+        await store.storePackage(pkg([running.id]), [{ session: input(longer), detail: detail(running.id, full.sha, full.gz, 12), blob: { bytes: full.gz } }]),
+        [{ id: running.id, stored: 'new' }],
+      );
+      assert.equal((await store.getSession(running.id))?.detail?.sha256, full.sha);
+      assert.equal(existsSync(store.blobs.path(winner.sha)), false);
     });
 
     test('session list filters and keyset pagination', async () => {

@@ -260,23 +260,56 @@ describe('detail uploads (tus)', () => {
     assert.equal((await head(t, url)).headers.get('upload-offset'), '0');
   });
 
-  test('uploading a session already stored completes without changing it', async () => {
+  test('uploading a session already stored: the same or an older detail completes without changing it, a longer one replaces it', async () => {
     const { s } = await announce();
     const d = makeDetail(makeMessages(s.id, 5));
     const u1 = await create(s.id, d.gz, d.sha256);
     const u2 = await create(s.id, d.gz, d.sha256);
     assert.equal((await patch(t, u1, 0, d.gz)).status, 204);
-    const d2 = makeDetail(makeMessages(s.id, 6));
-    const u3 = await create(s.id, d2.gz, d2.sha256);
+    const shorter = makeDetail(makeMessages(s.id, 4));
+    const u3 = await create(s.id, shorter.gz, shorter.sha256);
     assert.equal((await patch(t, u2, 0, d.gz)).status, 204);
-    assert.equal((await patch(t, u3, 0, d2.gz)).status, 204);
-    const stored = await t.collector.store.getSession(s.id);
+    assert.equal((await patch(t, u3, 0, shorter.gz)).status, 204);
+    let stored = await t.collector.store.getSession(s.id);
     assert.equal(stored?.detail?.sha256, d.sha256);
     assert.equal(stored?.detail?.messageCount, 5);
-    assert.equal(existsSync(t.collector.store.blobs.path(d2.sha256)), false);
+    assert.equal(existsSync(t.collector.store.blobs.path(shorter.sha256)), false, 'the refused blob is not kept');
     const done = await patch(t, u1, 0, d.gz);
     assert.equal(done.status, 409, 'a completed upload takes no more bytes');
     assert.equal(done.headers.get('upload-offset'), String(d.gz.length));
+
+    const longer = makeDetail(makeMessages(s.id, 6));
+    assert.equal((await patch(t, await create(s.id, longer.gz, longer.sha256), 0, longer.gz)).status, 204);
+    stored = await t.collector.store.getSession(s.id);
+    assert.equal(stored?.detail?.sha256, longer.sha256);
+    assert.equal(stored?.detail?.messageCount, 6);
+    assert.equal(stored?.detail?.lastSeq, 6);
+    assert.equal(existsSync(t.collector.store.blobs.path(d.sha256)), false, 'the replaced blob is removed');
+  });
+
+  test('a session sent while running is asked for again once it goes further, and its complete detail replaces the partial one', async () => {
+    const { s, reply } = await announce({ status: 'running', endedAt: undefined, counts: countsWith({ error: 1, information: 2 }) });
+    assert.equal(reply.sessions[0].detail, 'wanted');
+    const partial = makeDetail(makeMessages(s.id, 3));
+    assert.equal((await patch(t, await create(s.id, partial.gz, partial.sha256), 0, partial.gz)).status, 204);
+    assert.equal((await t.summaries([s])).sessions[0].detail, 'not-wanted', 'the same summary again: nothing new');
+
+    // The session ends with two more messages: the server wants it again and takes it whole.
+    const ended = { ...s, status: 'ended' as const, endedAt: s.startedAt + 60_000, counts: countsWith({ error: 2, information: 3 }), messageCount: 5, lastSeq: 5 };
+    assert.equal((await t.summaries([ended])).sessions[0].detail, 'wanted');
+    const stale = await t.collector.store.getSession(s.id);
+    assert.equal(stale?.summary.status, 'ended', 'the newer summary is taken');
+    assert.equal(stale?.detail?.sha256, partial.sha256, 'the partial detail stays until the complete one is stored');
+    const complete = makeDetail(makeMessages(s.id, 5));
+    assert.equal((await patch(t, await create(s.id, complete.gz, complete.sha256), 0, complete.gz)).status, 204);
+    const stored = await t.collector.store.getSession(s.id);
+    assert.equal(stored?.detail?.sha256, complete.sha256);
+    assert.equal(stored?.detail?.messageCount, 5);
+    assert.equal(existsSync(t.collector.store.blobs.path(partial.sha256)), false, 'the partial blob is removed');
+    assert.equal((await t.summaries([ended])).sessions[0].detail, 'not-wanted');
+    // A late copy of the running summary does not roll the session back.
+    await t.summaries([s]);
+    assert.equal((await t.collector.store.getSession(s.id))?.summary.status, 'ended');
   });
 
   test('all bytes written but not stored (a crash in between): HEAD finishes the upload first', async () => {
