@@ -76,6 +76,12 @@ const setup = async (
     return answer(route, seen.length) ?? route.continue();
   });
   await context.clock.install();
+  const page = await openSender(context, { product, key, purge: o.purge ?? false, consentRequired: o.consentRequired ?? false });
+  return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: SenderState[] }).states) };
+};
+
+/** A page whose agent sends automatically to the collector, recording its `state` events. */
+const openSender = async (context: BrowserContext, o: { product: string; key: string; purge: boolean; consentRequired: boolean }): Promise<Page> => {
   const page = await openAgentPage(context, server.url);
   await page.evaluate(
     async ([url, key, product, purge, consentRequired]) => {
@@ -90,9 +96,9 @@ const setup = async (
       });
       await W().Ferry.ready();
     },
-    [collector.collector.url, key, product, o.purge ?? false, o.consentRequired ?? false] as const,
+    [collector.collector.url, o.key, o.product, o.purge, o.consentRequired] as const,
   );
-  return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: SenderState[] }).states) };
+  return page;
 };
 
 const json = (route: Route, status: number, body: object, headers: Record<string, string> = {}) =>
@@ -232,6 +238,39 @@ test('error send throttle: two errors within minimumNotificationDelayMs give one
   await s.context.clock.fastForward(5 * 60_000);
   await s.page.evaluate(() => W().Ferry.log.critical('Pay', 'after the delay'));
   await until(async () => (await passes()) > afterSecond, 'a send again once the delay has passed');
+  await s.context.close();
+});
+
+test('an error sends the running session as it stands; once ended, the complete session replaces it at the collector', async () => {
+  const s = await setup(() => undefined);
+  await firstCheck(s);
+  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
+  const live = await s.page.evaluate(async () => {
+    for (let i = 0; i < 3; i++) W().Ferry.log.information('Cart', `step ${i}`);
+    W().Ferry.log.error('Pay', 'card declined');
+    return W().Ferry.getSessionId()!;
+  });
+  await until(() => stored(live) === 1, 'the running session sent on the error');
+  const partial = await collector.collector.store.getSession(live);
+  assert.equal(partial?.summary.status, 'running');
+  assert.equal(partial?.detail?.messageCount, 4);
+  assert.equal(partial?.detail?.counts.error, 1);
+
+  await s.page.evaluate(async () => {
+    W().Ferry.log.information('Cart', 'retried');
+    W().Ferry.log.warning('Cart', 'slow');
+    await W().Ferry.flush();
+  });
+  await s.page.close(); // pagehide: the session ends
+  const next = await openSender(s.context, { product: 'demo', key: KEYS.all, purge: false, consentRequired: false });
+  await s.context.clock.fastForward(5_100);
+  await until(() => stored(live) === 2, 'the ended session sent again, complete');
+  const complete = await collector.collector.store.getSession(live);
+  assert.equal(complete?.summary.status, 'ended');
+  assert.equal(complete?.detail?.messageCount, 6);
+  assert.equal(complete?.detail?.counts.warning, 1);
+  assert.equal(collector.logs.filter((r) => r.msg === 'detail stored' && r.session === live).map((r) => r.result).join(), 'new,replaced');
+  await next.evaluate(() => W().Ferry.flush());
   await s.context.close();
 });
 
