@@ -10,7 +10,7 @@ import type { SessionSummary } from '../shared/summary.js';
 import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../worker/protocol.js';
 import type { Agent } from './agent.js';
 import { checkCriteria, matchesCriteria } from './criteria.js';
-import { destinationKind, PackagerError, prepareDestination, type DestinationEnv } from './destinations/index.js';
+import { checkAllowed, destinationKind, PackagerError, prepareDestination, type DestinationEnv } from './destinations/index.js';
 import type { PackagerEvents, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './packagerTypes.js';
 import { AGENT_VERSION } from './sessionRecord.js';
 import { acquireWorker, defaultWorkerUrl, type WorkerLease } from './workerClient.js';
@@ -100,6 +100,7 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
   const jobId = crypto.randomUUID();
   const agent = ctx.agent;
   const opts = agent.options();
+  checkAllowed(kind, opts.packager);
 
   const progress = (phase: PackagerPhase, p: BuildProgress): void => {
     const event: PackagerProgress = { ...p, jobId, phase };
@@ -139,8 +140,10 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     const created = Date.now();
     const kept = Math.min(total, PACKAGE_LIMITS.maxSessions);
     const suggested = packageFileName(opts.product, applicationPart(chosen.sessions, o.application), created, kept);
+    const { url, ingestKey } = opts.server;
     const destination = await prepareDestination(options.destination, suggested, {
       objectUrl: (blob, lifetimeMs) => lease.call((api) => api.objectUrl(blob, lifetimeMs)),
+      ...(url && ingestKey ? { collector: { url, ingestKey } } : {}),
       ...ctx.destinations,
     });
     if (!destination || signal?.aborted) return outcome('cancelled');
@@ -169,13 +172,15 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     if (signal?.aborted) return outcome('cancelled');
     const done: BuildProgress = { ...none, sessionsDone: built.sessions.length, sessionsTotal: built.sessions.length, bytesDone: built.rawBytes, bytesTotal: built.rawBytes, packageBytes: built.blob.size };
     progress('saving', done);
-    const fileName = await destination.save(built.blob, suggested);
     const ids = built.sessions.map((s) => s.id);
-    const marked = job.memoryOnly ? [] : await lease.call((api) => api.markPackaged(opts.product, ids, Date.now()));
+    const saved = await destination.save(built.blob, suggested, ids, signal);
+    // Stored by the collector: sent as well as packaged (an emailed package is only packaged).
+    const sent = saved.receipt?.kind === 'server';
+    const marked = job.memoryOnly ? [] : await lease.call((api) => api.markPackaged(opts.product, ids, Date.now(), sent));
     const result: SendResult = {
       status: 'sent',
       destination: destination.kind,
-      fileName,
+      fileName: saved.name,
       sessions: built.sessions,
       bytes: built.blob.size,
       rawBytes: built.rawBytes,
@@ -183,6 +188,7 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
       skipped: built.skipped,
       marked,
       blob: built.blob,
+      ...(saved.receipt ? { receipt: saved.receipt } : {}),
     };
     progress('done', done);
     ctx.emit('sent', result);

@@ -2,11 +2,15 @@
 import type { PackageCriterion, PackageProblem } from '../shared/package-format.js';
 import type { SessionSummary } from '../shared/summary.js';
 import type { BuildProgress, CompressionEngine } from '../worker/protocol.js';
+import type { CollectorReceipt } from './destinations/collector.js';
 
 export type { PackageCriterion, PackageProblem } from '../shared/package-format.js';
 export type { CompressionEngine } from '../worker/protocol.js';
 
-/** Where a package goes. `server` and `email` are delivered by the sender (their own issues). */
+/**
+ * Where a package goes. `server` stores it at the collector of `init({ server })`; `email` has
+ * the collector relay it to the recipients configured there for the product.
+ */
 export type DestinationKind = 'file' | 'folder' | 'download' | 'blob' | 'server' | 'email';
 
 export type Destination =
@@ -22,7 +26,7 @@ export type Destination =
   /** No saving: the package comes back as `result.blob` for the app to handle. */
   | { type: 'blob' }
   | { type: 'server' }
-  | { type: 'email'; to?: string };
+  | { type: 'email' };
 
 export interface PreviewOptions {
   /** Combined as a union: a session is in when any criterion matches. */
@@ -69,8 +73,13 @@ export interface SendResult {
   problems: PackageProblem[];
   /** Matching sessions left out because one package holds at most 1,000 (the oldest go). */
   skipped: number;
-  /** Sessions marked as packaged (so `new` leaves them out next time); the running one never is. */
+  /**
+   * Sessions marked as packaged (so `new` leaves them out next time); the running one never is.
+   * With `server`, these are also marked sent (the collector stored them).
+   */
   marked: string[];
+  /** `server` and `email`: the collector's reply (package id and per-session result, or the message id). */
+  receipt?: CollectorReceipt;
   /** The package itself (status `sent`), whatever the destination: the app may also keep or upload it. */
   blob?: Blob;
 }

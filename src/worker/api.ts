@@ -100,8 +100,8 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
       jobs.get(jobId)?.abort(new DOMException('packaging was cancelled', 'AbortError'));
     },
 
-    async markPackaged(product, sessionIds, at) {
-      return markPackaged(await database(product), sessionIds, at);
+    async markPackaged(product, sessionIds, at, sent) {
+      return markPackaged(await database(product), sessionIds, at, sent);
     },
 
     async compressSession(product, sessionId, engine) {

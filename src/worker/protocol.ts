@@ -106,8 +106,11 @@ export interface FerryWorkerApi {
   buildPackage(job: PackageJob, onProgress?: (p: BuildProgress) => void): Promise<PackageJobResult>;
   /** Stops a running `buildPackage`, which then rejects with an AbortError. */
   cancel(jobId: string): void;
-  /** Sets `packagedAt` on those sessions that are not running; returns the ids marked. */
-  markPackaged(product: string, sessionIds: string[], at: number): Promise<string[]>;
+  /**
+   * Sets `packagedAt` on those sessions that are not running (with `sent`, also marks them sent
+   * and drops their outbox entry); returns the ids marked.
+   */
+  markPackaged(product: string, sessionIds: string[], at: number, sent?: boolean): Promise<string[]>;
   /** Gzips a stored session into the outbox (DESIGN.md §2 step 3). */
   compressSession(product: string, sessionId: string, engine?: CompressionEngine): Promise<CompressedSession>;
   /** Opens and checks a whole package; rejects with a PackageReadError naming what is wrong. */

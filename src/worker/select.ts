@@ -15,16 +15,27 @@ export const selectSessions = async (db: FerryDatabase, q: Selection): Promise<S
 };
 
 /** Sets `packagedAt` on the given sessions that are not running; returns the ids marked. */
-export const markPackaged = async (db: FerryDatabase, ids: readonly string[], at: number): Promise<string[]> => {
-  const tx = db.transaction('sessions', 'readwrite');
+/**
+ * Marks sessions as packaged; with `sent` (the collector stored the package) also as sent, so
+ * the sender neither summarises nor uploads them again.
+ */
+export const markPackaged = async (db: FerryDatabase, ids: readonly string[], at: number, sent = false): Promise<string[]> => {
+  const tx = db.transaction(['sessions', 'outbox'], 'readwrite');
+  const sessions = tx.objectStore('sessions');
   const marked: string[] = [];
   for (const id of ids) {
-    const s = await tx.store.get(id);
+    const s = await sessions.get(id);
     // A running session keeps logging after the package was made, and its own tab rewrites
     // its record with every batch: it stays unmarked (it is still `new` once it ends).
     if (!s || s.status === 'running') continue;
     s.packagedAt = at;
-    void tx.store.put(s);
+    if (sent) {
+      s.summarySentAt = at;
+      s.sentAt = at;
+      s.detailState = 'sent';
+      void tx.objectStore('outbox').delete(id);
+    }
+    void sessions.put(s);
     marked.push(id);
   }
   await tx.done;

@@ -3,7 +3,9 @@
  * user's click to be recent, and a cancelled picker should cost no work), `save` after.
  */
 import { PACKAGE_MEDIA_TYPE } from '../../shared/package-format.js';
+import type { PackagerOptions } from '../options.js';
 import type { Destination, DestinationKind } from '../packagerTypes.js';
+import { postPackage, type CollectorReceipt, type CollectorTarget } from './collector.js';
 import { download, type ObjectUrlMaker } from './download.js';
 import { writeFile, writeIntoFolder } from './fileSystem.js';
 import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
@@ -11,17 +13,23 @@ import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
 export class PackagerError extends Error {
   override name = 'PackagerError';
   constructor(
-    readonly code: 'unavailable' | 'permission-denied' | 'bad-options',
+    readonly code: 'unavailable' | 'not-allowed' | 'permission-denied' | 'bad-options',
     message: string,
   ) {
     super(message);
   }
 }
 
+export interface SavedPackage {
+  /** The name it was saved under. */
+  name: string;
+  /** For `server` and `email`: what the collector confirmed. */
+  receipt?: CollectorReceipt;
+}
+
 export interface PreparedDestination {
   kind: DestinationKind;
-  /** Saves the package; resolves with the name it was saved under. */
-  save(blob: Blob, fileName: string): Promise<string>;
+  save(blob: Blob, fileName: string, sessionIds: readonly string[], signal?: AbortSignal): Promise<SavedPackage>;
 }
 
 export interface DestinationEnv {
@@ -29,6 +37,9 @@ export interface DestinationEnv {
   document?: Document;
   /** Mints the download's `blob:` URL (the packager's runs in the worker). */
   objectUrl?: ObjectUrlMaker;
+  /** The collector of `init({ server })`, for the `server` and `email` destinations. */
+  collector?: CollectorTarget;
+  fetch?: typeof fetch;
 }
 
 const KINDS: readonly DestinationKind[] = ['file', 'folder', 'download', 'blob', 'server', 'email'];
@@ -44,11 +55,26 @@ const downloadTo = (env: DestinationEnv, doc: Document | undefined): PreparedDes
   kind: 'download',
   async save(blob, fileName) {
     await download(blob, fileName, env.objectUrl, doc);
-    return fileName;
+    return { name: fileName };
   },
 });
 
 const fileTypes = [{ description: 'Ferry session package', accept: { [PACKAGE_MEDIA_TYPE]: ['.zip'] } }];
+
+const ALLOWED_BY: Record<DestinationKind, keyof PackagerOptions | undefined> = {
+  file: 'allowFile',
+  download: 'allowFile',
+  folder: 'allowFolder',
+  server: 'allowServer',
+  email: 'allowEmail',
+  blob: undefined, // the app itself takes the package
+};
+
+/** Refuses a destination the app switched off with `packager.allow*`. */
+export const checkAllowed = (kind: DestinationKind, options: PackagerOptions): void => {
+  const option = ALLOWED_BY[kind];
+  if (option && !options[option]) throw new PackagerError('not-allowed', `destination "${kind}" is switched off (packager.${option}: false)`);
+};
 
 /** Resolves `undefined` when the user cancelled a picker. */
 export const prepareDestination = async (
@@ -61,10 +87,16 @@ export const prepareDestination = async (
   const doc = env.document ?? (typeof document === 'undefined' ? undefined : document);
   const given = typeof destination === 'object' ? destination : undefined;
 
-  if (kind === 'blob') return { kind, save: async (_blob, name) => name };
+  if (kind === 'blob') return { kind, save: async (_blob, name) => ({ name }) };
   if (kind === 'download') return downloadTo(env, doc);
-  if (kind === 'server' || kind === 'email')
-    throw new PackagerError('unavailable', `destination "${kind}" is not available in this version of the agent yet`);
+  if (kind === 'server' || kind === 'email') {
+    const target = env.collector;
+    if (!target) throw new PackagerError('unavailable', `destination "${kind}" needs init({ server: { url, ingestKey } })`);
+    return {
+      kind,
+      save: async (blob, name, ids, signal) => ({ name, receipt: await postPackage(kind, target, blob, ids, signal, env.fetch) }),
+    };
+  }
 
   if (kind === 'file') {
     let handle = given && 'handle' in given ? given.handle : undefined;
@@ -83,7 +115,7 @@ export const prepareDestination = async (
       kind,
       async save(blob) {
         await writeFile(h, blob);
-        return h.name;
+        return { name: h.name };
       },
     };
   }
@@ -99,5 +131,5 @@ export const prepareDestination = async (
   }
   const d = dir;
   if (!d) return downloadTo(env, doc);
-  return { kind, save: (blob, name) => writeIntoFolder(d, name, blob) };
+  return { kind, save: async (blob, name) => ({ name: await writeIntoFolder(d, name, blob) }) };
 };
