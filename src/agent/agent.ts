@@ -14,6 +14,7 @@ import { findProblems, mergeOptions, type BeforeLogMessage, type FerryOptions, t
 import { getMeta, openDatabase, putMeta, type FerryDatabase } from './repository.js';
 import type { SessionRecord } from './schema.js';
 import { newSessionRecord, toSummary } from './sessionRecord.js';
+import { loadWorkerCompress, scriptUrl } from './packagerLoader.js';
 import { enforceLimits } from './storageLimits.js';
 import { detectReset, readWatermark, writeWatermark } from './watermark.js';
 import { createWriter } from './writer.js';
@@ -212,7 +213,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
         .then((m) => {
           if (stopped || !opts.server.autoSendSessions) return;
           sender = m.startSender(api, {
-            compress: (id) => import('./detailOutbox.js').then((d) => d.writeDetailToOutbox(database, id, now)),
+            compress: (id) => loadWorkerCompress().then((m) => m.compressInWorker(opts.workerUrl, scriptUrl, opts.product, id)),
             allowed: consentOk,
             locks,
             now,

@@ -161,4 +161,4 @@ export const __agent = (): Agent | undefined => agent;
 export const packager = createPackagerApi(() => agent);
 
 /** @internal The packager chunk, for the script-tag build. */
-export { __loadPackager } from './packagerLoader.js';
+export { __loadPackager, __loadWorkerCompress } from './packagerLoader.js';

@@ -6,6 +6,7 @@
  * `ferry.iife.js`) and takes the chunk from there.
  */
 import type * as PackagerModule from './packager.js';
+import type * as WorkerCompressModule from './workerCompress.js';
 import type { Agent } from './agent.js';
 import type { SessionSummary } from '../shared/summary.js';
 import { createEmitter, type Handler } from './events.js';
@@ -27,16 +28,27 @@ const currentScript = (): string | undefined => {
 };
 
 /** Captured while the script runs: `document.currentScript` is gone afterwards. */
-const scriptUrl: string | undefined = IIFE ? currentScript() : import.meta.url;
+export const scriptUrl: string | undefined = IIFE ? currentScript() : import.meta.url;
 
 /** @internal The packager chunk, for the script-tag build (which loads this file's ESM build). */
 export const __loadPackager = (): Promise<Packager> =>
   IIFE ? Promise.reject(new Error('__loadPackager is served by the ESM build')) : import('./packager.js');
 
-const load = (): Promise<Packager> =>
-  IIFE
-    ? import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href).then((m: { __loadPackager(): Promise<Packager> }) => m.__loadPackager())
-    : import('./packager.js');
+/** @internal The sender's worker-compression chunk, for the script-tag build. */
+export const __loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
+  IIFE ? Promise.reject(new Error('__loadWorkerCompress is served by the ESM build')) : import('./workerCompress.js');
+
+interface EsmBuild {
+  __loadPackager(): Promise<Packager>;
+  __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
+}
+const esmBuild = (): Promise<EsmBuild> => import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<EsmBuild>;
+
+const load = (): Promise<Packager> => (IIFE ? esmBuild().then((m) => m.__loadPackager()) : import('./packager.js'));
+
+/** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
+export const loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
+  IIFE ? esmBuild().then((m) => m.__loadWorkerCompress()) : import('./workerCompress.js');
 
 export interface PackagerApi {
   /**

@@ -14,7 +14,9 @@ import { DB_VERSION, type FerryDB } from '../agent/schema.js';
 import type { FerryDatabase } from '../agent/repository.js';
 import { sendPass, type PassResult } from '../agent/sendPass.js';
 import { loadSendTarget } from '../agent/sendTarget.js';
-import { writeDetailToOutbox } from '../agent/detailOutbox.js';
+import { idbChunkStore } from '../worker/chunkStore.js';
+import { compressSessionToOutbox } from '../worker/compressSession.js';
+import { defaultEngine } from '../worker/engine.js';
 import { isPageMessage } from './protocol.js';
 import type { ServiceWorkerScope } from './sw-types.js';
 
@@ -54,7 +56,7 @@ const passFor = async (db: FerryDatabase, o: FerrySyncOptions, only?: Set<string
     product: target.product,
     application: force ? undefined : target.application,
     purge: target.purge,
-    compress: (id) => writeDetailToOutbox(db, id),
+    compress: async (id) => void (await compressSessionToOutbox(db, idbChunkStore(db), id, defaultEngine(), Date.now())),
     fetch: o.fetch,
     locks: (self as unknown as ServiceWorkerScope).navigator.locks,
     only,

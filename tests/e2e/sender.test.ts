@@ -5,6 +5,7 @@ import { launchBrowser, until } from '../support/browser.js';
 import { startStaticServer, type StaticServer } from '../support/static-server.js';
 import { openAgentPage, readDb } from '../support/agentPage.js';
 import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import { openPackagerPage } from './packager-page.js';
 
 let browser: Browser;
 let server: StaticServer;
@@ -122,5 +123,23 @@ test('scenario two: with sendAllApplications one tab sends for both apps; closin
   await until(() => deliveries().has(third), 'the new leader to send a session ended after the hand-over', 20_000);
   assert.equal(deliveries().get(third), 1);
   assert.equal(deliveries().get(first), 1, 'nothing sent twice across the hand-over');
+  await context.close();
+});
+
+test('the script-tag build sends too (its sender compresses in the worker, loaded through the ESM build next to it)', async () => {
+  const context = await browser.newContext();
+  const ended = await endedSession(context, { messages: 20 });
+  const page = await openPackagerPage(context, server.url, '/tests/e2e/pages/packager-iife.html');
+  await page.evaluate(
+    async ([url, key]) => {
+      const Ferry = (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry;
+      Ferry.init({ product: 'demo', application: 'editor', version: '1', server: { url, ingestKey: key, autoSendSessions: true } });
+      await Ferry.ready();
+      Ferry.sendNow();
+    },
+    [collector.collector.url, KEYS.all] as const,
+  );
+  await until(() => deliveries().get(ended) === 1, 'the ended session delivered by the script-tag agent');
+  assert.equal((await collector.collector.store.getSession(ended))?.detail?.messageCount, 21);
   await context.close();
 });
