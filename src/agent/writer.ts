@@ -175,23 +175,43 @@ export const createWriter = (deps: WriterDeps): Writer => {
     }
   };
 
+  // The messages being written, taken from the buffer whole and sliced by index: splicing
+  // slices off the front of a large buffer moves every remaining element each time.
+  let draining: PendingMessage[] = [];
+  let drainAt = 0;
+  const nextSlice = (): PendingMessage[] | undefined => {
+    if (drainAt >= draining.length) {
+      if (buffer.length === 0) return undefined;
+      draining = buffer;
+      buffer = [];
+      drainAt = 0;
+    }
+    const take = draining.slice(drainAt, drainAt + BATCH.messagesPerTask);
+    drainAt += take.length;
+    return take;
+  };
+  const unwritten = (): number => draining.length - drainAt + buffer.length;
+
   const drain = async (): Promise<void> => {
     await deps.ready();
-    while (buffer.length > 0) {
+    // Transactions are queued without waiting for each to commit: IndexedDB runs them in order.
+    const inFlight: Promise<void>[] = [];
+    for (let take = nextSlice(); take; take = nextSlice()) {
       const db = deps.database();
-      const take = buffer.splice(0, BATCH.messagesPerTask);
       if (!db) {
         keepInMemory(take);
         continue;
       }
-      try {
-        await store(db, encode(deps.record().id, take));
-      } catch (err) {
-        deps.record().dropped.overflow += take.length;
-        reportInternalError('write', err);
-      }
-      if (buffer.length > 0) await yieldToApp();
+      const batch = take;
+      inFlight.push(
+        store(db, encode(deps.record().id, batch)).catch((err: unknown) => {
+          deps.record().dropped.overflow += batch.length;
+          reportInternalError('write', err);
+        }),
+      );
+      if (unwritten() > 0) await yieldToApp();
     }
+    await Promise.all(inFlight);
   };
 
   const flush = (): Promise<void> => {
@@ -205,7 +225,10 @@ export const createWriter = (deps: WriterDeps): Writer => {
 
   const flushOnExit = (finish: (r: SessionRecord) => void): Promise<void> => {
     const db = deps.database();
-    const take = buffer;
+    // Also what a drain in progress has not reached yet (it stops: nothing is left for it).
+    const take = draining.slice(drainAt).concat(buffer);
+    draining = [];
+    drainAt = 0;
     buffer = [];
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -217,5 +240,5 @@ export const createWriter = (deps: WriterDeps): Writer => {
     return put(db, encode(deps.record().id, take), finish).catch((e: unknown) => reportInternalError('exit write', e));
   };
 
-  return { push, flush, flushOnExit, buffered: () => buffer.length, memory: () => memory };
+  return { push, flush, flushOnExit, buffered: unwritten, memory: () => memory };
 };
