@@ -82,6 +82,33 @@ test('messages logged right before pagehide are persisted and the session ends',
   await context.close();
 });
 
+test('a page closed while a burst is being written loses nothing', async () => {
+  const context = await browser.newContext();
+  const page = await openAgentPage(context, server.url);
+  // Many slices: the close arrives while the drain runs (Chromium handles it after the drain's
+  // scheduler.yield continuations, or mid-way, where the exit write takes what is left).
+  const N = 30_000;
+  const id = await page.evaluate(async (n) => {
+    W().Ferry.init({ product: 'p2b', application: 'app', version: '1', storage: { maxLocalBytes: 1e9 } });
+    await W().Ferry.ready();
+    for (let i = 0; i < n; i++) W().Ferry.log.information('Burst', `b${i}`);
+    void W().Ferry.flush(); // written in slices, yielding to the page between them
+    await new Promise((r) => setTimeout(r, 0));
+    return W().Ferry.getSessionId();
+  }, N);
+  await page.close({ runBeforeUnload: false });
+  const reader = await openAgentPage(context, server.url);
+  const db = await until(async () => {
+    const d = await readDb(reader, 'p2b');
+    return d.sessions[0]?.status === 'ended' ? d : undefined;
+  }, 'the closed session to be ended');
+  const s = db.sessions.find((x) => x.id === id)!;
+  assert.equal(s.messageCount, N);
+  assert.equal(db.messages.length, N);
+  assert.ok(db.messages.every((m, i) => m.text === `b${i}` && m.seq === i + 1), 'every message once, in order');
+  await context.close();
+});
+
 test('a crashed page is marked crashed by the next start; a closed one stays ended', async () => {
   const context = await browser.newContext();
   const crashing = await openAgentPage(context, server.url);
