@@ -1,25 +1,17 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, until } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { until } from '../support/browser.js';
+import { useBrowserAndServer } from '../support/e2e.js';
 import { openAgentPage, readDb } from '../support/agentPage.js';
 import { MESSAGE_LIMITS } from '../../src/shared/message.js';
 
-let browser: Browser;
-let server: StaticServer;
-before(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startStaticServer()]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const e2e = useBrowserAndServer();
 
 /** A page that records page errors and console warnings, so tests can assert none escaped. */
 const watchedPage = async (): Promise<{ page: Page; pageErrors: string[]; warnings: string[]; close(): Promise<void> }> => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   const pageErrors: string[] = [];
   const warnings: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -165,13 +157,13 @@ test('beforeLog can edit or drop messages; drops and a throwing hook are counted
 });
 
 test('IndexedDB unavailable: a bounded memory buffer, persistence "memory", one warning', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   await context.addInitScript(() => {
     IDBFactory.prototype.open = function () {
       throw new DOMException('IndexedDB disabled by test', 'UnknownError');
     };
   });
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'warning') warnings.push(m.text());
@@ -191,8 +183,8 @@ test('IndexedDB unavailable: a bounded memory buffer, persistence "memory", one 
 });
 
 test('a database found emptied is reported in the next session summary (watermark outside IndexedDB)', async () => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   await page.evaluate(async () => {
     W().Ferry.init({ product: 'wm', application: 'a', version: '1' });
     await W().Ferry.ready();
@@ -201,7 +193,7 @@ test('a database found emptied is reported in the next session summary (watermar
   });
   await page.close();
   // Simulate Chromium opening a corrupted store as empty: the database is gone, localStorage stays.
-  const second = await openAgentPage(context, server.url);
+  const second = await openAgentPage(context, e2e.server.url);
   await second.evaluate(
     () =>
       new Promise<void>((resolve, reject) => {
@@ -221,7 +213,7 @@ test('a database found emptied is reported in the next session summary (watermar
   assert.equal(sessions[0].storageReset?.sessionsBefore, 1);
   // The session after that one sees an intact database again: no reset reported.
   await second.close();
-  const third = await openAgentPage(context, server.url);
+  const third = await openAgentPage(context, e2e.server.url);
   const summary = await third.evaluate(async () => {
     W().Ferry.init({ product: 'wm', application: 'a', version: '1' });
     await W().Ferry.ready();

@@ -1,24 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { launchBrowser, until, WITH_BFCACHE } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import { useBrowserAndServer } from '../support/e2e.js';
 import { agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 
-let browser: Browser;
-let server: StaticServer;
-before(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startStaticServer()]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const e2e = useBrowserAndServer();
 
 
 test('messages at every severity are stored in order with counts, and a reload ends the session', async () => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   const first = await page.evaluate(async () => {
     const { Ferry } = W();
     Ferry.init({ product: 'p1', application: 'app', version: '1.0' });
@@ -61,8 +52,8 @@ test('messages at every severity are stored in order with counts, and a reload e
 });
 
 test('messages logged right before pagehide are persisted and the session ends', async () => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   const id = await page.evaluate(async () => {
     W().Ferry.init({ product: 'p2', application: 'app', version: '1' });
     await W().Ferry.ready();
@@ -71,7 +62,7 @@ test('messages logged right before pagehide are persisted and the session ends',
   });
   // No flush, no timer: only pagehide can save these 40 messages.
   await page.close({ runBeforeUnload: false });
-  const reader = await openAgentPage(context, server.url);
+  const reader = await openAgentPage(context, e2e.server.url);
   const db = await until(async () => {
     const d = await readDb(reader, 'p2');
     return d.sessions[0]?.status === 'ended' ? d : undefined;
@@ -83,8 +74,8 @@ test('messages logged right before pagehide are persisted and the session ends',
 });
 
 test('a page closed while a burst is being written loses nothing', async () => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   // Many slices: the close arrives while the drain runs (Chromium handles it after the drain's
   // scheduler.yield continuations, or mid-way, where the exit write takes what is left).
   const N = 30_000;
@@ -97,7 +88,7 @@ test('a page closed while a burst is being written loses nothing', async () => {
     return W().Ferry.getSessionId();
   }, N);
   await page.close({ runBeforeUnload: false });
-  const reader = await openAgentPage(context, server.url);
+  const reader = await openAgentPage(context, e2e.server.url);
   const db = await until(async () => {
     const d = await readDb(reader, 'p2b');
     return d.sessions[0]?.status === 'ended' ? d : undefined;
@@ -110,8 +101,8 @@ test('a page closed while a burst is being written loses nothing', async () => {
 });
 
 test('a crashed page is marked crashed by the next start; a closed one stays ended', async () => {
-  const context = await browser.newContext();
-  const crashing = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const crashing = await openAgentPage(context, e2e.server.url);
   const crashedId = await crashing.evaluate(async () => {
     W().Ferry.init({ product: 'p3', application: 'app', version: '1' });
     await W().Ferry.ready();
@@ -119,7 +110,7 @@ test('a crashed page is marked crashed by the next start; a closed one stays end
     await W().Ferry.flush();
     return W().Ferry.getSessionId();
   });
-  const closing = await openAgentPage(context, server.url);
+  const closing = await openAgentPage(context, e2e.server.url);
   const closedId = await closing.evaluate(async () => {
     W().Ferry.init({ product: 'p3', application: 'app', version: '1' });
     await W().Ferry.ready();
@@ -131,7 +122,7 @@ test('a crashed page is marked crashed by the next start; a closed one stays end
   cdp.send('Page.crash').catch(() => {});
   await crashed;
 
-  const next = await openAgentPage(context, server.url);
+  const next = await openAgentPage(context, e2e.server.url);
   // The live lock passes 22–30 ms after a crash (BROWSER-FACTS.md): poll, do not sleep.
   await until(async () => {
     const held = await next.evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? []);
@@ -152,14 +143,14 @@ test('a crashed page is marked crashed by the next start; a closed one stays end
 });
 
 test('a running session in another live tab is never marked crashed', async () => {
-  const context = await browser.newContext();
-  const a = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const a = await openAgentPage(context, e2e.server.url);
   const idA = await a.evaluate(async () => {
     W().Ferry.init({ product: 'p4', application: 'app', version: '1' });
     await W().Ferry.ready();
     return W().Ferry.getSessionId();
   });
-  const b = await openAgentPage(context, server.url);
+  const b = await openAgentPage(context, e2e.server.url);
   const marked = await b.evaluate(async () => {
     W().Ferry.init({ product: 'p4', application: 'other', version: '1' });
     await W().Ferry.ready();
@@ -175,14 +166,14 @@ test('a running session in another live tab is never marked crashed', async () =
 test('a page restored from the back/forward cache starts a new session', async () => {
   const bfcacheBrowser = await launchBrowser(WITH_BFCACHE);
   const context = await bfcacheBrowser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const first = await page.evaluate(async () => {
     W().Ferry.init({ product: 'p5', application: 'app', version: '1' });
     await W().Ferry.ready();
     W().Ferry.log.information('A', 'before leaving');
     return W().Ferry.getSessionId();
   });
-  await page.goto(server.url + '/tests/e2e/pages/blank.html');
+  await page.goto(e2e.server.url + '/tests/e2e/pages/blank.html');
   // A bfcache restore fires no load event, so wait for the commit only.
   await page.goBack({ waitUntil: 'commit' });
   await until(() => page.evaluate(() => typeof W === 'function'), 'the restored page');

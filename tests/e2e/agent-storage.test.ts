@@ -1,19 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, until } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { until } from '../support/browser.js';
+import { useBrowserAndServer } from '../support/e2e.js';
 import { AGENT_PAGE, agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 
-let browser: Browser;
-let server: StaticServer;
-before(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startStaticServer()]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const e2e = useBrowserAndServer();
 
 const DAY = 86_400_000;
 type Counts = { critical: number; error: number; warning: number; information: number; verbose: number };
@@ -71,8 +63,8 @@ const seed = async (page: Page, product: string, sessions: unknown[]) => {
 const ids = async (page: Page, product: string) => new Set((await readDb(page, product)).sessions.map((s) => s.id));
 
 test('storage limit: sent sessions go first, then error-free ones; errors and running sessions are kept', async () => {
-  const context = await browser.newContext();
-  const setup = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const setup = await openAgentPage(context, e2e.server.url);
   const P = 'lim';
   await seed(setup, P, [
     fixture('sent', { product: P, ageDays: 1, chars: 20_000, sent: true, counts: { error: 3 } }),
@@ -83,14 +75,14 @@ test('storage limit: sent sessions go first, then error-free ones; errors and ru
   ]);
   await setup.close();
   // Another live tab of the product: its running session may never be pruned.
-  const live = await openAgentPage(context, server.url);
+  const live = await openAgentPage(context, e2e.server.url);
   const liveId = await live.evaluate(async () => {
     W().Ferry.init({ product: 'lim', application: 'other', version: '1', storage: { maxLocalBytes: 1e12 } });
     await W().Ferry.ready();
     return W().Ferry.getSessionId();
   });
 
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const me = await page.evaluate(async () => {
     W().Ferry.init({ product: 'lim', application: 'app', version: '1', storage: { maxLocalBytes: 70_000 } });
     await W().Ferry.ready();
@@ -139,13 +131,13 @@ test('storage limit: sent sessions go first, then error-free ones; errors and ru
 });
 
 test('real QuotaExceededError (CDP quota override): the agent prunes, retries, keeps logging and counts the loss', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   // Chromium latches an origin's quota when it first opens IndexedDB: an override made after
   // that has no effect (measured here), so it is set before the page touches storage.
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2_600_000 });
-  await page.goto(server.url + AGENT_PAGE);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: e2e.server.url, quotaSize: 2_600_000 });
+  await page.goto(e2e.server.url + AGENT_PAGE);
   await agentLoaded(page);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));

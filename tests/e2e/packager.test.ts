@@ -1,24 +1,15 @@
 // The packager in real Chromium: criteria over a fixture of sessions left by other tabs and page
 // loads, destinations (with the pickers stubbed by OPFS handles, which share their interface, since
 // headless Chromium cannot answer a picker), marking, progress, cancel, and lazy loading.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { useBrowserAndServer } from '../support/e2e.js';
 import { openPackagerPage, type SessionSpec } from './packager-page.js';
 import type { PackageCriterion } from '../../src/shared/package-format.js';
 import { PACKAGE_CRITERIA } from '../../src/shared/package-format.js';
 
-let browser: Browser;
-let server: StaticServer;
-before(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startStaticServer()]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const e2e = useBrowserAndServer();
 
 interface FixtureSession {
   key: string;
@@ -82,8 +73,8 @@ const seedCriteriaFixture = async (page: Page) =>
   }, SPECS);
 
 test('every criterion alone and in combination, with and without the application filter, picks exactly the matching sessions', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const fixture = await seedCriteriaFixture(page);
   const keyOf = new Map([...fixture.sessions, fixture.current].map((s) => [s.id, s.key]));
 
@@ -128,8 +119,8 @@ test('every criterion alone and in combination, with and without the application
 });
 
 test('the active session is packaged up to the moment of packaging (buffered messages are flushed first)', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
     Ferry.init({ product: 'live', application: 'editor', version: '2.0' });
@@ -156,8 +147,8 @@ test('the active session is packaged up to the moment of packaging (buffered mes
 });
 
 test('packaged sessions are marked so that `new` leaves them out; a failed or cancelled package marks nothing', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
     const seeded = await Fx.seed('marks', [{ application: 'a' }, { application: 'b', status: 'crashed', severities: ['error'] }, { application: 'a', sentAt: 5 }]);
@@ -210,8 +201,8 @@ test('packaged sessions are marked so that `new` leaves them out; a failed or ca
 });
 
 test('progress reports sessions and bytes up to the totals, and aborting mid-way cancels without marking', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
     const big = await Fx.seedLarge('progress', 6);
@@ -266,8 +257,8 @@ test('progress reports sessions and bytes up to the totals, and aborting mid-way
 });
 
 test('folder destination: a unique, descriptive name in the chosen folder, never overwriting; download without a picker', async () => {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext({ acceptDownloads: true });
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
     await Fx.seed('media', [{ application: 'kiosk', severities: ['error'] }, { application: 'kiosk', status: 'crashed' }]);
@@ -320,8 +311,8 @@ test('folder destination: a unique, descriptive name in the chosen folder, never
 });
 
 test('file destination: save dialog with the descriptive name where available, else a download; bad destinations are refused', async () => {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext({ acceptDownloads: true });
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
     await Fx.seed('files', [{ application: 'editor', status: 'crashed', severities: ['critical'] }]);
@@ -385,13 +376,13 @@ test('file destination: save dialog with the descriptive name where available, e
 });
 
 test('packaging code and the worker load only on first use; a worker that cannot load rejects clearly', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const page = await context.newPage();
   const requested: string[] = [];
   page.on('request', (req) => requested.push(new URL(req.url()).pathname));
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url + '/tests/e2e/pages/packager.html');
+  await page.goto(e2e.server.url + '/tests/e2e/pages/packager.html');
   await page.waitForFunction(() => PW().ferryLoaded === true);
   await page.evaluate(async () => {
     PW().Ferry.init({ product: 'lazy', application: 'a', version: '1', workerUrl: '/dist/no-such-worker.js' });
@@ -421,8 +412,8 @@ test('packaging code and the worker load only on first use; a worker that cannot
 });
 
 test('the script-tag build packages too (it loads the packager from the ESM build next to it)', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url, '/tests/e2e/pages/packager-iife.html');
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url, '/tests/e2e/pages/packager-iife.html');
   const r = await page.evaluate(async () => {
     const { Fx } = PW();
     const Ferry = (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry;

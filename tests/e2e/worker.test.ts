@@ -1,32 +1,22 @@
 // ferry-worker.js in real Chromium, through its comlink API: detail blobs into the outbox, both
 // compression engines, damaged IndexedDB records, unreadable packages, cancel, and the same
 // module running inside a service worker.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import { useBrowserAndServer } from '../support/e2e.js';
 import { openPackagerPage } from './packager-page.js';
 import type { CompressionEngine, FerryWorkerApi } from '../../src/worker/protocol.js';
 import type { LogMessage } from '../../src/shared/message.js';
 
-let browser: Browser;
-let server: StaticServer;
-before(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startStaticServer()]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const e2e = useBrowserAndServer();
 
 const ENGINES: CompressionEngine[] = [{ kind: 'native' }, { kind: 'fflate', level: 1 }, { kind: 'fflate', level: 6 }];
 
 test('compressSession writes the gzip NDJSON and its SHA-256 to the outbox, with either engine', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async (engines) => {
     const { Fx } = PW();
     const [s] = await Fx.seed('detail', [{ severities: Array.from({ length: 2500 }, (_, i) => (i % 9 === 0 ? 'error' : 'information')), chunkSize: 1000 }]);
@@ -69,8 +59,8 @@ test('compressSession writes the gzip NDJSON and its SHA-256 to the outbox, with
 });
 
 test('packages from every engine read back to the same messages with either reader', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async (engines) => {
     const { Fx } = PW();
     const seeded = await Fx.seed('engines', [
@@ -96,8 +86,8 @@ test('packages from every engine read back to the same messages with either read
 });
 
 test('corrupt IndexedDB records: the package still builds, the bad chunks are listed in the manifest, nothing throws into the page', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   const r = await page.evaluate(async () => {
@@ -146,8 +136,8 @@ test('corrupt IndexedDB records: the package still builds, the bad chunks are li
 });
 
 test('readPackage refuses a truncated, non-zip or foreign zip with a clear PackageReadError', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Fx } = PW();
     await Fx.seed('bad', [{ severities: ['information', 'error'] }]);
@@ -183,8 +173,8 @@ test('readPackage refuses a truncated, non-zip or foreign zip with a clear Packa
 });
 
 test('cancel stops a package being built in the worker', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Fx } = PW();
     await Fx.seedLarge('cancel', 12);
@@ -211,8 +201,8 @@ test('cancel stops a package being built in the worker', async () => {
 });
 
 test('the packaging module runs inside a service worker (no DOM, no window-only API)', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Fx } = PW();
     const [s] = await Fx.seed('sw', [{ status: 'crashed', severities: ['error', 'information', 'verbose'] }]);
