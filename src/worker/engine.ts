@@ -1,17 +1,17 @@
 /**
  * Which compressor runs: the browser's native `CompressionStream` where it exists, fflate where
- * it does not (DESIGN.md §2). Measured in a Chromium worker on log NDJSON, native gzip ran at
- * 81 MB/s with a 9.42× ratio, fflate level 6 at 56 MB/s with 9.01×, fflate level 1 at 83 MB/s
- * with 7.09× (see bench/package.bench.ts for this machine's numbers).
+ * it does not (DESIGN.md §2). On log NDJSON in a Chromium worker, with the IndexedDB read
+ * (bench/package.bench.ts, 20 MB session): packages native 40–57 MB/s at 11.8×, fflate level 1
+ * 36 MB/s at 8.3×, level 6 23 MB/s at 10.6×.
  */
 export type FflateLevel = 1 | 6 | 9;
 
 export type CompressionEngine = { kind: 'native' } | { kind: 'fflate'; level: FflateLevel };
 
 /**
- * The fallback's level. Level 6 costs about a third more time than level 1 but makes packages
- * and detail blobs about a quarter smaller; the work runs off the main thread, while the bytes
- * saved are paid for on every upload and email attachment, so size wins.
+ * The fallback's level. Level 6 costs 9–37% more time than level 1 but makes packages and
+ * detail blobs 21% smaller; the work runs off the main thread, while the bytes saved are paid
+ * for on every upload and email attachment, so size wins.
  */
 export const FALLBACK_LEVEL: FflateLevel = 6;
 
