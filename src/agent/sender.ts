@@ -32,6 +32,12 @@ export interface Sender {
   stop(): void;
 }
 
+/** Scheduled checks wait for the page to be idle (at most 2 s), so sending yields to the app. */
+const whenIdle = (fn: () => void): void => {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fn(), { timeout: 2000 });
+  else fn();
+};
+
 export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   const o = () => agent.options();
   const now = deps.now ?? Date.now;
@@ -70,7 +76,7 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
     state.nextCheckAt = now() + delay;
     timer = setTimeout(() => {
       timer = undefined;
-      check();
+      whenIdle(check);
     }, delay);
   };
 
