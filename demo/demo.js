@@ -5,7 +5,7 @@ Ferry.init({
   product: 'demo',
   application: 'Demo App',
   version: '1.0.0',
-  server: { url: location.origin, ingestKey: 'demo-key' },
+  server: { url: location.origin, ingestKey: 'demo-key', autoSendSessions: true },
   capture: { console: true },
 });
 Ferry.log.information('Demo', 'demo page loaded', { url: location.href });
@@ -25,6 +25,44 @@ $('throw').addEventListener('click', () => {
 $('reject').addEventListener('click', () => {
   void Promise.reject(new Error('Demo unhandled rejection'));
 });
+
+Ferry.on('state', (st) => {
+  $('sender').textContent = [
+    `${st.leader ? 'this tab is the sender' : 'another tab is the sender'} — ${st.phase}`,
+    `sent ${st.sent}, queued ${st.queued}, failures ${st.failures}${st.lastError ? ` (${st.lastError})` : ''}`,
+    st.nextCheckAt ? `next check ${new Date(st.nextCheckAt).toLocaleTimeString()}` : '',
+    ...st.parked.map((p) => `parked ${p.id}: ${p.reason}`),
+  ].filter(Boolean).join('\n');
+});
+$('send-now').addEventListener('click', () => Ferry.sendNow());
+
+let job;
+for (const b of document.querySelectorAll('[data-destination]')) {
+  b.addEventListener('click', async () => {
+    const criteria = [...document.querySelectorAll('input[name=criteria]:checked')].map((i) => i.value);
+    job = new AbortController();
+    $('cancel').disabled = false;
+    $('report').textContent = 'packaging…';
+    try {
+      const r = await Ferry.packager.send({
+        criteria,
+        destination: b.dataset.destination,
+        description: $('description').value || undefined,
+        signal: job.signal,
+        onProgress: (p) => ($('report').textContent = `${p.phase}: ${p.sessionsDone}/${p.sessionsTotal} sessions, ${(p.bytesDone / 1024).toFixed(0)} of ${(p.bytesTotal / 1024).toFixed(0)} KB`),
+      });
+      $('report').textContent =
+        r.status === 'sent'
+          ? `sent ${r.sessions.length} session(s), ${(r.bytes / 1024).toFixed(1)} KB, to ${r.destination}${r.fileName ? ` as ${r.fileName}` : ''}`
+          : r.status === 'empty' ? 'no session matches those criteria' : 'cancelled';
+    } catch (e) {
+      $('report').textContent = `${e.name}: ${e.message}`;
+    } finally {
+      $('cancel').disabled = true;
+    }
+  });
+}
+$('cancel').addEventListener('click', () => job?.abort());
 
 const readSessions = () =>
   new Promise((resolve) => {
