@@ -1,44 +1,30 @@
 // The packager's `server` and `email` destinations against a real collector (and a real SMTP
 // peer behind it): what was stored or relayed, what was marked locally, and the diagnostics of
 // a package the collector did not take.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { Page } from 'playwright-core';
+import { useBrowserServerAndCollector } from '../support/e2e.js';
 import { startSmtp, firstAttachment, type TestSmtp } from '../support/smtp.js';
-import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import { startTestCollector, KEYS } from '../unit/server/harness.js';
 import { openPackagerPage } from './packager-page.js';
 
-let browser: Browser;
-let server: StaticServer;
 let smtp: TestSmtp;
-let collector: TestCollector;
-before(async () => {
-  smtp = await startSmtp();
-  [browser, server, collector] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({
-      listen: true,
-      over: {
-        email: { smtp: { host: smtp.host, port: smtp.port, secure: false }, from: 'ferry@collector.test', to: ['support@example.com'] },
-        products: { demo: { policy: 'none', keys: [{ key: KEYS.all, origins: ['*'] }] } },
-      },
-    }),
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await collector?.close();
-  await smtp?.close();
-});
+const e2e = useBrowserServerAndCollector(
+  async () => {
+    smtp = await startSmtp();
+    return {
+      email: { smtp: { host: smtp.host, port: smtp.port, secure: false }, from: 'ferry@collector.test', to: ['support@example.com'] },
+      products: { demo: { policy: 'none', keys: [{ key: KEYS.all, origins: ['*'] }] } },
+    };
+  },
+  () => smtp?.close(),
+);
 
 /** A page with three stored sessions of product `demo` and the agent started against `url`. */
 const setup = async (url: string, key: string = KEYS.all, packager: Record<string, boolean> = {}): Promise<{ page: Page; close(): Promise<void> }> => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   await page.evaluate(
     async ([url, key, packager]) => {
       const { Ferry, Fx } = PW();
@@ -58,7 +44,7 @@ const setup = async (url: string, key: string = KEYS.all, packager: Record<strin
 const seededIds = (page: Page) => page.evaluate(() => (window as unknown as { seeded: { id: string }[] }).seeded.map((s) => s.id));
 
 test('server: the package is stored whole at the collector; its sessions are marked sent and packaged', async () => {
-  const { page, close } = await setup(collector.collector.url);
+  const { page, close } = await setup(e2e.collector.collector.url);
   const ids = await seededIds(page);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
@@ -85,15 +71,15 @@ test('server: the package is stored whole at the collector; its sessions are mar
   );
   assert.deepEqual(new Set(reply.sessions.map((s) => s.id)), new Set([...ids, r.current]));
   // At the collector: every session with its messages, whatever the product's policy ("none").
-  const crashed = await collector.collector.store.getSession(ids[1]);
+  const crashed = await e2e.collector.collector.store.getSession(ids[1]);
   assert.equal(crashed?.source, 'package');
   assert.equal(crashed?.packageId, reply.package);
   assert.equal(crashed?.detail?.messageCount, 3);
   assert.equal(crashed?.summary.status, 'crashed');
-  const live = await collector.collector.store.getSession(r.current);
+  const live = await e2e.collector.collector.store.getSession(r.current);
   assert.equal(live?.summary.status, 'running');
   assert.ok((live?.detail?.counts.error ?? 0) >= 1, 'the active session up to the moment of packaging');
-  const pkgs = await collector.collector.store.listPackages(10);
+  const pkgs = await e2e.collector.collector.store.listPackages(10);
   assert.equal(pkgs.find((p) => p.id === reply.package)?.description, 'Saving failed twice');
   // Locally: the three completed sessions are sent (the sender will not send them again) and
   // packaged; the running one is neither, so it goes again complete once it ends.
@@ -109,7 +95,7 @@ test('server: the package is stored whole at the collector; its sessions are mar
 });
 
 test('email: the collector relays the package to the recipients configured for the product; sessions are packaged, not sent', async () => {
-  const { page, close } = await setup(collector.collector.url);
+  const { page, close } = await setup(e2e.collector.collector.url);
   const ids = await seededIds(page);
   const before = smtp.messages.length;
   const r = await page.evaluate(async () => {
@@ -126,7 +112,7 @@ test('email: the collector relays the package to the recipients configured for t
   const text = mail.raw.replace(/=\r?\n/g, ''); // undo quoted-printable soft line breaks
   assert.ok(text.includes(ids[1]) && text.includes(ids[2]) && !text.includes(ids[0]), 'the mail lists the error and critical sessions');
   assert.equal(firstAttachment(mail.raw)?.content.length, r.sent.bytes, 'the package itself is attached');
-  assert.equal(await collector.collector.store.getSession(ids[1]), undefined, 'relayed, not stored');
+  assert.equal(await e2e.collector.collector.store.getSession(ids[1]), undefined, 'relayed, not stored');
   const local = new Map(r.stored.map((s) => [s.id, s]));
   assert.ok((local.get(ids[1])?.packagedAt ?? 0) > 0);
   assert.equal(local.get(ids[1])?.sentAt, undefined);
@@ -138,7 +124,7 @@ test('a collector that cannot be reached, or refuses, rejects with diagnostics a
   const gone = await startTestCollector({ listen: true });
   const deadUrl = gone.collector.url;
   await gone.close();
-  for (const [url, key] of [[deadUrl, KEYS.all], [collector.collector.url, 'wrong-key-0000000000000000']] as const) {
+  for (const [url, key] of [[deadUrl, KEYS.all], [e2e.collector.collector.url, 'wrong-key-0000000000000000']] as const) {
     const { page, close } = await setup(url, key);
     const ids = await seededIds(page);
     const r = await page.evaluate(async () => {
@@ -174,8 +160,8 @@ test('a collector that cannot be reached, or refuses, rejects with diagnostics a
 });
 
 test('server and email need init({ server }), and each destination can be switched off', async () => {
-  const context = await browser.newContext();
-  const page = await openPackagerPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry } = PW();
     Ferry.init({ product: 'bare', application: 'a', version: '1', packager: { allowServer: false, allowEmail: true, allowFile: false } });

@@ -1,39 +1,22 @@
 // How the sender meets a collector that is busy, failing, or refusing: Playwright routes inject
 // the answers into real requests to a real collector, and the page clock skips the waits.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { launchBrowser, until } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { until } from '../support/browser.js';
+import { useBrowserServerAndCollector } from '../support/e2e.js';
 import { openAgentPage, readDb } from '../support/agentPage.js';
-import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import { KEYS } from '../unit/server/harness.js';
 import type { SenderState } from '../../src/shared/channel.js';
 
-let browser: Browser;
-let server: StaticServer;
-let collector: TestCollector;
-before(async () => {
-  [browser, server, collector] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({
-      listen: true,
-      over: {
-        products: {
-          demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] },
-          quiet: { policy: 'none', keys: [{ key: KEYS.none, origins: ['*'] }] },
-        },
-      },
-    }),
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await collector?.close();
-});
+const e2e = useBrowserServerAndCollector(() => ({
+  products: {
+    demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] },
+    quiet: { policy: 'none', keys: [{ key: KEYS.none, origins: ['*'] }] },
+  },
+}));
 
-const stored = (id: string) => collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id).length;
+const stored = (id: string) => e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id).length;
 
 interface Setup {
   context: BrowserContext;
@@ -54,10 +37,10 @@ const setup = async (
 ): Promise<Setup> => {
   const product = o.product ?? 'demo';
   const key = o.key ?? KEYS.all;
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const sessions: string[] = [];
   for (let i = 0; i < (o.sessions ?? 1); i++) {
-    const p = await openAgentPage(context, server.url);
+    const p = await openAgentPage(context, e2e.server.url);
     sessions.push(
       await p.evaluate(async ([product, i]) => {
         W().Ferry.init({ product: product as string, application: 'app', version: '1' });
@@ -70,7 +53,7 @@ const setup = async (
     await p.close();
   }
   const seen: string[] = [];
-  await context.route(`${collector.collector.url}/**`, (route) => {
+  await context.route(`${e2e.collector.collector.url}/**`, (route) => {
     const r = route.request();
     seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
     return answer(route, seen.length) ?? route.continue();
@@ -82,7 +65,7 @@ const setup = async (
 
 /** A page whose agent sends automatically to the collector, recording its `state` events. */
 const openSender = async (context: BrowserContext, o: { product: string; key: string; purge: boolean; consentRequired: boolean }): Promise<Page> => {
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   await page.evaluate(
     async ([url, key, product, purge, consentRequired]) => {
       (window as unknown as { states: unknown[] }).states = [];
@@ -96,7 +79,7 @@ const openSender = async (context: BrowserContext, o: { product: string; key: st
       });
       await W().Ferry.ready();
     },
-    [collector.collector.url, o.key, o.product, o.purge, o.consentRequired] as const,
+    [e2e.collector.collector.url, o.key, o.product, o.purge, o.consentRequired] as const,
   );
   return page;
 };
@@ -251,7 +234,7 @@ test('an error sends the running session as it stands; once ended, the complete 
     return W().Ferry.getSessionId()!;
   });
   await until(() => stored(live) === 1, 'the running session sent on the error');
-  const partial = await collector.collector.store.getSession(live);
+  const partial = await e2e.collector.collector.store.getSession(live);
   assert.equal(partial?.summary.status, 'running');
   assert.equal(partial?.detail?.messageCount, 4);
   assert.equal(partial?.detail?.counts.error, 1);
@@ -265,11 +248,11 @@ test('an error sends the running session as it stands; once ended, the complete 
   const next = await openSender(s.context, { product: 'demo', key: KEYS.all, purge: false, consentRequired: false });
   await s.context.clock.fastForward(5_100);
   await until(() => stored(live) === 2, 'the ended session sent again, complete');
-  const complete = await collector.collector.store.getSession(live);
+  const complete = await e2e.collector.collector.store.getSession(live);
   assert.equal(complete?.summary.status, 'ended');
   assert.equal(complete?.detail?.messageCount, 6);
   assert.equal(complete?.detail?.counts.warning, 1);
-  assert.equal(collector.logs.filter((r) => r.msg === 'detail stored' && r.session === live).map((r) => r.result).join(), 'new,replaced');
+  assert.equal(e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === live).map((r) => r.result).join(), 'new,replaced');
   await next.evaluate(() => W().Ferry.flush());
   await s.context.close();
 });

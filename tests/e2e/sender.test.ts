@@ -1,32 +1,18 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, until } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { until } from '../support/browser.js';
+import { useBrowserServerAndCollector } from '../support/e2e.js';
 import { openAgentPage, readDb } from '../support/agentPage.js';
-import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import { KEYS } from '../unit/server/harness.js';
 import { openPackagerPage } from './packager-page.js';
 
-let browser: Browser;
-let server: StaticServer;
-let collector: TestCollector;
-before(async () => {
-  [browser, server, collector] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({ listen: true, over: { products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await collector?.close();
-});
+const e2e = useBrowserServerAndCollector(() => ({ products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } }));
 
 /** Completed detail uploads per session, from the collector's own log. */
 const deliveries = (): Map<string, number> => {
   const m = new Map<string, number>();
-  for (const r of collector.logs) if (r.msg === 'detail stored') m.set(r.session as string, (m.get(r.session as string) ?? 0) + 1);
+  for (const r of e2e.collector.logs) if (r.msg === 'detail stored') m.set(r.session as string, (m.get(r.session as string) ?? 0) + 1);
   return m;
 };
 
@@ -49,12 +35,12 @@ const startAgent = (page: Page, o: SendOpts = {}) =>
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
     },
-    [collector.collector.url, KEYS.all, o] as const,
+    [e2e.collector.collector.url, KEYS.all, o] as const,
   );
 
 /** A finished session: a page that logs and closes (ended at pagehide). */
 const endedSession = async (context: BrowserContext, o: SendOpts & { messages?: number } = {}): Promise<string> => {
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const id = await startAgent(page, { ...o, autoSendSessions: false });
   await page.evaluate(async (n) => {
     for (let i = 0; i < n; i++) W().Ferry.log.information('Work', `step ${i}`);
@@ -66,10 +52,10 @@ const endedSession = async (context: BrowserContext, o: SendOpts & { messages?: 
 };
 
 test('scenario one: auto-send delivers each ended session exactly once, then purges it locally', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const a = await endedSession(context);
   const b = await endedSession(context, { messages: 3000 });
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const me = await startAgent(page, { purgeSentSessions: true });
   // The first check runs about 5 s after start (the Loupe publish loop's rhythm).
   await until(() => deliveries().has(a) && deliveries().has(b), 'both sessions at the collector', 20_000);
@@ -92,7 +78,7 @@ test('scenario one: auto-send delivers each ended session exactly once, then pur
       }),
   );
   assert.equal(await idleAfterSendNow, 0, 'the explicit pass ends idle with an empty queue');
-  const res = await collector.req(`/api/v1/admin/sessions/${b}/messages?limit=5000`, { admin: true });
+  const res = await e2e.collector.req(`/api/v1/admin/sessions/${b}/messages?limit=5000`, { admin: true });
   const body = (await res.json()) as { total: number };
   assert.equal(body.total, 3001, 'every message arrived');
   assert.equal(deliveries().get(a), 1);
@@ -101,10 +87,10 @@ test('scenario one: auto-send delivers each ended session exactly once, then pur
 });
 
 test('scenario two: with sendAllApplications one tab sends for both apps; closing it hands over', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const first = await endedSession(context, { application: 'editor' });
   const second = await endedSession(context, { application: 'viewer' });
-  const tabs = await Promise.all([0, 1, 2].map(() => openAgentPage(context, server.url)));
+  const tabs = await Promise.all([0, 1, 2].map(() => openAgentPage(context, e2e.server.url)));
   await startAgent(tabs[0], { application: 'editor', sendAllApplications: true });
   await startAgent(tabs[1], { application: 'viewer', sendAllApplications: true });
   await startAgent(tabs[2], { application: 'viewer', sendAllApplications: true });
@@ -127,9 +113,9 @@ test('scenario two: with sendAllApplications one tab sends for both apps; closin
 });
 
 test('the script-tag build sends too (its sender compresses in the worker, loaded through the ESM build next to it)', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const ended = await endedSession(context, { messages: 20 });
-  const page = await openPackagerPage(context, server.url, '/tests/e2e/pages/packager-iife.html');
+  const page = await openPackagerPage(context, e2e.server.url, '/tests/e2e/pages/packager-iife.html');
   await page.evaluate(
     async ([url, key]) => {
       const Ferry = (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry;
@@ -137,9 +123,9 @@ test('the script-tag build sends too (its sender compresses in the worker, loade
       await Ferry.ready();
       Ferry.sendNow();
     },
-    [collector.collector.url, KEYS.all] as const,
+    [e2e.collector.collector.url, KEYS.all] as const,
   );
   await until(() => deliveries().get(ended) === 1, 'the ended session delivered by the script-tag agent');
-  assert.equal((await collector.collector.store.getSession(ended))?.detail?.messageCount, 21);
+  assert.equal((await e2e.collector.collector.store.getSession(ended))?.detail?.messageCount, 21);
   await context.close();
 });

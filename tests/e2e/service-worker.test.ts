@@ -1,29 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, until } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { until } from '../support/browser.js';
+import { useBrowserServerAndCollector } from '../support/e2e.js';
 import { openAgentPage, readDb } from '../support/agentPage.js';
-import { startTestCollector, KEYS, type TestCollector } from '../unit/server/harness.js';
+import { KEYS } from '../unit/server/harness.js';
 import { LIMITS } from '../../src/shared/protocol.js';
 
-let browser: Browser;
-let server: StaticServer;
-let collector: TestCollector;
-before(async () => {
-  [browser, server, collector] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({ listen: true, over: { products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
-  ]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await collector?.close();
-});
+const e2e = useBrowserServerAndCollector(() => ({ products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } }));
 
-const stored = (id: string) => collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id);
+const stored = (id: string) => e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id);
 
 interface Opts {
   autoSendSessions?: boolean;
@@ -43,7 +29,7 @@ const startWithSw = async (page: Page, o: Opts) => {
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
     },
-    [collector.collector.url, KEYS.all, o] as const,
+    [e2e.collector.collector.url, KEYS.all, o] as const,
   );
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   return id;
@@ -51,7 +37,7 @@ const startWithSw = async (page: Page, o: Opts) => {
 
 /** An ended session whose detail is several upload chunks (random text does not compress). */
 const bigEndedSession = async (context: BrowserContext): Promise<string> => {
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   const id = await page.evaluate(async (key) => {
     W().Ferry.init({ product: 'demo', application: 'sw-app', version: '1', server: { url: 'http://127.0.0.1:1', ingestKey: key } });
     await W().Ferry.ready();
@@ -65,7 +51,7 @@ const bigEndedSession = async (context: BrowserContext): Promise<string> => {
 };
 
 test('offline mid-upload: Background Sync resumes from the server offset and finishes after every tab closed', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const id = await bigEndedSession(context);
   let patches = 0;
   let cut = false;
@@ -76,7 +62,7 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
       void context.setOffline(true);
     }
   });
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   await startWithSw(page, { autoSendSessions: true });
   await until(() => cut, 'two chunks uploaded, then the network cut', 20_000);
   // The leader sees the network failure and registers the sync tag; the data sits in the outbox.
@@ -90,7 +76,7 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
   // Bytes of every PATCH that reached the collector (its request log), whoever sent it.
   const upload = stored(id)[0].upload as string;
   const sentBytes = () =>
-    collector.logs
+    e2e.collector.logs
       .filter((r) => r.msg === 'request' && r.method === 'PATCH' && String(r.path).endsWith(upload) && typeof r.bytes === 'number')
       .reduce((n, r) => n + (r.bytes as number), 0);
   assert.ok(size > 4 * LIMITS.uploadChunkBytes, `several chunks (${size} bytes)`);
@@ -101,8 +87,8 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
 });
 
 test('send on exit: after the last tab closes, the service worker delivers the session with full detail', async () => {
-  const context = await browser.newContext();
-  const page = await openAgentPage(context, server.url);
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
   const id = await startWithSw(page, { sendSessionsOnExit: true });
   await page.evaluate(() => {
     for (let i = 0; i < 20; i++) W().Ferry.log.verbose('Steps', `step ${i}`);
@@ -112,7 +98,7 @@ test('send on exit: after the last tab closes, the service worker delivers the s
   await until(() => stored(id).length === 1, 'the session at the collector', 20_000);
   assert.equal(stored(id)[0].messages, 21, 'full detail, including the messages logged just before closing');
   // Opening the app again does not send it a second time.
-  const again = await openAgentPage(context, server.url);
+  const again = await openAgentPage(context, e2e.server.url);
   await startWithSw(again, { autoSendSessions: true });
   await again.evaluate(() => W().Ferry.sendNow());
   const db = await until(async () => {
@@ -125,16 +111,16 @@ test('send on exit: after the last tab closes, the service worker delivers the s
 });
 
 test('a last-chance sync that fails (503) keeps the data; the next page load sends it', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const id = await bigEndedSession(context);
   let refuse = true;
   let swRefusals = 0;
-  await context.route(`${collector.collector.url}/**`, (route) => {
+  await context.route(`${e2e.collector.collector.url}/**`, (route) => {
     if (!refuse) return route.continue();
     if (route.request().serviceWorker()) swRefusals++;
     return route.fulfill({ status: 503, body: 'down for maintenance' });
   });
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, e2e.server.url);
   await startWithSw(page, { autoSendSessions: false });
   // Make the session wanted and queued, as a failed upload leaves it, then fire the sync by CDP.
   await page.evaluate(() => W().Ferry.configure({ server: { autoSendSessions: true } }));
@@ -147,7 +133,7 @@ test('a last-chance sync that fails (503) keeps the data; the next page load sen
   );
   await cdp.send('ServiceWorker.enable');
   const registrationId = await registration;
-  await cdp.send('ServiceWorker.dispatchSyncEvent', { origin: server.url, registrationId, tag: 'ferry-upload', lastChance: true });
+  await cdp.send('ServiceWorker.dispatchSyncEvent', { origin: e2e.server.url, registrationId, tag: 'ferry-upload', lastChance: true });
   // The handler tries 4 times within its event (2 s, 4 s, 8 s apart), then gives up quietly.
   await until(() => swRefusals >= 4, 'the service worker to retry within its sync event', 30_000);
   assert.equal(stored(id).length, 0);
@@ -155,7 +141,7 @@ test('a last-chance sync that fails (503) keeps the data; the next page load sen
   assert.ok(db.sessions.some((s) => s.id === id), 'the session is still stored locally');
   await page.close();
   refuse = false;
-  const next = await openAgentPage(context, server.url);
+  const next = await openAgentPage(context, e2e.server.url);
   await startWithSw(next, { autoSendSessions: true });
   await next.evaluate(() => W().Ferry.sendNow());
   await until(() => stored(id).length === 1, 'the next page load to send it', 20_000);

@@ -3,6 +3,7 @@ import { after, before } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './browser.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
+import { startTestCollector, type TestCollector } from '../unit/server/harness.js';
 
 export interface E2e {
   browser: Browser;
@@ -17,6 +18,36 @@ export const useBrowserAndServer = (): E2e => {
   after(async () => {
     await e2e.browser?.close();
     await e2e.server?.close();
+  });
+  return e2e;
+};
+
+export interface E2eWithCollector extends E2e {
+  collector: TestCollector;
+}
+
+/**
+ * Also a collector listening on 127.0.0.1, configured by `over` (called in the before hook; it
+ * may start what the config names, e.g. an SMTP peer, which `closeLast` then stops after the
+ * collector has closed its connections to it).
+ */
+export const useBrowserServerAndCollector = (
+  over: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+  closeLast?: () => Promise<void>,
+): E2eWithCollector => {
+  const e2e = {} as E2eWithCollector;
+  before(async () => {
+    [e2e.browser, e2e.server, e2e.collector] = await Promise.all([
+      launchBrowser(),
+      startStaticServer(),
+      Promise.resolve(over()).then((o) => startTestCollector({ listen: true, over: o })),
+    ]);
+  });
+  after(async () => {
+    await e2e.browser?.close();
+    await e2e.server?.close();
+    await e2e.collector?.close();
+    await closeLast?.();
   });
   return e2e;
 };
