@@ -6,6 +6,7 @@ import type { Sender } from './sender.js';
 import type { PageToServiceWorker } from '../sw/protocol.js';
 import { captureConsole, captureErrors, captureRejections, type Capture } from './capture.js';
 import { markCrashedSessions } from './crashDetection.js';
+import { clearEnded, markEnded, readEndMarks } from './endMark.js';
 import { createEmitter, type Handler } from './events.js';
 import { HEARTBEAT, holdLiveLock, type HeldLock } from './liveLock.js';
 import { background, reportInternalError, warnOnce } from './monitor.js';
@@ -315,7 +316,14 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
 
   const checkCrashedSessions = async (): Promise<string[]> => {
     if (!db) return [];
-    const ids = await markCrashedSessions(db, { locks, now, exclude: rec.id });
+    const endedAt = readEndMarks(opts.product);
+    const ids = await markCrashedSessions(db, { locks, now, exclude: rec.id, endedAt });
+    // A mark is done with once its session is no longer running (ended by either write); a
+    // tab still closing may yet need its own.
+    for (const id of endedAt.keys()) {
+      const s = await db.get('sessions', id);
+      if (s?.status !== 'running') clearEnded(opts.product, id);
+    }
     if (ids.length) events.emit('crashed', ids);
     return ids;
   };
@@ -342,16 +350,19 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     heartbeat = undefined;
     const held = lock;
     lock = undefined;
+    const endedAt = now();
+    const id = rec.id;
+    if (rec.persistence !== 'memory') markEnded(opts.product, id, endedAt);
     const done = writer.flushOnExit((r) => {
       if (r.status === 'running') {
         r.status = 'ended';
-        r.endedAt = now();
+        r.endedAt = endedAt;
       }
     });
     // The lock is released only once the 'ended' record is stored, so no other tab can see
     // a running session without its lock (and call it crashed).
-    void done.finally(() => held?.release());
-    return done;
+    void done.then((stored) => (stored ? clearEnded(opts.product, id) : undefined)).finally(() => held?.release());
+    return done.then(() => undefined);
   };
 
   const onPageHide = (): void => {

@@ -2,13 +2,14 @@ import type { FerryDatabase } from './repository.js';
 import { heldLiveLocks, isDead } from './liveLock.js';
 
 /**
- * Marks every `running` session whose owner is gone as `crashed` and returns their ids.
- * The session is re-read inside the writing transaction, so a session that ended (or wrote)
- * between the lock query and the write is left alone.
+ * Marks every `running` session whose owner is gone as `crashed` and returns their ids, except
+ * those in `endedAt` (a tab that ended them at pagehide but closed before the write landed):
+ * those become `ended`. The session is re-read inside the writing transaction, so a session
+ * that ended (or wrote) between the lock query and the write is left alone.
  */
 export const markCrashedSessions = async (
   db: FerryDatabase,
-  options: { locks?: LockManager; now?: () => number; exclude?: string } = {},
+  options: { locks?: LockManager; now?: () => number; exclude?: string; endedAt?: ReadonlyMap<string, number> } = {},
 ): Promise<string[]> => {
   const now = options.now ?? Date.now;
   const running = await db.getAllFromIndex('sessions', 'by-status', 'running');
@@ -22,10 +23,11 @@ export const markCrashedSessions = async (
   for (const seen of dead) {
     const current = await tx.store.get(seen.id);
     if (!current || current.status !== 'running' || current.heartbeatAt !== seen.heartbeatAt) continue;
-    current.status = 'crashed';
-    current.endedAt = current.heartbeatAt;
+    const ended = options.endedAt?.get(current.id);
+    current.status = ended === undefined ? 'crashed' : 'ended';
+    current.endedAt = ended ?? current.heartbeatAt;
     void tx.store.put(current);
-    marked.push(current.id);
+    if (ended === undefined) marked.push(current.id);
   }
   await tx.done;
   return marked;

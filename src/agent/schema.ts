@@ -37,6 +37,8 @@ export interface OutboxRecord {
   blob: Blob;
   sha256: string;
   size: number;
+  /** The session's lastSeq when the blob was made; a session that has grown since needs a new blob. */
+  lastSeq?: number;
   createdAt: number;
   uploadUrl?: string;
   offset: number;

@@ -7,7 +7,7 @@ import { uploadLockName } from '../shared/channel.js';
 import { networkError, responseError, SendError } from '../shared/http-errors.js';
 import { tusUpload } from '../shared/tus-client.js';
 import { deleteSessions, type FerryDatabase } from './repository.js';
-import type { SessionRecord } from './schema.js';
+import type { OutboxRecord, SessionRecord } from './schema.js';
 import { toSummary } from './sessionRecord.js';
 import { isEligible } from './sendPolicy.js';
 
@@ -49,6 +49,11 @@ export type PassProgress =
 export interface PassResult {
   /** Sessions whose detail the server confirmed in this pass. */
   sent: string[];
+  /**
+   * Sessions whose detail the server confirmed as they stood while running (or before they
+   * grew): sent again, whole, once they end; never purged for it.
+   */
+  partial: string[];
   /** Sessions the server did not want (their summary is recorded). */
   declined: string[];
   /** Sessions refused for good in this pass, with the reason. */
@@ -118,7 +123,7 @@ const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ 
       if (wanted && decision.upload) {
         const hint = decision.upload;
         const ob = await d.db.get('outbox', decision.id);
-        if (ob && !ob.uploadUrl) await d.db.put('outbox', { ...ob, uploadUrl: new URL(hint.url, d.target.url).href, offset: hint.offset });
+        if (ob && !ob.uploadUrl && ob.sha256 === hint.sha256) await d.db.put('outbox', { ...ob, uploadUrl: new URL(hint.url, d.target.url).href, offset: hint.offset });
       }
       if (!wanted) out.declined.push(decision.id);
       else out.wanted.push(decision.id);
@@ -139,18 +144,23 @@ const withUploadLock = async <T>(locks: LockManager | undefined, id: string, fn:
   return ran ? (result as T) : undefined;
 };
 
+const isStale = (ob: OutboxRecord, session: SessionRecord): boolean => ob.lastSeq === undefined || ob.lastSeq < session.lastSeq;
+
 /** Steps 3–5 for one wanted session: compress into the outbox, upload, mark sent. */
-const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'gone'> => {
+const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' | 'gone'> => {
+  const record = await d.db.get('sessions', id);
+  if (!record) return 'gone';
   let ob = await d.db.get('outbox', id);
-  if (!ob) {
+  // A blob made while the session was running (sent on an error, or left by a tab that closed
+  // before its upload was confirmed) is short of what the session holds now: finishing that
+  // upload would mark the session sent with part of it.
+  if (!ob || isStale(ob, record)) {
     d.onProgress?.({ type: 'compressing', sessionId: id });
     await d.compress(id);
     ob = await d.db.get('outbox', id);
     if (!ob) return 'gone';
     await update(d.db, id, (r) => (r.detailState = 'queued'));
   }
-  const record = await d.db.get('sessions', id);
-  if (!record) return 'gone';
   const outbox = ob;
   await tusUpload({
     endpoint: endpoint(d.target, PATHS.uploads),
@@ -170,18 +180,27 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'gone'> => 
   // Confirmed by the server: only now may anything local change or go.
   const tx = d.db.transaction(['sessions', 'outbox'], 'readwrite');
   const r = await tx.objectStore('sessions').get(id);
+  let whole = false;
   if (r) {
-    r.detailState = 'sent';
-    r.sentAt = (d.now ?? Date.now)();
+    // Sent whole only if the blob covers the session as it is now: one sent while running
+    // (or that grew before this confirmation) has more to send once it ends.
+    whole = r.status !== 'running' && !isStale(outbox, r);
+    if (whole) {
+      r.detailState = 'sent';
+      r.sentAt = (d.now ?? Date.now)();
+    } else {
+      r.detailState = 'none';
+      delete r.summarySentAt; // summarised again, with what it has by then
+    }
     await tx.objectStore('sessions').put(r);
   }
   await tx.objectStore('outbox').delete(id);
   await tx.done;
-  return 'sent';
+  return whole ? 'sent' : 'partial';
 };
 
 export const sendPass = async (d: SendDeps): Promise<PassResult> => {
-  const result: PassResult = { sent: [], declined: [], parked: [], busy: [], remaining: 0 };
+  const result: PassResult = { sent: [], partial: [], declined: [], parked: [], busy: [], remaining: 0 };
   const scope = { product: d.product, application: d.application, parked: new Set<string>() };
   const running = new Set(d.includeRunning ?? []);
   const list = async () => {
@@ -217,6 +236,7 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
         const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
         if (outcome === undefined) result.busy.push(s.id);
         else if (outcome === 'sent') result.sent.push(s.id);
+        else if (outcome === 'partial') result.partial.push(s.id);
       } catch (e) {
         if (!(e instanceof SendError) || e.retryable) throw e;
         // Refused for good (400/413…): park this one with the reason, keep the queue moving.
@@ -230,7 +250,8 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
   }
   if (d.purge) {
     // Declined sessions count as delivered (the server has their summary), as in Loupe.
-    const done = [...result.sent, ...result.declined];
+    // A running session asked for by an error is not deleted under its writer's feet.
+    const done = [...result.sent, ...result.declined.filter((id) => !running.has(id))];
     await deleteSessions(d.db, done);
   }
   running.clear();

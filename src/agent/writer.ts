@@ -31,7 +31,8 @@ export interface Writer {
    * For pagehide: synchronously starts one transaction holding everything buffered and the
    * record after `finish` edits it, so it is queued before the page can go away.
    */
-  flushOnExit(finish: (r: SessionRecord) => void): Promise<void>;
+  /** Resolves true once the last batch and `finish`'s change are stored, false if not. */
+  flushOnExit(finish: (r: SessionRecord) => void): Promise<boolean>;
   buffered(): number;
   /** In memory mode, the messages kept (newest last). */
   memory(): readonly PendingMessage[];
@@ -223,7 +224,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
     return queue;
   };
 
-  const flushOnExit = (finish: (r: SessionRecord) => void): Promise<void> => {
+  const flushOnExit = (finish: (r: SessionRecord) => void): Promise<boolean> => {
     const db = deps.database();
     // Also what a drain in progress has not reached yet (it stops: nothing is left for it).
     const take = draining.slice(drainAt).concat(buffer);
@@ -235,9 +236,15 @@ export const createWriter = (deps: WriterDeps): Writer => {
     if (!db) {
       keepInMemory(take);
       finish(deps.record());
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
-    return put(db, encode(deps.record().id, take), finish).catch((e: unknown) => reportInternalError('exit write', e));
+    return put(db, encode(deps.record().id, take), finish).then(
+      () => true,
+      (e: unknown) => {
+        reportInternalError('exit write', e);
+        return false;
+      },
+    );
   };
 
   return { push, flush, flushOnExit, buffered: unwritten, memory: () => memory };

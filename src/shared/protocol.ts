@@ -38,8 +38,11 @@ export type DetailDecision = 'wanted' | 'not-wanted';
 export interface SummaryDecision {
   id: string;
   detail: DetailDecision;
-  /** An upload the server already has for this session, to resume from `offset`. */
-  upload?: { url: string; offset: number };
+  /**
+   * An upload the server already has for this session, to resume from `offset`; only for the
+   * blob whose SHA-256 it names (an agent that has since made a newer blob starts a new upload).
+   */
+  upload?: { url: string; offset: number; sha256: string };
 }
 
 export interface SummariesReply {

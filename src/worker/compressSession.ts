@@ -66,7 +66,7 @@ export const compressSessionToOutbox = async (
   const session = await db.get('sessions', sessionId);
   if (!session) throw new Error(`session ${sessionId} is not stored`);
   const detail = await gzipSession(store, sessionId, engine, { untilSeq: session.status === 'running' ? session.lastSeq : undefined });
-  const record: OutboxRecord = { sessionId, blob: detail.blob, sha256: detail.sha256, size: detail.blob.size, createdAt: now, offset: 0 };
+  const record: OutboxRecord = { sessionId, blob: detail.blob, sha256: detail.sha256, size: detail.blob.size, lastSeq: session.lastSeq, createdAt: now, offset: 0 };
   await db.put('outbox', record);
   return detail;
 };

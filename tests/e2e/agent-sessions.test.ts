@@ -142,6 +142,42 @@ test('a crashed page is marked crashed by the next start; a closed one stays end
   await context.close();
 });
 
+test('a page closed before its ended write could land is ended, not crashed, at the next start', async () => {
+  const context = await e2e.browser.newContext();
+  const closing = await openAgentPage(context, e2e.server.url);
+  const closedId = await closing.evaluate(async () => {
+    W().Ferry.init({ product: 'p3b', application: 'app', version: '1' });
+    await W().Ferry.ready();
+    W().Ferry.log.warning('Before', 'closing soon');
+    await W().Ferry.flush();
+    return W().Ferry.getSessionId()!;
+  });
+  // As when the tab is torn down while another transaction holds the store: from here on no
+  // transaction can start, so the write at pagehide fails.
+  await closing.evaluate(() => {
+    IDBDatabase.prototype.transaction = () => {
+      throw new DOMException('torn down', 'InvalidStateError');
+    };
+  });
+  const before = Date.now();
+  await closing.close();
+  const next = await openAgentPage(context, e2e.server.url);
+  const crashed = await next.evaluate(async () => {
+    W().Ferry.init({ product: 'p3b', application: 'app', version: '1' });
+    await W().Ferry.ready();
+    return W().Ferry.checkCrashedSessions();
+  });
+  assert.deepEqual(crashed, [], 'nothing reported crashed');
+  const { sessions } = await readDb(next, 'p3b');
+  const closed = sessions.find((s) => s.id === closedId);
+  assert.equal(closed?.status, 'ended');
+  assert.ok(closed!.endedAt! >= before - 1000 && closed!.endedAt! <= Date.now(), 'ended when the page closed');
+  assert.equal(closed?.counts.warning, 1);
+  const marks = await next.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ferry:p3b:ended:')));
+  assert.deepEqual(marks, [], 'the mark is cleared once the session is no longer running');
+  await context.close();
+});
+
 test('a running session in another live tab is never marked crashed', async () => {
   const context = await e2e.browser.newContext();
   const a = await openAgentPage(context, e2e.server.url);

@@ -24,7 +24,8 @@ interface Setup {
   sessions: string[];
   /** Requests that reached the route, in order: "METHOD path". */
   seen: string[];
-  states(): Promise<SenderState[]>;
+  /** The sender's `state` events, each with `at`, the page's time when it was published. */
+  states(): Promise<(SenderState & { at: number })[]>;
 }
 
 /**
@@ -60,7 +61,7 @@ const setup = async (
   });
   await context.clock.install();
   const page = await openSender(context, { product, key, purge: o.purge ?? false, consentRequired: o.consentRequired ?? false });
-  return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: SenderState[] }).states) };
+  return { context, page, sessions, seen, states: () => page.evaluate(() => (window as unknown as { states: (SenderState & { at: number })[] }).states) };
 };
 
 /** A page whose agent sends automatically to the collector, recording its `state` events. */
@@ -69,7 +70,8 @@ const openSender = async (context: BrowserContext, o: { product: string; key: st
   await page.evaluate(
     async ([url, key, product, purge, consentRequired]) => {
       (window as unknown as { states: unknown[] }).states = [];
-      W().Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push(s));
+      // With the page's time it was published at, to measure delays without the test's latency.
+      W().Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push({ ...s, at: Date.now() }));
       W().Ferry.init({
         product: product as string,
         application: 'app',
@@ -87,15 +89,23 @@ const openSender = async (context: BrowserContext, o: { product: string; key: st
 const json = (route: Route, status: number, body: object, headers: Record<string, string> = {}) =>
   route.fulfill({ status, contentType: 'application/json', headers: { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers }, body: JSON.stringify(body) });
 
-const firstCheck = (s: Setup) => s.context.clock.fastForward(5_100);
+/**
+ * Skips to the sender's first check, once it holds the lock: the sender loads lazily after
+ * `ready()`, and a timer it sets after the skip would never fire under the installed clock.
+ */
+const firstCheckOn = async (context: BrowserContext, page: Page): Promise<void> => {
+  await until(() => page.evaluate(() => (window as unknown as { states: SenderState[] }).states.some((x) => x.leader)), 'the page to become the sender');
+  await context.clock.fastForward(5_100);
+};
+const firstCheck = (s: Setup) => firstCheckOn(s.context, s.page);
 
 test('429 with Retry-After in seconds: no request before the deadline, even on send-now; then it goes', async () => {
   const s = await setup((route, n) => (n === 1 ? json(route, 429, { error: 'too-many-requests', detail: 'slow down' }, { 'Retry-After': '120' }) : undefined));
   await firstCheck(s);
   await until(async () => (await s.states()).some((x) => x.phase === 'waiting'), 'the sender to wait');
   const waiting = (await s.states()).find((x) => x.phase === 'waiting')!;
-  const now = await s.page.evaluate(() => Date.now());
-  assert.ok(waiting.nextCheckAt! - now >= 119_000 && waiting.nextCheckAt! - now <= 120_500, `next check in ${waiting.nextCheckAt! - now} ms`);
+  const delay = waiting.nextCheckAt! - waiting.at;
+  assert.ok(delay >= 119_000 && delay <= 120_500, `next check in ${delay} ms`);
   for (let i = 0; i < 3; i++) await s.page.evaluate(() => W().Ferry.sendNow());
   await s.context.clock.fastForward(60_000);
   await s.page.evaluate(() => W().Ferry.flush());
@@ -119,7 +129,7 @@ test('Retry-After as a date, missing, or absurdly large (capped at 30 minutes)',
     });
     await firstCheck(s);
     const waiting = await until(async () => (await s.states()).find((x) => x.phase === 'waiting'), `${name}: the sender to wait`);
-    const delay = waiting.nextCheckAt! - (await s.page.evaluate(() => Date.now()));
+    const delay = waiting.nextCheckAt! - waiting.at;
     assert.ok(delay >= min - 1000 && delay <= max, `${name}: next check in ${delay} ms, expected ${min}–${max}`);
     await s.context.close();
   }
@@ -246,7 +256,7 @@ test('an error sends the running session as it stands; once ended, the complete 
   });
   await s.page.close(); // pagehide: the session ends
   const next = await openSender(s.context, { product: 'demo', key: KEYS.all, purge: false, consentRequired: false });
-  await s.context.clock.fastForward(5_100);
+  await firstCheckOn(s.context, next);
   await until(() => stored(live) === 2, 'the ended session sent again, complete');
   const complete = await e2e.collector.collector.store.getSession(live);
   assert.equal(complete?.summary.status, 'ended');
@@ -254,6 +264,86 @@ test('an error sends the running session as it stands; once ended, the complete 
   assert.equal(complete?.detail?.counts.warning, 1);
   assert.equal(e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === live).map((r) => r.result).join(), 'new,replaced');
   await next.evaluate(() => W().Ferry.flush());
+  await s.context.close();
+});
+
+test('with purgeSentSessions, a running session sent on an error stays stored until it is sent whole', async () => {
+  const s = await setup(() => undefined, { purge: true });
+  await firstCheck(s);
+  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
+  const live = await s.page.evaluate(async () => {
+    W().Ferry.log.error('Pay', 'card declined');
+    return W().Ferry.getSessionId()!;
+  });
+  await until(() => stored(live) === 1, 'the running session sent on the error');
+  await until(async () => (await s.states()).at(-1)?.phase === 'idle', 'the pass to end');
+  await s.page.evaluate(async () => {
+    W().Ferry.log.information('Cart', 'retried');
+    await W().Ferry.flush();
+  });
+  const kept = await readDb(s.page, 'demo');
+  assert.deepEqual(
+    kept.messages.filter((m) => m.sessionId === live).map((m) => m.text),
+    ['card declined', 'retried'],
+    'every message of the running session is still stored',
+  );
+  await s.page.close();
+  const next = await openSender(s.context, { product: 'demo', key: KEYS.all, purge: true, consentRequired: false });
+  await firstCheckOn(s.context, next);
+  await until(() => stored(live) === 2, 'the ended session sent whole');
+  assert.equal((await e2e.collector.collector.store.getSession(live))?.detail?.messageCount, 2);
+  await until(async () => !(await readDb(next, 'demo')).sessions.some((x) => x.id === live), 'purged once sent whole');
+  await s.context.close();
+});
+
+test('a tab that closes before its running-session upload is confirmed: the next sender uploads the whole session, not the partial blob', async () => {
+  // The second PATCH (the running session's, sent on the error) reaches the collector, which
+  // stores it, but its answer never reaches the page, nor does any retry's until the tab is
+  // gone: the outbox keeps the partial blob and its URL.
+  let patches = 0;
+  let cutOff = false;
+  const s = await setup((route) => {
+    const method = route.request().method();
+    if (cutOff && method !== 'POST') return route.abort('connectionreset');
+    if (method !== 'PATCH' || ++patches !== 2) return undefined;
+    cutOff = true;
+    return route.fetch().then(() => route.abort('connectionreset'));
+  });
+  await firstCheck(s);
+  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
+  const live = await s.page.evaluate(async () => {
+    W().Ferry.log.error('Pay', 'card declined');
+    return W().Ferry.getSessionId()!;
+  });
+  await until(() => stored(live) === 1, 'the running session stored by the collector');
+  const outboxUrl = (id: string) =>
+    s.page.evaluate(
+      (id) =>
+        new Promise<string | undefined>((resolve, reject) => {
+          const open = indexedDB.open('ferry:demo');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('outbox').objectStore('outbox').get(id);
+            get.onsuccess = () => resolve((get.result as { uploadUrl?: string } | undefined)?.uploadUrl);
+            get.onerror = () => reject(get.error);
+          };
+        }),
+      id,
+    );
+  await until(() => outboxUrl(live), 'the unconfirmed upload left in the outbox');
+  await s.page.evaluate(async () => {
+    for (let i = 0; i < 5; i++) W().Ferry.log.information('Cart', `after ${i}`);
+    await W().Ferry.flush();
+  });
+  await s.page.close();
+  cutOff = false;
+  const next = await openSender(s.context, { product: 'demo', key: KEYS.all, purge: false, consentRequired: false });
+  await firstCheckOn(s.context, next);
+  await until(() => stored(live) === 2, 'the complete session stored');
+  const complete = await e2e.collector.collector.store.getSession(live);
+  assert.equal(complete?.detail?.messageCount, 6, 'the error and the five messages after it');
+  const local = await until(async () => (await readDb(next, 'demo')).sessions.find((x) => x.id === live && x.detailState === 'sent'), 'the session marked sent');
+  assert.equal(local.lastSeq, complete?.detail?.lastSeq, 'marked sent only with every message at the collector');
   await s.context.close();
 });
 

@@ -26,6 +26,7 @@ interface SendOpts {
 const startAgent = (page: Page, o: SendOpts = {}) =>
   page.evaluate(
     async ([url, key, o]) => {
+      W().Ferry.on('state', (s) => ((window as unknown as { leader: boolean }).leader = s.leader));
       W().Ferry.init({
         product: 'demo',
         application: o.application ?? 'editor',
@@ -94,19 +95,31 @@ test('scenario two: with sendAllApplications one tab sends for both apps; closin
   await startAgent(tabs[0], { application: 'editor', sendAllApplications: true });
   await startAgent(tabs[1], { application: 'viewer', sendAllApplications: true });
   await startAgent(tabs[2], { application: 'viewer', sendAllApplications: true });
-  const leaders = async () => {
-    const held = await tabs[0].evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? []);
-    return held.filter((n) => n === 'ferry:sender:demo').length;
-  };
-  assert.equal(await leaders(), 1, 'exactly one sender lock holder');
+  // Each sender loads lazily after ready(), so the election settles shortly after start.
+  const election = () =>
+    tabs[0].evaluate(async () => {
+      const q = await navigator.locks.query();
+      const named = (l: { name?: string }[] | undefined) => (l ?? []).filter((x) => x.name === 'ferry:sender:demo').length;
+      return { held: named(q.held), pending: named(q.pending) };
+    });
+  const settled = await until(async () => {
+    const e = await election();
+    return e.held + e.pending === 3 ? e : undefined;
+  }, 'all three tabs to ask for the sender lock');
+  assert.deepEqual(settled, { held: 1, pending: 2 }, 'exactly one sender lock holder; the other tabs wait');
   await until(() => deliveries().has(first) && deliveries().has(second), 'both applications’ sessions sent', 20_000);
   assert.equal(deliveries().get(first), 1);
   assert.equal(deliveries().get(second), 1);
 
-  // Close the leader (the first tab to ask got the lock); another tab takes over within seconds.
-  await tabs[0].close();
+  // A session ends after the leader's pass; then the leader closes and another tab takes over:
+  // its first check, 5 s on, finds the session.
   const third = await endedSession(context, { application: 'editor' });
-  await until(() => deliveries().has(third), 'the new leader to send a session ended after the hand-over', 20_000);
+  const leader = await until(async () => {
+    for (const t of tabs) if (await t.evaluate(() => (window as unknown as { leader?: boolean }).leader === true)) return t;
+    return undefined;
+  }, 'the leading tab');
+  await leader.close();
+  await until(() => deliveries().has(third), 'the new leader to send the session left after the hand-over', 20_000);
   assert.equal(deliveries().get(third), 1);
   assert.equal(deliveries().get(first), 1, 'nothing sent twice across the hand-over');
   await context.close();

@@ -69,7 +69,7 @@ export const summariesHandler = (d: SummariesDeps) => async (c: Context<AppEnv>)
       const u = open.get(x.id);
       if (!u || u.expiresAt <= receivedAt) continue;
       const offsetNow = await d.uploads.offsetOf(u.id);
-      if (offsetNow !== undefined && offsetNow < u.length) x.upload = { url: d.uploads.urlOf(c.req.raw, u.id), offset: offsetNow };
+      if (offsetNow !== undefined && offsetNow < u.length) x.upload = { url: d.uploads.urlOf(c.req.raw, u.id), offset: offsetNow, sha256: u.sha256 };
     }
   }
   const reply: SummariesReply = { sessions: decisions };
