@@ -86,7 +86,7 @@ describe('detail uploads (tus)', () => {
     assert.equal(h.headers.get('cache-control'), 'no-store');
     // A new page load re-sends the summary and is offered the same upload.
     const reply = await t.summaries([s]);
-    assert.deepEqual(reply.sessions[0].upload, { url, offset: stopAfter * chunk });
+    assert.deepEqual(reply.sessions[0].upload, { url, offset: stopAfter * chunk, sha256: d.sha256 }, 'the same upload, named by its blob');
     assert.equal(await t.collector.store.getSession(s.id).then((x) => x?.detail), undefined, 'not visible before completion');
     const last = await uploadAll(t, url, d.gz, chunk, stopAfter * chunk);
     assert.equal(last.status, 204);
