@@ -197,11 +197,19 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     const id = rec.id;
     background(
       'error send',
-      writer.flush().then(() => sender?.requestSend('error', id)),
+      writer.flush().then(() => requestSend('error', id)),
     );
   };
 
   const consentOk = (): boolean => !opts.consent.required || consent;
+
+  // Asked for before the sender has started (an error in the first moments of a page): kept,
+  // and passed on once it starts.
+  let askedEarly: { reason: 'error' | 'request'; sessionId?: string }[] = [];
+  const requestSend = (reason: 'error' | 'request', sessionId?: string): void => {
+    if (sender) sender.requestSend(reason, sessionId);
+    else if (opts.server.url && opts.server.autoSendSessions && askedEarly.length < 10) askedEarly.push({ reason, sessionId });
+  };
 
   const maybeStartSender = (): void => {
     const s = opts.server;
@@ -220,6 +228,8 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
             now,
             onState: (st) => events.emit('state', st),
           });
+          for (const a of askedEarly) sender.requestSend(a.reason, a.sessionId);
+          askedEarly = [];
         })
         .finally(() => (senderLoading = false)),
     );
@@ -435,12 +445,12 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     summary: () => toSummary(rec),
     options: () => opts,
     checkCrashedSessions,
-    sendNow: () => sender?.requestSend('request'),
+    sendNow: () => requestSend('request'),
     setConsent: async (granted) => {
       consent = granted;
       if (db) await putMeta(db, 'consent', { granted, at: now() });
       recordSendTarget();
-      if (granted) sender?.requestSend('request');
+      if (granted) requestSend('request');
     },
     consentGranted: () => consent,
     ready,

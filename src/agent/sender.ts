@@ -192,7 +192,8 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   const becomeLeader = (): Promise<void> => {
     leader = true;
     post({ type: 'leader', tabId, application: o().application, at: now() });
-    schedule(CADENCE.firstCheckMs);
+    // An error already asked for the running session: no reason to wait for the first check.
+    schedule(runningAsked.size ? 0 : CADENCE.firstCheckMs);
     publish();
     return new Promise<void>((r) => (releaseLock = r));
   };
@@ -206,10 +207,11 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
 
   return {
     requestSend(reason, runningSession) {
-      if (leader) {
-        if (runningSession) runningAsked.add(runningSession);
-        check();
-      } else post({ type: 'send-now', from: tabId, reason, sessionId: runningSession });
+      // Kept here too: while the election is still open no leader hears the message, and
+      // this tab may be the one to win it.
+      if (runningSession) runningAsked.add(runningSession);
+      if (leader) check();
+      else post({ type: 'send-now', from: tabId, reason, sessionId: runningSession });
     },
     state: () => ({ ...state, leader }),
     isLeader: () => leader,

@@ -125,6 +125,24 @@ test('scenario two: with sendAllApplications one tab sends for both apps; closin
   await context.close();
 });
 
+test('an error logged as the page starts, before the sender has loaded, still sends the running session', async () => {
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
+  const id = await page.evaluate(
+    ([url, key]) => {
+      W().Ferry.init({ product: 'demo', application: 'editor', version: '1', server: { url, ingestKey: key, autoSendSessions: true } });
+      W().Ferry.log.error('Boot', 'failed at start-up');
+      return W().Ferry.getSessionId()!;
+    },
+    [e2e.collector.collector.url, KEYS.all] as const,
+  );
+  await until(() => deliveries().has(id), 'the running session at the collector', 20_000);
+  const got = await e2e.collector.collector.store.getSession(id);
+  assert.equal(got?.summary.status, 'running');
+  assert.equal(got?.detail?.counts.error, 1);
+  await context.close();
+});
+
 test('the script-tag build sends too (its sender compresses in the worker, loaded through the ESM build next to it)', async () => {
   const context = await e2e.browser.newContext();
   const ended = await endedSession(context, { messages: 20 });
