@@ -66,7 +66,12 @@ test('messages logged right before pagehide are persisted and the session ends',
   const db = await until(async () => {
     const d = await readDb(reader, 'p2');
     return d.sessions[0]?.status === 'ended' ? d : undefined;
-  }, 'the closed session to be ended');
+    // Generous: the exit write queues behind the drain's transactions, and this suite shares
+    // the machine with 50 MB packaging tests.
+  }, 'the closed session to be ended', 30_000).catch(async (e: Error) => {
+    const d = await readDb(reader, 'p2b');
+    throw new Error(`${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`);
+  });
   const s = db.sessions.find((x) => x.id === id)!;
   assert.equal(s.messageCount, 40);
   assert.deepEqual(db.messages.map((m) => m.text), Array.from({ length: 40 }, (_, i) => `m${i}`));
@@ -92,7 +97,12 @@ test('a page closed while a burst is being written loses nothing', async () => {
   const db = await until(async () => {
     const d = await readDb(reader, 'p2b');
     return d.sessions[0]?.status === 'ended' ? d : undefined;
-  }, 'the closed session to be ended');
+    // Generous: the exit write queues behind the drain's transactions, and this suite shares
+    // the machine with 50 MB packaging tests.
+  }, 'the closed session to be ended', 30_000).catch(async (e: Error) => {
+    const d = await readDb(reader, 'p2b');
+    throw new Error(`${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`);
+  });
   const s = db.sessions.find((x) => x.id === id)!;
   assert.equal(s.messageCount, N);
   assert.equal(db.messages.length, N);
