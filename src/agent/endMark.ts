@@ -2,21 +2,14 @@
 // upload) can be torn down before the queued 'ended' write commits; the next start would then
 // call a normally closed session crashed. localStorage is written synchronously at pagehide,
 // so this mark survives where the IndexedDB write did not.
+import { localStore } from './localStore.js';
 
 const prefix = (product: string): string => `ferry:${product}:ended:`;
-
-const storage = (): Storage | undefined => {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined; // blocked by the browser's storage settings
-  }
-};
 
 /** Records that `sessionId` ended at `at`; cleared once the 'ended' record is stored. */
 export const markEnded = (product: string, sessionId: string, at: number): void => {
   try {
-    storage()?.setItem(prefix(product) + sessionId, String(at));
+    localStore()?.setItem(prefix(product) + sessionId, String(at));
   } catch {
     // Quota or privacy mode: without the mark a lost write reads as a crash, as before.
   }
@@ -24,7 +17,7 @@ export const markEnded = (product: string, sessionId: string, at: number): void 
 
 export const clearEnded = (product: string, sessionId: string): void => {
   try {
-    storage()?.removeItem(prefix(product) + sessionId);
+    localStore()?.removeItem(prefix(product) + sessionId);
   } catch {
     // see markEnded
   }
@@ -34,7 +27,7 @@ export const clearEnded = (product: string, sessionId: string): void => {
 export const readEndMarks = (product: string): Map<string, number> => {
   const marks = new Map<string, number>();
   try {
-    const s = storage();
+    const s = localStore();
     if (!s) return marks;
     const p = prefix(product);
     for (let i = 0; i < s.length; i++) {

@@ -1,6 +1,7 @@
 // Chromium opens a corrupted IndexedDB as an empty one (BROWSER-FACTS.md), so an emptied
 // database looks new. A small watermark in localStorage, outside IndexedDB, remembers that a
 // database existed; finding it beside a freshly created database means data was lost.
+import { localStore } from './localStore.js';
 import type { StorageReset } from '../shared/summary.js';
 
 export interface Watermark {
@@ -11,17 +12,9 @@ export interface Watermark {
 
 const key = (product: string): string => `ferry:${product}:watermark`;
 
-const storage = (): Storage | undefined => {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined; // blocked by the browser's storage settings
-  }
-};
-
 export const readWatermark = (product: string): Watermark | undefined => {
   try {
-    const raw = storage()?.getItem(key(product));
+    const raw = localStore()?.getItem(key(product));
     if (!raw) return undefined;
     const w = JSON.parse(raw) as Watermark;
     return typeof w.instance === 'string' && typeof w.sessions === 'number' ? w : undefined;
@@ -32,7 +25,7 @@ export const readWatermark = (product: string): Watermark | undefined => {
 
 export const writeWatermark = (product: string, w: Watermark): void => {
   try {
-    storage()?.setItem(key(product), JSON.stringify(w));
+    localStore()?.setItem(key(product), JSON.stringify(w));
   } catch {
     // Quota or privacy mode: the watermark is a best-effort check.
   }
