@@ -38,7 +38,7 @@ export interface Writer {
   memory(): readonly PendingMessage[];
 }
 
-interface Encoded {
+export interface Encoded {
   chunks: ChunkRecord[];
   counts: SeverityCounts;
   count: number;
@@ -46,18 +46,33 @@ interface Encoded {
   lastSeq: number;
 }
 
-const encode = (sessionId: string, msgs: readonly PendingMessage[]): Encoded => {
+/**
+ * Chunk strings for the write at pagehide stay under this many characters, so a chunk record
+ * serialises under 64 KB even as UTF-16: Chromium moves larger IndexedDB values as blobs
+ * (IDBValueWrapper::kWrapThreshold), and a closing tab can be gone before their bytes are,
+ * which loses the whole transaction (seen when a tab closed during a burst).
+ */
+export const EXIT_CHUNK_CHARS = 30 * 1024;
+
+export const encodeBatch = (sessionId: string, msgs: readonly PendingMessage[], maxChars = Infinity): Encoded => {
   const idJson = JSON.stringify(sessionId);
   const out: Encoded = { chunks: [], counts: emptyCounts(), count: 0, bytes: 0, lastSeq: 0 };
-  for (let i = 0; i < msgs.length; i += BATCH.chunkMessages) {
-    const end = Math.min(msgs.length, i + BATCH.chunkMessages);
+  let i = 0;
+  while (i < msgs.length) {
+    const limit = Math.min(msgs.length, i + BATCH.chunkMessages);
     const counts = emptyCounts();
     // join, not +=: a flat string is cheaper to build and IndexedDB need not flatten a rope.
-    const lines = new Array<string>(end - i);
-    for (let j = i; j < end; j++) {
-      const m = msgs[j];
-      lines[j - i] = encodeLine(idJson, m);
+    const lines: string[] = [];
+    let chars = 0;
+    let end = i;
+    while (end < limit) {
+      const m = msgs[end];
+      const line = encodeLine(idJson, m);
+      if (end > i && chars + line.length > maxChars) break; // starts the next chunk
+      lines.push(line);
+      chars += line.length;
       counts[m.severity]++;
+      end++;
     }
     const text = lines.join('');
     const first = msgs[i];
@@ -67,6 +82,7 @@ const encode = (sessionId: string, msgs: readonly PendingMessage[]): Encoded => 
     out.count += end - i;
     out.bytes += text.length;
     out.lastSeq = last.seq;
+    i = end;
   }
   return out;
 };
@@ -205,7 +221,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
       }
       const batch = take;
       inFlight.push(
-        store(db, encode(deps.record().id, batch)).catch((err: unknown) => {
+        store(db, encodeBatch(deps.record().id, batch)).catch((err: unknown) => {
           deps.record().dropped.overflow += batch.length;
           reportInternalError('write', err);
         }),
@@ -238,7 +254,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
       finish(deps.record());
       return Promise.resolve(false);
     }
-    return put(db, encode(deps.record().id, take), finish).then(
+    return put(db, encodeBatch(deps.record().id, take, EXIT_CHUNK_CHARS), finish).then(
       () => true,
       (e: unknown) => {
         reportInternalError('exit write', e);
