@@ -49,11 +49,6 @@ export type PassProgress =
 export interface PassResult {
   /** Sessions whose detail the server confirmed in this pass. */
   sent: string[];
-  /**
-   * Sessions whose detail the server confirmed as they stood while running (or before they
-   * grew): sent again, whole, once they end; never purged for it.
-   */
-  partial: string[];
   /** Sessions the server did not want (their summary is recorded). */
   declined: string[];
   /** Sessions refused for good in this pass, with the reason. */
@@ -200,7 +195,7 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' |
 };
 
 export const sendPass = async (d: SendDeps): Promise<PassResult> => {
-  const result: PassResult = { sent: [], partial: [], declined: [], parked: [], busy: [], remaining: 0 };
+  const result: PassResult = { sent: [], declined: [], parked: [], busy: [], remaining: 0 };
   const scope = { product: d.product, application: d.application, parked: new Set<string>() };
   const running = new Set(d.includeRunning ?? []);
   const list = async () => {
@@ -230,13 +225,12 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
       // For a running session the reply decides: its owner may have rewritten the record since.
       const wanted = running.has(s.id) ? wantedNow.has(s.id) : s.detailState === 'wanted' || s.detailState === 'queued';
       if (!wanted) continue;
-      // A running session's stored record may lag its live one; take it up to what is stored now.
-      if (running.has(s.id)) await d.db.delete('outbox', s.id);
       try {
         const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
         if (outcome === undefined) result.busy.push(s.id);
+        // 'partial' (confirmed as it stood while running) is neither counted nor purged: the
+        // session goes again, whole, once it ends.
         else if (outcome === 'sent') result.sent.push(s.id);
-        else if (outcome === 'partial') result.partial.push(s.id);
       } catch (e) {
         if (!(e instanceof SendError) || e.retryable) throw e;
         // Refused for good (400/413…): park this one with the reason, keep the queue moving.

@@ -99,6 +99,16 @@ const firstCheckOn = async (context: BrowserContext, page: Page): Promise<void> 
 };
 const firstCheck = (s: Setup) => firstCheckOn(s.context, s.page);
 
+/** Past the first regular pass, logs an error in the sending page; its running session's id. */
+const errorAfterFirstPass = async (s: Setup): Promise<string> => {
+  await firstCheck(s);
+  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
+  return s.page.evaluate(async () => {
+    W().Ferry.log.error('Pay', 'card declined');
+    return W().Ferry.getSessionId()!;
+  });
+};
+
 test('429 with Retry-After in seconds: no request before the deadline, even on send-now; then it goes', async () => {
   const s = await setup((route, n) => (n === 1 ? json(route, 429, { error: 'too-many-requests', detail: 'slow down' }, { 'Retry-After': '120' }) : undefined));
   await firstCheck(s);
@@ -269,12 +279,7 @@ test('an error sends the running session as it stands; once ended, the complete 
 
 test('with purgeSentSessions, a running session sent on an error stays stored until it is sent whole', async () => {
   const s = await setup(() => undefined, { purge: true });
-  await firstCheck(s);
-  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
-  const live = await s.page.evaluate(async () => {
-    W().Ferry.log.error('Pay', 'card declined');
-    return W().Ferry.getSessionId()!;
-  });
+  const live = await errorAfterFirstPass(s);
   await until(() => stored(live) === 1, 'the running session sent on the error');
   await until(async () => (await s.states()).at(-1)?.phase === 'idle', 'the pass to end');
   await s.page.evaluate(async () => {
@@ -309,12 +314,7 @@ test('a tab that closes before its running-session upload is confirmed: the next
     cutOff = true;
     return route.fetch().then(() => route.abort('connectionreset'));
   });
-  await firstCheck(s);
-  await until(() => stored(s.sessions[0]) === 1, 'the first regular pass');
-  const live = await s.page.evaluate(async () => {
-    W().Ferry.log.error('Pay', 'card declined');
-    return W().Ferry.getSessionId()!;
-  });
+  const live = await errorAfterFirstPass(s);
   await until(() => stored(live) === 1, 'the running session stored by the collector');
   const outboxUrl = (id: string) =>
     s.page.evaluate(
