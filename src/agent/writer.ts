@@ -29,9 +29,9 @@ export interface Writer {
   flush(): Promise<void>;
   /**
    * For pagehide: synchronously starts one transaction holding everything buffered and the
-   * record after `finish` edits it, so it is queued before the page can go away.
+   * record after `finish` edits it, so it is queued before the page can go away. Resolves
+   * true once that is stored, false if it was not (or there is no database).
    */
-  /** Resolves true once the last batch and `finish`'s change are stored, false if not. */
   flushOnExit(finish: (r: SessionRecord) => void): Promise<boolean>;
   buffered(): number;
   /** In memory mode, the messages kept (newest last). */
