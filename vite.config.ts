@@ -21,7 +21,7 @@ const targets: Record<string, UserConfig> = {
     build: {
       ...common(true),
       lib: {
-        entry: { ferry: src('agent/index.ts'), 'ferry-sw-module': src('sw/index.ts') },
+        entry: { ferry: src('agent/boot/index.ts'), 'ferry-sw-module': src('sw/index.ts') },
         formats: ['es'],
       },
       rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
@@ -30,7 +30,7 @@ const targets: Record<string, UserConfig> = {
   iife: {
     build: {
       ...common(false),
-      lib: { entry: src('agent/iife.ts'), name: 'Ferry', formats: ['iife'], fileName: () => 'ferry.iife.js' },
+      lib: { entry: src('agent/boot/iife.ts'), name: 'Ferry', formats: ['iife'], fileName: () => 'ferry.iife.js' },
     },
   },
   worker: {

@@ -6,7 +6,7 @@
 import { launchPersistent } from '../tests/support/browser.js';
 import { startStaticServer } from '../tests/support/static-server.js';
 import { openPackagerPage } from '../tests/e2e/packager-page.js';
-import { engineName, type CompressionEngine } from '../src/worker/engine.js';
+import { engineName, type CompressionEngine } from '../src/core/codec/engine.js';
 
 const MEGABYTES = 20;
 const RUNS = 3;

@@ -10,14 +10,14 @@
  */
 import { openDB } from 'idb';
 import { SYNC_TAG } from '../shared/channel.js';
-import { DB_VERSION, type FerryDB } from '../agent/schema.js';
-import type { FerryDatabase } from '../agent/repository.js';
-import { sendPass, type PassResult } from '../agent/sendPass.js';
-import { loadSendTarget } from '../agent/sendTarget.js';
-import { idbChunkStore } from '../worker/chunkStore.js';
-import { compressSessionToOutbox } from '../worker/compressSession.js';
-import { defaultEngine } from '../worker/engine.js';
-import { isPageMessage } from './protocol.js';
+import { DB_VERSION, type FerryDB } from '../core/db/schema.js';
+import type { FerryDatabase } from '../core/db/repository.js';
+import { sendPass, type PassResult } from '../core/send/pass.js';
+import { loadSendTarget } from '../core/db/sendTarget.js';
+import { idbChunkStore } from '../core/db/chunks.js';
+import { compressSessionToOutbox } from '../core/package/detailBlob.js';
+import { defaultEngine } from '../core/codec/engine.js';
+import { isPageMessage } from '../shared/sw-protocol.js';
 import type { ServiceWorkerScope } from './sw-types.js';
 
 export { SYNC_TAG };

@@ -5,16 +5,16 @@
 import { PACKAGE_LIMITS, sessionEntryName } from '../shared/package-format.js';
 import { emptyCounts } from '../shared/severity.js';
 import type { LogMessage } from '../shared/message.js';
-import { openDatabase, type FerryDatabase } from '../agent/repository.js';
-import type { SessionRecord } from '../agent/schema.js';
-import { toSummary } from '../agent/sessionRecord.js';
-import { buildPackage, type BuildProgress, type PackageSessionInput } from './buildPackage.js';
-import { idbChunkStore } from './chunkStore.js';
-import { compressSessionToOutbox } from './compressSession.js';
-import { defaultEngine } from './engine.js';
-import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from './protocol.js';
-import { readPackage } from './readPackage.js';
-import { markPackaged, selectSessions } from './select.js';
+import { openDatabase, type FerryDatabase } from '../core/db/repository.js';
+import type { SessionRecord } from '../core/db/schema.js';
+import { toSummary } from '../agent/session/record.js';
+import { buildPackage, type BuildProgress, type PackageSessionInput } from '../core/package/build.js';
+import { idbChunkStore } from '../core/db/chunks.js';
+import { compressSessionToOutbox } from '../core/package/detailBlob.js';
+import { defaultEngine } from '../core/codec/engine.js';
+import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from '../shared/worker-protocol.js';
+import { readPackage } from '../core/package/read.js';
+import { markPackaged, selectSessions } from '../core/package/select.js';
 
 export interface WorkerEnv {
   open?: (product: string) => Promise<FerryDatabase>;

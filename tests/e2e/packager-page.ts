@@ -1,9 +1,9 @@
 // Types of what the packager test pages (pages/packager*.html) put on window, for page.evaluate.
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Remote } from 'comlink';
-import type * as FerryModule from '../../src/agent/index.js';
-import type { FerryWorkerApi } from '../../src/worker/protocol.js';
-import type { SessionRecord, OutboxRecord } from '../../src/agent/schema.js';
+import type * as FerryModule from '../../src/agent/boot/index.js';
+import type { FerryWorkerApi } from '../../src/shared/worker-protocol.js';
+import type { SessionRecord, OutboxRecord } from '../../src/core/db/schema.js';
 import type { Severity, SeverityCounts } from '../../src/shared/severity.js';
 
 export interface SessionSpec {

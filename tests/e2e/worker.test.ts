@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { useBrowserAndServer } from '../support/e2e.js';
 import { openPackagerPage } from './packager-page.js';
-import type { CompressionEngine, FerryWorkerApi } from '../../src/worker/protocol.js';
+import type { CompressionEngine, FerryWorkerApi } from '../../src/shared/worker-protocol.js';
 import type { LogMessage } from '../../src/shared/message.js';
 
 const e2e = useBrowserAndServer();

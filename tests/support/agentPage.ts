@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import type * as FerryModule from '../../src/agent/index.js';
+import type * as FerryModule from '../../src/agent/boot/index.js';
 
 /** What the test page puts on window: the built agent and a raw IndexedDB reader. */
 export interface TestWindow {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findProblems, resolveOptions, mergeOptions, DEFAULTS } from '../../src/agent/options.js';
-import { exceptionInfo, safeJson, text, category } from '../../src/agent/normalize.js';
+import { findProblems, resolveOptions, mergeOptions, DEFAULTS } from '../../src/agent/config/options.js';
+import { exceptionInfo, safeJson, text, category } from '../../src/agent/log/normalize.js';
 import { MESSAGE_LIMITS, TRUNCATION_MARKER, encodeLine, decodeMessages } from '../../src/shared/message.js';
-import { detectReset } from '../../src/agent/watermark.js';
+import { detectReset } from '../../src/agent/session/watermark.js';
 
 test('init options: required identity, each bad option named', () => {
   assert.throws(() => resolveOptions({} as never), (e: unknown) => e instanceof TypeError && /product/.test(e.message) && /application/.test(e.message) && /version/.test(e.message));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BATCH, flushTimingFor, overflowVictim } from '../../src/agent/batchPolicy.js';
-import { chooseChunkTrim, choosePrune } from '../../src/agent/prunePolicy.js';
-import { encodeBatch, EXIT_CHUNK_CHARS } from '../../src/agent/writer.js';
+import { BATCH, flushTimingFor, overflowVictim } from '../../src/agent/storage/batchPolicy.js';
+import { chooseChunkTrim, choosePrune } from '../../src/agent/storage/prunePolicy.js';
+import { encodeBatch, EXIT_CHUNK_CHARS } from '../../src/agent/storage/writer.js';
 import { emptyCounts, type SeverityCounts } from '../../src/shared/severity.js';
 import type { SessionStatus } from '../../src/shared/summary.js';
 

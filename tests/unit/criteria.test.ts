@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCriteria, matchesCriteria, type CriteriaSession } from '../../src/agent/criteria.js';
+import { checkCriteria, matchesCriteria, type CriteriaSession } from '../../src/core/package/criteria.js';
 import { emptyCounts } from '../../src/shared/severity.js';
 
 const s = (id: string, over: Partial<CriteriaSession> = {}): CriteriaSession => ({

@@ -1,0 +1,164 @@
+/**
+ * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the
+ * app except `init` with invalid options (a TypeError naming each bad option).
+ */
+import type { Severity } from '../../shared/severity.js';
+import type { SessionSummary } from '../../shared/summary.js';
+import { createAgent, type Agent, type AgentEvents } from './startAgent.js';
+import type { Handler } from '../tools/emitter.js';
+import { reportInternalError, warnOnce } from '../tools/monitor.js';
+import { resolveOptions, type FerryOptions } from '../config/options.js';
+import { AGENT_VERSION } from '../session/record.js';
+import { createPackagerApi } from '../packager/loader.js';
+
+export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, ConsentOptions, PackagerOptions, BeforeLog, BeforeLogMessage } from '../config/options.js';
+export type { Severity } from '../../shared/severity.js';
+export type { SessionSummary, LossAccounting, StorageReset, SessionStatus } from '../../shared/summary.js';
+export type { LogMessage, ExceptionInfo } from '../../shared/message.js';
+export type { AgentEvents, AlertEvent } from './startAgent.js';
+export type { SenderState } from '../../shared/channel.js';
+export type {
+  SendOptions,
+  SendResult,
+  PreviewOptions,
+  PackagerProgress,
+  PackagerPhase,
+  PackagerEvents,
+  Destination,
+  DestinationKind,
+  PackageCriterion,
+  PackageProblem,
+} from '../packager/types.js';
+export type { PackagerApi } from '../packager/loader.js';
+
+export const VERSION = AGENT_VERSION;
+
+/** Calls made before init() are kept (up to this many) and logged once the agent starts. */
+const EARLY_LIMIT = 1000;
+type Call = [Severity, unknown, unknown, unknown, unknown];
+let early: Call[] = [];
+let agent: Agent | undefined;
+
+const record = (severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void => {
+  if (agent) return agent.record(severity, category, text, details, exception);
+  try {
+    if (early.length < EARLY_LIMIT) early.push([severity, category, text, details, exception]);
+    else warnOnce('early-overflow', `more than ${EARLY_LIMIT} messages before init(); later ones are dropped`);
+  } catch (e) {
+    reportInternalError('log', e);
+  }
+};
+
+/**
+ * Starts the agent: a new session for this page load. Throws a TypeError naming each invalid
+ * option; a second call is ignored (with a console warning).
+ */
+export const init = (options: FerryOptions): void => {
+  const resolved = resolveOptions(options);
+  if (agent) {
+    warnOnce('init-twice', 'init() called again; the first configuration stays (use configure() to change options)');
+    return;
+  }
+  if (typeof window === 'undefined' || typeof document === 'undefined') {
+    warnOnce('no-window', 'init() outside a page (no window); the agent stays off');
+    return;
+  }
+  try {
+    agent = createAgent(resolved);
+    for (const h of earlyHandlers) if (!h.removed) h.off = agent.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
+    earlyHandlers = [];
+    const calls = early;
+    early = [];
+    for (const c of calls) agent.record(...c);
+  } catch (e) {
+    reportInternalError('init', e);
+  }
+};
+
+const at =
+  (severity: Severity) =>
+  (category: string, text: string, details?: unknown): void =>
+    record(severity, category, text, details);
+
+/** The logging API. Every method is safe to call with any arguments, before or after init. */
+export const log = {
+  critical: at('critical'),
+  error: at('error'),
+  warning: at('warning'),
+  information: at('information'),
+  verbose: at('verbose'),
+  /** Logs an Error (or any thrown value) with its stack; severity `error` unless given. */
+  exception(error: unknown, options?: { severity?: Severity; category?: string; details?: unknown }): void {
+    try {
+      const o = typeof options === 'object' && options !== null ? options : {};
+      const severity: Severity = o.severity && ['critical', 'error', 'warning', 'information', 'verbose'].includes(o.severity) ? o.severity : 'error';
+      const text = error instanceof Error ? error.message : error;
+      record(severity, o.category ?? 'Exception', text, o.details, error === undefined ? { name: 'undefined', message: 'undefined' } : error);
+    } catch (e) {
+      reportInternalError('log.exception', e);
+    }
+  },
+};
+
+const guard = <T>(where: string, fn: (a: Agent) => T, fallback: T): T => {
+  try {
+    return agent ? fn(agent) : fallback;
+  } catch (e) {
+    reportInternalError(where, e);
+    return fallback;
+  }
+};
+
+const guardAsync = <T>(where: string, fn: (a: Agent) => Promise<T>, fallback: T): Promise<T> =>
+  guard(where, (a) => fn(a).catch((e: unknown) => (reportInternalError(where, e), fallback)), Promise.resolve(fallback));
+
+/** Changes options at run time (opt-in to sending, capture, limits). Invalid changes are ignored with a warning. */
+export const configure = (change: Partial<FerryOptions>): void => guard('configure', (a) => a.configure(change), undefined);
+
+/** Writes buffered messages to IndexedDB now. */
+export const flush = (): Promise<void> => guardAsync('flush', (a) => a.flush(), undefined);
+
+/** Resolves once the agent has opened its database and checked for crashed sessions. */
+export const ready = (): Promise<void> => guardAsync('ready', (a) => a.ready, undefined);
+
+/** Ends the current session (as leaving the page does) and stops capture. */
+export const stop = (): Promise<void> => guardAsync('stop', (a) => a.stop(), undefined);
+
+/** Marks sessions whose page died without ending them as crashed; returns their ids. */
+export const checkCrashedSessions = (): Promise<string[]> => guardAsync('checkCrashedSessions', (a) => a.checkCrashedSessions(), []);
+
+/** Asks the elected sender tab to send eligible sessions now. */
+export const sendNow = (): void => guard('sendNow', (a) => a.sendNow(), undefined);
+
+/** Records the user's consent answer; with `consent.required`, nothing is sent automatically until it is true. */
+export const setConsent = (granted: boolean): Promise<void> => guardAsync('setConsent', (a) => a.setConsent(granted === true), undefined);
+
+export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
+
+export const getSessionSummary = (): SessionSummary | undefined => guard('getSessionSummary', (a) => a.summary(), undefined);
+
+/** Handlers registered before init(), attached when the agent starts. */
+let earlyHandlers: { event: keyof AgentEvents; handler: Handler<never>; off?: () => void; removed?: boolean }[] = [];
+
+/** Subscribes to agent events (`alert`, `state`, `session`, `crashed`); works before init too. Returns an unsubscribe function. */
+export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<AgentEvents[K]>): (() => void) => {
+  if (agent) return guard('on', (a) => a.on(event, handler), () => {});
+  const entry: (typeof earlyHandlers)[number] = { event, handler: handler as Handler<never> };
+  earlyHandlers.push(entry);
+  return () => {
+    entry.removed = true;
+    entry.off?.();
+  };
+};
+
+/** @internal Gives lazily loaded modules (packager, sender) the running agent. */
+export const __agent = (): Agent | undefined => agent;
+
+/**
+ * Packages sessions into a `.ferry.zip` and saves or sends it (docs/packager.md). The packaging
+ * code and its worker load on the first call, so they cost nothing at start-up.
+ */
+export const packager = createPackagerApi(() => agent);
+
+/** @internal The packager chunk, for the script-tag build. */
+export { __loadPackager, __loadWorkerCompress } from '../packager/loader.js';

@@ -1,0 +1,89 @@
+/// <reference types="vite/client" />
+/**
+ * The packager as the core agent exposes it: a few hundred bytes that load the real packager
+ * (src/agent/packager.ts and the worker client) on first use. The ESM build splits it into a
+ * chunk; the script-tag build cannot split, so it imports the ESM build (`ferry.js`, next to
+ * `ferry.iife.js`) and takes the chunk from there.
+ */
+import type * as PackagerModule from './packager.js';
+import type * as WorkerCompressModule from '../send/workerCompress.js';
+import type { Agent } from '../boot/startAgent.js';
+import type { SessionSummary } from '../../shared/summary.js';
+import { createEmitter, type Handler } from '../tools/emitter.js';
+import { reportInternalError } from '../tools/monitor.js';
+import type { PackagerEvents, PreviewOptions, SendOptions, SendResult } from './types.js';
+
+type Packager = typeof PackagerModule;
+
+// Replaced at build time (vite `--mode iife`), so the branch not taken is dropped from the bundle.
+const IIFE = import.meta.env?.MODE === 'iife';
+
+const currentScript = (): string | undefined => {
+  try {
+    const s = document.currentScript;
+    return s instanceof HTMLScriptElement && s.src ? s.src : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Captured while the script runs: `document.currentScript` is gone afterwards. */
+export const scriptUrl: string | undefined = IIFE ? currentScript() : import.meta.url;
+
+/** @internal The packager chunk, for the script-tag build (which loads this file's ESM build). */
+export const __loadPackager = (): Promise<Packager> =>
+  IIFE ? Promise.reject(new Error('__loadPackager is served by the ESM build')) : import('./packager.js');
+
+/** @internal The sender's worker-compression chunk, for the script-tag build. */
+export const __loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
+  IIFE ? Promise.reject(new Error('__loadWorkerCompress is served by the ESM build')) : import('../send/workerCompress.js');
+
+interface EsmBuild {
+  __loadPackager(): Promise<Packager>;
+  __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
+}
+const esmBuild = (): Promise<EsmBuild> => import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<EsmBuild>;
+
+const load = (): Promise<Packager> => (IIFE ? esmBuild().then((m) => m.__loadPackager()) : import('./packager.js'));
+
+/** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
+export const loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
+  IIFE ? esmBuild().then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
+
+export interface PackagerApi {
+  /**
+   * Packages the sessions matching `criteria` and sends the package to `destination`. Rejects
+   * (never throws synchronously) on bad options or a failure; a cancelled picker or an aborted
+   * `signal` resolves with status `cancelled`.
+   */
+  send(options: SendOptions): Promise<SendResult>;
+  /** The sessions `send` would package now, without packaging them. */
+  preview(options: PreviewOptions): Promise<SessionSummary[]>;
+  /** `progress` while packaging, `sent` once a package was saved; returns an unsubscribe function. */
+  on<K extends keyof PackagerEvents>(event: K, handler: Handler<PackagerEvents[K]>): () => void;
+}
+
+export const createPackagerApi = (agent: () => Agent | undefined): PackagerApi => {
+  const events = createEmitter<PackagerEvents>();
+  const run = <T>(fn: (m: Packager, ctx: PackagerModule.PackagerContext) => Promise<T>): Promise<T> => {
+    try {
+      const a = agent();
+      if (!a) return Promise.reject(new Error('Ferry: call init() before using the packager'));
+      return load().then((m) => fn(m, { agent: a, scriptUrl, emit: events.emit }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  return {
+    send: (options) => run((m, ctx) => m.send(ctx, options)),
+    preview: (options) => run((m, ctx) => m.preview(ctx, options)),
+    on(event, handler) {
+      try {
+        return events.on(event, handler);
+      } catch (e) {
+        reportInternalError('packager.on', e);
+        return () => {};
+      }
+    },
+  };
+};

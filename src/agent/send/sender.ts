@@ -1,0 +1,228 @@
+/**
+ * The page side of sending (DESIGN.md §2): elects one sender per product (or application)
+ * with a Web Lock, runs send passes on its cadence, and talks to other tabs over the
+ * product's BroadcastChannel. Loaded lazily when sending is configured.
+ */
+import { channelName, isChannelMessage, senderLockName, SYNC_TAG, type ChannelMessage, type SenderState } from '../../shared/channel.js';
+import type { SendError } from '../../shared/http-errors.js';
+import type { Agent } from '../boot/startAgent.js';
+import { background, reportInternalError, warnOnce } from '../tools/monitor.js';
+import { sendPass, type PassResult } from '../../core/send/pass.js';
+import { CADENCE, nextCheckDelay } from '../../core/send/policy.js';
+
+export interface SenderDeps {
+  compress(sessionId: string): Promise<void>;
+  fetch?: typeof fetch;
+  locks?: LockManager;
+  now?: () => number;
+  chunkSize?: number;
+  /** Whether automatic sending is allowed now (consent). */
+  allowed(): boolean;
+  onState?(state: SenderState): void;
+}
+
+export interface Sender {
+  /**
+   * Ask for a check now (forwarded to the leader when this tab is not it); `runningSession`
+   * (after an error) is sent as it stands too.
+   */
+  requestSend(reason: 'error' | 'request' | 'online', runningSession?: string): void;
+  state(): SenderState;
+  isLeader(): boolean;
+  stop(): void;
+}
+
+/** Scheduled checks wait for the page to be idle (at most 2 s), so sending yields to the app. */
+const whenIdle = (fn: () => void): void => {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fn(), { timeout: 2000 });
+  else fn();
+};
+
+export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
+  const o = () => agent.options();
+  const now = deps.now ?? Date.now;
+  const locks = deps.locks ?? (navigator.locks as LockManager | undefined);
+  const product = o().product;
+  const application = o().server.sendAllApplications ? undefined : o().application;
+  const tabId = agent.sessionId();
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(product)) : undefined;
+  let leader = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let releaseLock = (): void => {};
+  /** No request before this time: the server's Retry-After (or our backoff) said so. */
+  let notBefore = 0;
+  /** Running sessions whose error asked for an early send, for the next pass. */
+  const runningAsked = new Set<string>();
+  const state: SenderState = { leader: false, phase: 'idle', queued: 0, parked: [], sent: 0, failures: 0 };
+
+  const post = (m: ChannelMessage): void => {
+    try {
+      channel?.postMessage(m);
+    } catch (e) {
+      reportInternalError('channel', e);
+    }
+  };
+  const publish = (): void => {
+    state.leader = leader;
+    deps.onState?.({ ...state, parked: [...state.parked] });
+    post({ type: 'state', from: tabId, state: { ...state, parked: [...state.parked] } });
+  };
+
+  const schedule = (delay: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    state.nextCheckAt = now() + delay;
+    timer = setTimeout(() => {
+      timer = undefined;
+      whenIdle(check);
+    }, delay);
+  };
+
+  const registerSync = (): void => {
+    // Background Sync lets the service worker finish the outbox when the network returns,
+    // even after every tab has closed. Without it, `online` and the next start retry.
+    const sw = navigator.serviceWorker;
+    if (!sw?.controller) return;
+    background(
+      'sync register',
+      sw.ready.then((r) => (r as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }).sync?.register(SYNC_TAG)),
+    );
+  };
+
+  const afterPass = (r: PassResult): void => {
+    state.sent += r.sent.length;
+    state.queued = r.remaining;
+    for (const p of r.parked) {
+      state.parked.push(p);
+      warnOnce(`parked:${p.reason}`, `the collector refused a session; it will not be retried: ${p.reason}`);
+    }
+    if (r.sent.length) post({ type: 'sent', sessionIds: r.sent });
+    const f: SendError | undefined = r.failure;
+    if (f) {
+      state.failures++;
+      state.lastError = f.message;
+      state.phase = f.status === undefined ? 'offline' : 'waiting';
+      if (f.status === undefined) registerSync();
+      const delay = nextCheckDelay(state.failures, f.retryAfterMs);
+      // A server that asked us to wait is not asked again sooner, even by send-now or online.
+      notBefore = f.status !== undefined ? now() + delay : 0;
+      schedule(delay);
+    } else {
+      state.failures = 0;
+      state.lastError = undefined;
+      notBefore = 0;
+      state.phase = 'idle';
+      schedule(r.busy.length ? CADENCE.firstCheckMs : CADENCE.everyMs);
+    }
+    publish();
+  };
+
+  const pass = async (): Promise<void> => {
+    const db = agent.database();
+    const server = o().server;
+    if (!db || !server.url || !server.ingestKey) {
+      state.phase = 'off';
+      return publish();
+    }
+    if (!deps.allowed()) {
+      state.phase = 'no-consent';
+      schedule(CADENCE.everyMs);
+      return publish();
+    }
+    state.phase = 'summaries';
+    publish();
+    const includeRunning = new Set(runningAsked);
+    runningAsked.clear();
+    const r = await sendPass({
+      includeRunning,
+      db,
+      target: { url: server.url, ingestKey: server.ingestKey },
+      product,
+      application,
+      purge: server.purgeSentSessions,
+      compress: deps.compress,
+      fetch: deps.fetch,
+      locks,
+      now,
+      chunkSize: deps.chunkSize,
+      onProgress: (p) => {
+        const phase = p.type === 'summaries' ? 'summaries' : p.type === 'compressing' ? 'compressing' : 'uploading';
+        if (phase !== state.phase) {
+          state.phase = phase;
+          publish();
+        }
+      },
+    });
+    afterPass(r);
+  };
+
+  /** Runs one pass now, or right after the one under way. */
+  const check = (): void => {
+    if (!leader || stopped) return;
+    if (now() < notBefore) return; // the timer set for notBefore runs the pass
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((e: unknown) => reportInternalError('send pass', e))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          check();
+        }
+      });
+  };
+
+  const onMessage = (e: MessageEvent): void => {
+    const m: unknown = e.data;
+    if (!isChannelMessage(m)) return;
+    if (m.type === 'send-now' && leader) {
+      if (m.sessionId) runningAsked.add(m.sessionId);
+      check();
+    }
+  };
+  channel?.addEventListener('message', onMessage);
+  const onOnline = (): void => (leader ? check() : undefined);
+  addEventListener('online', onOnline);
+
+  const becomeLeader = (): Promise<void> => {
+    leader = true;
+    post({ type: 'leader', tabId, application: o().application, at: now() });
+    // An error already asked for the running session: no reason to wait for the first check.
+    schedule(runningAsked.size ? 0 : CADENCE.firstCheckMs);
+    publish();
+    return new Promise<void>((r) => (releaseLock = r));
+  };
+
+  if (locks) {
+    locks.request(senderLockName(product, application), () => (stopped ? undefined : becomeLeader())).catch((e: unknown) => reportInternalError('sender lock', e));
+  } else {
+    // No Web Locks: every tab sends; the server's idempotency absorbs the rare overlap.
+    void becomeLeader();
+  }
+
+  return {
+    requestSend(reason, runningSession) {
+      // Kept here too: while the election is still open no leader hears the message, and
+      // this tab may be the one to win it.
+      if (runningSession) runningAsked.add(runningSession);
+      if (leader) check();
+      else post({ type: 'send-now', from: tabId, reason, sessionId: runningSession });
+    },
+    state: () => ({ ...state, leader }),
+    isLeader: () => leader,
+    stop() {
+      stopped = true;
+      leader = false;
+      if (timer !== undefined) clearTimeout(timer);
+      releaseLock();
+      removeEventListener('online', onOnline);
+      channel?.removeEventListener('message', onMessage);
+      channel?.close();
+    },
+  };
+};
