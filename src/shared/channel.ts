@@ -2,7 +2,6 @@
  * Messages on the BroadcastChannel `ferry:<product>` between tabs and the service worker
  * (DESIGN.md §2): one discriminated union, the only definition of what crosses it.
  */
-export const channelName = (product: string): string => `ferry:${product}`;
 
 export type SenderPhase = 'idle' | 'summaries' | 'compressing' | 'uploading' | 'waiting' | 'offline' | 'no-consent' | 'off';
 
@@ -26,15 +25,11 @@ export type ChannelMessage =
   | { type: 'leader'; tabId: string; application: string; at: number }
   | { type: 'send-now'; from: string; reason: 'error' | 'request' | 'online'; sessionId?: string }
   | { type: 'sent'; sessionIds: string[] }
-  | { type: 'state'; from: string; state: SenderState };
+  | { type: 'state'; from: string; state: SenderState }
+  /** The user's consent answer changed (already stored in `meta`); every tab re-reads it. */
+  | { type: 'consent'; granted: boolean; at: number };
 
 export const isChannelMessage = (v: unknown): v is ChannelMessage =>
-  typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state'].includes((v as { type?: unknown }).type as string);
+  typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state', 'consent'].includes((v as { type?: unknown }).type as string);
 
-export const senderLockName = (product: string, application?: string): string =>
-  application === undefined ? `ferry:sender:${product}` : `ferry:sender:${product}:${application}`;
 
-export const uploadLockName = (sessionId: string): string => `ferry:upload:${sessionId}`;
-
-/** Background Sync tag registered when an upload fails for lack of network. */
-export const SYNC_TAG = 'ferry-upload';

@@ -6,7 +6,7 @@
 import type { LogMessage } from './message.js';
 import type { BuiltPackageManifest, PackageCreator, PackageCriterion, PackageProblem } from './package-format.js';
 import type { SeverityCounts } from './severity.js';
-import type { SessionSummary } from './summary.js';
+import type { SessionStatus, SessionSummary } from './summary.js';
 
 /** fflate's compression levels Ferry uses. */
 export type FflateLevel = 1 | 6 | 9;
@@ -26,8 +26,6 @@ export interface BuildProgress {
   packageBytes: number;
 }
 
-/** The message that hands the API to another context over a port (`event.ports[0]`). */
-export const CONNECT_MESSAGE = 'ferry-connect';
 
 export interface SelectionQuery {
   product: string;
@@ -120,10 +118,10 @@ export interface FerryWorkerApi {
   /** Stops a running `buildPackage`, which then rejects with an AbortError. */
   cancel(jobId: string): void;
   /**
-   * Sets `packagedAt` on those sessions that are not running (with `sent`, also marks them sent
-   * and drops their outbox entry); returns the ids marked.
+   * Records that these sessions were packaged, up to the lastSeq each had in the package (with
+   * `sent`, also as summarised and sent, and drops their outbox entry); returns the ids marked.
    */
-  markPackaged(product: string, sessionIds: string[], at: number, sent?: boolean): Promise<string[]>;
+  markPackaged(product: string, sessions: { id: string; lastSeq: number; status: SessionStatus }[], at: number, sent?: boolean): Promise<string[]>;
   /** Gzips a stored session into the outbox (DESIGN.md §2 step 3). */
   compressSession(product: string, sessionId: string, engine?: CompressionEngine): Promise<CompressedSession>;
   /** Opens and checks a whole package; rejects with a PackageReadError naming what is wrong. */

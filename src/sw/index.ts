@@ -2,54 +2,55 @@
  * Ferry's service-worker side: `ferrySync()` adds the handlers to any service worker (a
  * workbox one included) in one line; `ferry-sw.js` is a ready-made worker that does only this.
  *
- * - `sync` (tag `ferry-upload`): finishes every product's outbox, resuming from the server's
- *   offset. Chromium retries a failed sync only after 5, then 15 minutes, so the handler
- *   retries within its own event first (bounded, with backoff); on `lastChance` it gives up
- *   quietly and the data waits in IndexedDB for the next page load.
+ * - `sync` (tag `ferry-upload`): marks sessions whose tab crashed, then sends every product's
+ *   eligible sessions and finishes its outbox, resuming from the server's offset. Chromium retries
+ *   a failed sync only after 5, then 15 minutes, so the handler retries within its own event
+ *   first (bounded, with backoff); on `lastChance` it gives up quietly and the data waits in
+ *   IndexedDB for the next page load.
  * - `message` `ferry:send-on-exit`: sends that session with full detail after its page closed.
  */
-import { openDB } from 'idb';
-import { SYNC_TAG } from '../shared/channel.js';
-import { DB_VERSION, type FerryDB } from '../core/db/schema.js';
-import type { FerryDatabase } from '../core/db/repository.js';
-import { sendPass, type PassResult } from '../core/send/pass.js';
-import { loadSendTarget } from '../core/db/sendTarget.js';
+import { SYNC_TAG, productOfDb } from '../shared/names.js';
+import { isPageMessage } from '../shared/sw-protocol.js';
+import { updateDelivery } from '../core/db/delivery.js';
+import { autoSendAllowed, getMeta } from '../core/db/meta.js';
+import { openProductDb, type FerryDatabase } from '../core/db/open.js';
 import { idbChunkStore } from '../core/db/chunks.js';
+import { backoffDelay } from '../core/send/backoff.js';
+import { sendPass, type PassResult } from '../core/send/pass.js';
+import { markCrashedSessions } from '../core/session/crashed.js';
 import { compressSessionToOutbox } from '../core/package/detailBlob.js';
 import { defaultEngine } from '../core/codec/engine.js';
-import { isPageMessage } from '../shared/sw-protocol.js';
 import type { ServiceWorkerScope } from './sw-types.js';
 
 export { SYNC_TAG };
 
-
 export interface FerrySyncOptions {
   /** Attempts within one sync event before it fails (and Chromium schedules its own retry). */
   attempts?: number;
-  /** First wait between attempts; doubled each time. */
+  /** First wait between attempts; doubled (with jitter) each time. */
   retryDelayMs?: number;
   fetch?: typeof fetch;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Opens an existing Ferry database without creating one (the page agent owns the schema). */
-const openExisting = async (name: string): Promise<FerryDatabase | undefined> => {
-  const db = await openDB<FerryDB>(name, DB_VERSION, {
-    upgrade(_db, _old, _new, tx) {
-      tx.abort(); // not created by an agent yet: nothing to send
-    },
-  }).catch(() => undefined);
-  return db;
+const retryWait = (o: FerrySyncOptions, attempt: number): number => {
+  const base = o.retryDelayMs ?? 2_000;
+  return backoffDelay(attempt, { baseMs: base, maxMs: base * 16 });
 };
 
-const productDatabases = async (): Promise<string[]> =>
-  (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith('ferry:'));
+const locks = (): LockManager | undefined => (self as unknown as ServiceWorkerScope).navigator.locks;
 
-/** One pass over one product; `only` restricts it to given sessions. */
+const productsWithDatabase = async (): Promise<string[]> =>
+  (await indexedDB.databases()).map((d) => productOfDb(d.name ?? '')).filter((p): p is string => p !== undefined);
+
+/** One pass over one product; `only` restricts it to given sessions, `force` sends them whatever auto-send says. */
 const passFor = async (db: FerryDatabase, o: FerrySyncOptions, only?: Set<string>, force = false): Promise<PassResult | undefined> => {
-  const target = await loadSendTarget(db);
-  if (!target || (!force && !target.autoSend)) return undefined;
+  const target = await getMeta(db, 'sendTarget');
+  if (!target) return undefined;
+  // Consent is read from its one copy at every request, so a change in any tab stops this pass too.
+  const allowed = async (): Promise<boolean> =>
+    force ? !target.consentRequired || (await getMeta(db, 'consent'))?.granted === true : autoSendAllowed(target, await getMeta(db, 'consent'));
+  if (!(await allowed())) return undefined;
   return sendPass({
     db,
     target: { url: target.url, ingestKey: target.ingestKey },
@@ -58,22 +59,23 @@ const passFor = async (db: FerryDatabase, o: FerrySyncOptions, only?: Set<string
     purge: target.purge,
     compress: async (id) => void (await compressSessionToOutbox(db, idbChunkStore(db), id, defaultEngine(), Date.now())),
     fetch: o.fetch,
-    locks: (self as unknown as ServiceWorkerScope).navigator.locks,
+    locks: locks(),
     only,
+    allowed,
   });
 };
 
-/** Drains every product's outbox; resolves true when nothing retryable is left failing. */
+/** Sends every product's eligible sessions; resolves true when nothing retryable is left failing. */
 export const drainOutboxes = async (o: FerrySyncOptions = {}): Promise<boolean> => {
   let ok = true;
-  for (const name of await productDatabases()) {
-    const db = await openExisting(name);
-    if (!db) continue;
+  for (const product of await productsWithDatabase()) {
+    const opened = await openProductDb(product, { create: false }).catch(() => undefined);
+    if (!opened) continue;
     try {
-      const r = await passFor(db, o);
+      const r = await passFor(opened.db, o);
       if (r?.failure) ok = false;
     } finally {
-      db.close();
+      opened.db.close();
     }
   }
   return ok;
@@ -81,49 +83,44 @@ export const drainOutboxes = async (o: FerrySyncOptions = {}): Promise<boolean> 
 
 const drainWithRetries = async (o: FerrySyncOptions, lastChance: boolean): Promise<void> => {
   const attempts = o.attempts ?? 4;
-  let delay = o.retryDelayMs ?? 2_000;
   for (let i = 1; i <= attempts; i++) {
     if (await drainOutboxes(o)) return;
-    if (i < attempts) {
-      await sleep(delay);
-      delay *= 2;
-    }
+    if (i < attempts) await sleep(retryWait(o, i));
   }
-  // Last chance: Chromium will not try again, but nothing is lost — the outbox stays in
-  // IndexedDB and the next page load's sender picks it up.
+  // Last chance: Chromium will not try again, but nothing is lost — the sessions stay in
+  // IndexedDB and the next page load's sender picks them up.
   if (!lastChance) throw new Error('ferry: upload still failing; Background Sync will retry');
 };
 
 /** Sends one session with full detail once its page has ended it (sendSessionsOnExit). */
 const sendOnExit = async (product: string, sessionId: string, o: FerrySyncOptions): Promise<void> => {
-  const db = await openExisting(`ferry:${product}`);
-  if (!db) return;
+  const opened = await openProductDb(product, { create: false }).catch(() => undefined);
+  if (!opened) return;
+  const { db } = opened;
   try {
-    // The page's exit transaction may still be committing: wait (bounded) for "ended".
+    // The page's exit transaction may still be committing: wait (bounded) for "ended"; past
+    // that its tab is gone, and crash detection decides (its live lock is free by then).
     for (let i = 0; i < 50; i++) {
       const s = await db.get('sessions', sessionId);
       if (!s) return;
       if (s.status !== 'running') break;
-      await sleep(100);
+      if (i === 49) await markCrashedSessions(db, { locks: locks() });
+      else await sleep(100);
     }
-    const tx = db.transaction('sessions', 'readwrite');
-    const s = await tx.store.get(sessionId);
-    if (!s || s.detailState === 'sent') return; // never sent twice
-    s.forceSend = true;
-    if (s.status === 'running') {
-      s.status = 'ended';
-      s.endedAt = s.heartbeatAt;
-    }
-    // A summary already answered "not wanted" is asked again, now with force.
-    if (s.detailState === 'not-wanted') s.summarySentAt = undefined;
-    await tx.store.put(s);
-    await tx.done;
-    let delay = o.retryDelayMs ?? 2_000;
-    for (let i = 0; i < (o.attempts ?? 4); i++) {
+    const row = await updateDelivery(db, sessionId, 'send-on-exit', (d) => {
+      if (d.detailState === 'sent') return false; // never sent twice
+      d.forceSend = true;
+      // A summary already answered "not wanted" is asked again, now with force.
+      if (d.detailState === 'not-wanted') {
+        d.summarySentAt = undefined;
+        d.detailState = undefined;
+      }
+    });
+    if (!row) return;
+    for (let i = 1; i <= (o.attempts ?? 4); i++) {
       const r = await passFor(db, o, new Set([sessionId]), true);
       if (!r?.failure) return;
-      await sleep(delay);
-      delay *= 2;
+      await sleep(retryWait(o, i));
     }
   } finally {
     db.close();

@@ -5,16 +5,18 @@
 import { PACKAGE_LIMITS, sessionEntryName } from '../shared/package-format.js';
 import { emptyCounts } from '../shared/severity.js';
 import type { LogMessage } from '../shared/message.js';
-import { openDatabase, type FerryDatabase } from '../core/db/repository.js';
+import { markPackaged } from '../core/db/delivery.js';
+import { openOrCreateProductDb, type FerryDatabase } from '../core/db/open.js';
 import type { SessionRecord } from '../core/db/schema.js';
-import { toSummary } from '../agent/session/record.js';
+import { deliveryMap } from '../core/db/delivery.js';
+import { toSummary } from '../core/db/sessions.js';
 import { buildPackage, type BuildProgress, type PackageSessionInput } from '../core/package/build.js';
 import { idbChunkStore } from '../core/db/chunks.js';
 import { compressSessionToOutbox } from '../core/package/detailBlob.js';
 import { defaultEngine } from '../core/codec/engine.js';
 import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from '../shared/worker-protocol.js';
 import { readPackage } from '../core/package/read.js';
-import { markPackaged, selectSessions } from '../core/package/select.js';
+import { selectSessions } from '../core/package/select.js';
 
 export interface WorkerEnv {
   open?: (product: string) => Promise<FerryDatabase>;
@@ -31,7 +33,7 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
   const database = (product: string): Promise<FerryDatabase> => {
     let db = databases.get(product);
     if (!db) {
-      db = env.open ? env.open(product) : openDatabase(product).then((r) => r.db);
+      db = env.open ? env.open(product) : openOrCreateProductDb(product, { onClosed: () => databases.delete(product) }).then((r) => r.db);
       // A failed open is not cached: the next call tries again.
       db.catch(() => databases.delete(product));
       databases.set(product, db);
@@ -50,7 +52,9 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
     ping: () => defaultEngine(),
 
     async selectSessions(query) {
-      return (await selectSessions(await database(query.product), query)).map(toSummary);
+      const db = await database(query.product);
+      const [sessions, delivery] = await Promise.all([selectSessions(db, query), deliveryMap(db)]);
+      return sessions.map((s) => toSummary(s, delivery.get(s.id)));
     },
 
     async buildPackage(job, onProgress) {
@@ -100,8 +104,8 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
       jobs.get(jobId)?.abort(new DOMException('packaging was cancelled', 'AbortError'));
     },
 
-    async markPackaged(product, sessionIds, at, sent) {
-      return markPackaged(await database(product), sessionIds, at, sent);
+    async markPackaged(product, sessions, at, sent) {
+      return markPackaged(await database(product), sessions, at, sent);
     },
 
     async compressSession(product, sessionId, engine) {

@@ -6,7 +6,7 @@
  */
 import { expose } from 'comlink';
 import { createWorkerApi } from './api.js';
-import { CONNECT_MESSAGE } from '../shared/worker-protocol.js';
+import { CONNECT_MESSAGE } from '../shared/names.js';
 
 const api = createWorkerApi();
 const scope = self as unknown as { postMessage?: unknown; addEventListener(type: 'message', l: (e: MessageEvent) => void): void };

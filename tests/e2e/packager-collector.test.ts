@@ -81,15 +81,19 @@ test('server: the package is stored whole at the collector; its sessions are mar
   assert.ok((live?.detail?.counts.error ?? 0) >= 1, 'the active session up to the moment of packaging');
   const pkgs = await e2e.collector.collector.store.listPackages(10);
   assert.equal(pkgs.find((p) => p.id === reply.package)?.description, 'Saving failed twice');
-  // Locally: the three completed sessions are sent (the sender will not send them again) and
-  // packaged; the running one is neither, so it goes again complete once it ends.
-  assert.deepEqual([...r.sent.marked].sort(), [...ids].sort());
+  // Locally: the three completed sessions are sent whole (the sender will not send them again)
+  // and packaged; the running one is recorded as sent only up to what the package held, so it is
+  // summarised and sent again, complete, once it ends.
+  assert.deepEqual([...r.sent.marked].sort(), [...ids, r.current].sort());
   const local = new Map(r.stored.map((s) => [s.id, s]));
   for (const id of ids) {
     assert.equal(local.get(id)?.detailState, 'sent');
     assert.ok((local.get(id)?.sentAt ?? 0) > 0 && (local.get(id)?.packagedAt ?? 0) > 0);
   }
-  assert.equal(local.get(r.current)?.sentAt, undefined);
+  const packagedLive = r.sent.sessions.find((s) => s.id === r.current)!;
+  assert.equal(local.get(r.current)?.detailState, 'partial');
+  assert.equal(local.get(r.current)?.sentSeq, packagedLive.lastSeq);
+  assert.equal(local.get(r.current)?.summaryStatus, 'running');
   assert.equal(r.again, 'empty', '`new` leaves out what the server stored');
   await close();
 });

@@ -3,7 +3,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { Remote } from 'comlink';
 import type * as FerryModule from '../../src/agent/boot/index.js';
 import type { FerryWorkerApi } from '../../src/shared/worker-protocol.js';
-import type { SessionRecord, OutboxRecord } from '../../src/core/db/schema.js';
+import type { DeliveryRecord, OutboxRecord, SessionRecord } from '../../src/core/db/schema.js';
+
+/** A stored session with its delivery row merged in, as the fixtures read it. */
+export type StoredSession = SessionRecord & Partial<Omit<DeliveryRecord, 'sessionId' | 'lastOp' | 'updatedAt'>>;
 import type { Severity, SeverityCounts } from '../../src/shared/severity.js';
 
 export interface SessionSpec {
@@ -21,9 +24,9 @@ export interface Fixtures {
   open(product: string): Promise<IDBDatabase>;
   newId(): string;
   lines(sessionId: string, from: number, severities: Severity[]): string;
-  seed(product: string, specs: SessionSpec[]): Promise<SessionRecord[]>;
+  seed(product: string, specs: SessionSpec[]): Promise<StoredSession[]>;
   putChunks(product: string, records: unknown[]): Promise<void>;
-  sessions(product: string): Promise<SessionRecord[]>;
+  sessions(product: string): Promise<StoredSession[]>;
   outbox(product: string, id: string): Promise<OutboxRecord | undefined>;
   holdLiveLock(id: string): Promise<void>;
   seedLarge(product: string, megabytes: number, application?: string): Promise<{ id: string; sha256: string; bytes: number; messages: number; counts: SeverityCounts }>;

@@ -140,9 +140,11 @@ test('the active session is packaged up to the moment of packaging (buffered mes
   assert.equal(r.contents.manifest.creator.application, 'editor');
   assert.equal(r.contents.manifest.creator.version, '2.0');
   assert.match(r.res.fileName!, /^live-editor-\d{8}-\d{6}-1sessions\.ferry\.zip$/);
-  // The running session is never marked: it keeps logging after the package was made.
-  assert.deepEqual(r.res.marked, []);
-  assert.equal(r.stored[0].packagedAt, undefined);
+  // The running session is marked packaged up to what the package held: it keeps logging, and
+  // what it logs later is still new.
+  assert.deepEqual(r.res.marked, [r.id]);
+  assert.ok((r.stored[0].packagedAt ?? 0) > 0);
+  assert.equal(r.stored[0].packagedSeq, 5);
   await context.close();
 });
 
@@ -189,7 +191,7 @@ test('packaged sessions are marked so that `new` leaves them out; a failed or ca
   assert.equal(r.aborted.status, 'cancelled');
   assert.deepEqual(r.afterFailures, [a, b], 'nothing marked by a cancelled or failed package');
   assert.deepEqual(r.sent.sessions.map((s) => s.id), [a, b, r.current]);
-  assert.deepEqual(r.sent.marked, [a, b]);
+  assert.deepEqual(r.sent.marked, [a, b, r.current]);
   assert.match(r.sent.fileName!, /^marks-all-apps-\d{8}-\d{6}-3sessions\.ferry\.zip$/);
   assert.deepEqual(r.afterSend, []);
   assert.equal(r.again.status, 'empty');

@@ -9,6 +9,7 @@ const s = (id: string, over: Partial<CriteriaSession> = {}): CriteriaSession => 
   application: 'editor',
   status: 'ended',
   counts: emptyCounts(),
+  lastSeq: 3,
   ...over,
 });
 
@@ -17,15 +18,19 @@ const scope = { product: 'acme', activeSessionId: 'me' };
 test('each criterion matches what the Loupe packager documents', () => {
   const crashed = s('c', { status: 'crashed' });
   const ended = s('e');
-  const sent = s('sent', { sentAt: 5 });
-  const packaged = s('pk', { packagedAt: 5 });
+  const sent = s('sent', { delivery: { detailState: 'sent', sentSeq: 3 } });
+  const packaged = s('pk', { delivery: { packagedAt: 5, packagedSeq: 3 } });
+  // Packaged (or sent) while it ran, with more logged since: what came later is still new.
+  const grownSincePackaged = s('pg', { delivery: { packagedAt: 5, packagedSeq: 2 } });
+  const partlySent = s('ps', { delivery: { detailState: 'partial', sentSeq: 2 } });
   const warn = s('w', { counts: { ...emptyCounts(), warning: 1 } });
   const err = s('x', { counts: { ...emptyCounts(), error: 2 } });
   const crit = s('k', { counts: { ...emptyCounts(), critical: 1 } });
   const m = (x: CriteriaSession, c: Parameters<typeof matchesCriteria>[1]) => matchesCriteria(x, c, scope);
   assert.deepEqual([crashed, ended].map((x) => m(x, ['completed'])), [true, true]);
   assert.deepEqual([crashed, ended].map((x) => m(x, ['crashed'])), [true, false]);
-  assert.deepEqual([ended, sent, packaged, s('d', { detailState: 'sent' })].map((x) => m(x, ['new'])), [true, false, false, false]);
+  assert.deepEqual([ended, sent, packaged, s('d', { delivery: { detailState: 'sent' } })].map((x) => m(x, ['new'])), [true, false, false, false]);
+  assert.deepEqual([grownSincePackaged, partlySent].map((x) => m(x, ['new'])), [true, true]);
   assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['warning'])), [true, false, false, false]);
   assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['error'])), [false, true, false, false]);
   assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['critical'])), [false, false, true, false]);

@@ -4,11 +4,11 @@
  */
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
-import { createAgent, type Agent, type AgentEvents } from './startAgent.js';
+import { startAgent, type Agent, type AgentEvents } from './startAgent.js';
 import type { Handler } from '../tools/emitter.js';
-import { reportInternalError, warnOnce } from '../tools/monitor.js';
+import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
 import { resolveOptions, type FerryOptions } from '../config/options.js';
-import { AGENT_VERSION } from '../session/record.js';
+import { AGENT_VERSION } from '../../shared/version.js';
 import { createPackagerApi } from '../packager/loader.js';
 
 export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, ConsentOptions, PackagerOptions, BeforeLog, BeforeLogMessage } from '../config/options.js';
@@ -45,7 +45,7 @@ const record = (severity: Severity, category: unknown, text: unknown, details?: 
     if (early.length < EARLY_LIMIT) early.push([severity, category, text, details, exception]);
     else warnOnce('early-overflow', `more than ${EARLY_LIMIT} messages before init(); later ones are dropped`);
   } catch (e) {
-    reportInternalError('log', e);
+    monitorError('log', e);
   }
 };
 
@@ -64,14 +64,15 @@ export const init = (options: FerryOptions): void => {
     return;
   }
   try {
-    agent = createAgent(resolved);
-    for (const h of earlyHandlers) if (!h.removed) h.off = agent.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
+    const a = startAgent(resolved);
+    agent = a;
+    for (const h of earlyHandlers) if (!h.removed) h.off = a.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
     earlyHandlers = [];
     const calls = early;
     early = [];
-    for (const c of calls) agent.record(...c);
+    for (const c of calls) a.record(...c);
   } catch (e) {
-    reportInternalError('init', e);
+    monitorError('init', e);
   }
 };
 
@@ -95,22 +96,15 @@ export const log = {
       const text = error instanceof Error ? error.message : error;
       record(severity, o.category ?? 'Exception', text, o.details, error === undefined ? { name: 'undefined', message: 'undefined' } : error);
     } catch (e) {
-      reportInternalError('log.exception', e);
+      monitorError('log.exception', e);
     }
   },
 };
 
-const guard = <T>(where: string, fn: (a: Agent) => T, fallback: T): T => {
-  try {
-    return agent ? fn(agent) : fallback;
-  } catch (e) {
-    reportInternalError(where, e);
-    return fallback;
-  }
-};
+/** A public call on the running agent: `fallback` before init, and whenever it would throw. */
+const guard = <T>(where: string, fn: (a: Agent) => T, fallback: T): T => callMonitored(where, () => (agent ? fn(agent) : fallback), fallback);
 
-const guardAsync = <T>(where: string, fn: (a: Agent) => Promise<T>, fallback: T): Promise<T> =>
-  guard(where, (a) => fn(a).catch((e: unknown) => (reportInternalError(where, e), fallback)), Promise.resolve(fallback));
+const guardAsync = <T>(where: string, fn: (a: Agent) => Promise<T>, fallback: T): Promise<T> => guard(where, fn, Promise.resolve(fallback));
 
 /** Changes options at run time (opt-in to sending, capture, limits). Invalid changes are ignored with a warning. */
 export const configure = (change: Partial<FerryOptions>): void => guard('configure', (a) => a.configure(change), undefined);

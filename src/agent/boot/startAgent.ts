@@ -1,33 +1,28 @@
-import { MESSAGE_LIMITS, type PendingMessage } from '../../shared/message.js';
-import type { Severity } from '../../shared/severity.js';
-import type { SessionSummary } from '../../shared/summary.js';
+/**
+ * Composes the running agent from its rooms: config, storage (database, writer, limits), session
+ * (lifecycle, crash detection), log (recorder, capture, alerts) and send (consent, the lazily
+ * loaded sender, the service-worker link). Each room does its own work; this file only wires them
+ * and owns the page events.
+ */
 import type { SenderState } from '../../shared/channel.js';
-import type { Sender } from '../send/sender.js';
-import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
+import type { PendingMessage } from '../../shared/message.js';
+import type { SessionSummary } from '../../shared/summary.js';
+import type { FerryDatabase } from '../../core/db/open.js';
+import { toSummary } from '../../core/db/sessions.js';
+import { findProblems, mergeOptions, type FerryOptions, type ResolvedOptions } from '../config/options.js';
+import { createAlerts, type AlertEvent } from '../log/alerts.js';
 import { captureConsole, captureErrors, captureRejections, type Capture } from '../log/capture.js';
-import { markCrashedSessions } from '../../core/session/crashed.js';
-import { clearEnded, markEnded, readEndMarks } from '../session/endMark.js';
-import { createEmitter, type Handler } from '../tools/emitter.js';
-import { HEARTBEAT, holdLiveLock, type HeldLock } from '../session/liveLock.js';
-import { background, reportInternalError, warnOnce } from '../tools/monitor.js';
-import * as normalize from '../log/normalize.js';
-import { findProblems, mergeOptions, type BeforeLogMessage, type FerryOptions, type ResolvedOptions } from '../config/options.js';
-import { getMeta, openDatabase, putMeta, type FerryDatabase } from '../../core/db/repository.js';
-import type { SessionRecord } from '../../core/db/schema.js';
-import { newSessionRecord, toSummary } from '../session/record.js';
-import { loadWorkerCompress, scriptUrl } from '../packager/loader.js';
-import { enforceLimits } from '../storage/limits.js';
-import { detectReset, readWatermark, writeWatermark } from '../session/watermark.js';
+import { createRecorder, type RecordFn } from '../log/record.js';
+import { createConsent } from '../send/consent.js';
+import { createSendLink } from '../send/link.js';
+import { createLifecycle } from '../session/lifecycle.js';
+import { createLimits } from '../storage/limits.js';
+import { openStore } from '../storage/openStore.js';
 import { createWriter } from '../storage/writer.js';
+import { createEmitter, type Handler } from '../tools/emitter.js';
+import { background, monitorError, warnOnce } from '../tools/monitor.js';
 
-/** Error and critical messages (batched), as the Loupe agent's MessageAlert. */
-export interface AlertEvent {
-  messages: BeforeLogMessage[];
-  /** Whether to send now; handlers may change it. Default: autoSendSessions && autoSendOnError. */
-  sendSession: boolean;
-  /** Least time since the last error-triggered send; handlers may change it. */
-  minimumDelayMs: number;
-}
+export type { AlertEvent } from '../log/alerts.js';
 
 export interface AgentEvents {
   alert: AlertEvent;
@@ -37,10 +32,12 @@ export interface AgentEvents {
   session: SessionSummary;
   /** Sessions found crashed. */
   crashed: string[];
+  /** The consent answer changed, in this tab or another. */
+  consent: { granted: boolean };
 }
 
 export interface Agent {
-  record(severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void;
+  record: RecordFn;
   configure(change: Partial<FerryOptions>): void;
   flush(): Promise<void>;
   /** Ends the session as page exit does, and stops capture. */
@@ -51,7 +48,7 @@ export interface Agent {
   checkCrashedSessions(): Promise<string[]>;
   /** Asks the elected sender to check now. */
   sendNow(): void;
-  /** Records the user's answer to the consent question (kept in IndexedDB). */
+  /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
@@ -68,214 +65,76 @@ export interface AgentEnv {
   window?: Window;
 }
 
-export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent => {
+export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent => {
   const now = env.now ?? Date.now;
   const win = env.window ?? window;
   const locks: LockManager | undefined = env.locks ?? (navigator.locks as LockManager | undefined);
   let opts = initial;
   let db: FerryDatabase | undefined;
-  let rec: SessionRecord = newSessionRecord(opts, now());
-  let lock: HeldLock | undefined;
-  let seq = 0;
-  let usage = 0;
-  let enforcing: Promise<void> | undefined;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  let captures: Capture[] = [];
   let stopped = false;
+  let captures: Capture[] = [];
   const events = createEmitter<AgentEvents>();
+  const options = () => opts;
+  const database = () => db;
 
-  let markReady = (): void => {};
-  let sessionReady = new Promise<void>((r) => (markReady = r));
-
-  const limits = (freeBytes?: number): Promise<void> => {
-    const database = db;
-    if (!database) return Promise.resolve();
-    const run = async () => {
-      const r = await enforceLimits(database, {
-        maxBytes: opts.storage.maxLocalBytes,
-        maxAgeDays: opts.storage.maxLocalAgeDays,
-        current: rec,
-        now: now(),
-        freeBytes,
-      });
-      usage = r.usage;
-    };
-    // One pruning at a time; a quota retry waits for the one under way, then runs its own.
-    enforcing = (enforcing ?? Promise.resolve()).then(run, run).finally(() => (enforcing = undefined));
-    return enforcing;
-  };
-
+  const session = createLifecycle({
+    options,
+    now,
+    locks,
+    database,
+    writer: () => writer,
+    began: (r) => events.emit('session', toSummary(r)),
+    crashed: (ids) => events.emit('crashed', ids),
+  });
+  const limits = createLimits(
+    { database, options: () => opts.storage, current: session.record, now },
+    (e) => monitorError('limits', e),
+  );
   const writer = createWriter({
-    database: () => db,
-    ready: () => sessionReady,
-    record: () => rec,
+    database,
+    ready: session.ready,
+    record: session.record,
     maxBuffered: () => opts.storage.maxBufferedMessages,
-    freeSpace: (bytes) => limits(bytes),
-    written: (bytes) => {
-      usage += bytes;
-      if (usage > opts.storage.maxLocalBytes && !enforcing) background('limits', limits());
-    },
+    freeSpace: limits.enforce,
+    written: limits.written,
     now,
   });
-
-  const record = (severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void => {
-    try {
-      const m: PendingMessage = {
-        seq: 0,
-        time: now(),
-        severity,
-        category: typeof category === 'string' && category !== '' && category.length <= MESSAGE_LIMITS.maxCategoryLength ? category : normalize.category(category),
-        text: typeof text === 'string' && text.length <= MESSAGE_LIMITS.maxTextLength ? text : normalize.text(text),
-      };
-      if (opts.beforeLog && !applyBeforeLog(m, details, exception)) return;
-      if (!opts.beforeLog) {
-        if (details !== undefined) m.detailsJson = normalize.safeJson(details);
-        if (exception !== undefined) m.exception = normalize.exceptionInfo(exception);
-      }
-      m.seq = ++seq;
-      writer.push(m);
-      if (severity === 'error' || severity === 'critical') queueAlert(m);
-    } catch (e) {
-      reportInternalError('log', e);
-    }
-  };
-
-  /** Runs the app's scrubbing hook; false when it dropped the message. */
-  const applyBeforeLog = (m: PendingMessage, details: unknown, exception: unknown): boolean => {
-    const hook = opts.beforeLog;
-    if (!hook) return true;
-    let out: ReturnType<typeof hook>;
-    try {
-      out = hook({
-        time: m.time,
-        severity: m.severity,
-        category: m.category,
-        text: m.text,
-        details,
-        exception: exception === undefined ? undefined : normalize.exceptionInfo(exception),
-      });
-    } catch (e) {
-      // A scrubber that fails must not let unscrubbed data through: drop the message.
-      warnOnce('beforeLog-throw', 'beforeLog threw; the message was dropped', e);
-      out = null;
-    }
-    if (!out || typeof out !== 'object') {
-      rec.dropped.beforeLog++;
-      return false;
-    }
-    m.category = normalize.category(out.category);
-    m.text = normalize.text(out.text);
-    if (out.details !== undefined) m.detailsJson = normalize.safeJson(out.details);
-    if (out.exception !== undefined) m.exception = normalize.exceptionInfo(out.exception);
-    return true;
-  };
-
-  let alertQueue: BeforeLogMessage[] = [];
-  let lastErrorSend = -Infinity;
-  let sender: Sender | undefined;
-  let senderLoading = false;
-  let consent = false;
-
-  const queueAlert = (m: PendingMessage): void => {
-    if (alertQueue.length === 0) setTimeout(fireAlert, 0);
-    if (alertQueue.length < 100) {
-      const copy: BeforeLogMessage = { time: m.time, severity: m.severity, category: m.category, text: m.text, exception: m.exception };
-      alertQueue.push(copy);
-    }
-  };
-
-  const fireAlert = (): void => {
-    const messages = alertQueue;
-    alertQueue = [];
-    const s = opts.server;
-    const alert: AlertEvent = { messages, sendSession: s.autoSendSessions && s.autoSendOnError, minimumDelayMs: s.minimumNotificationDelayMs };
-    events.emit('alert', alert);
-    if (!alert.sendSession || now() - lastErrorSend < alert.minimumDelayMs) return;
-    lastErrorSend = now();
+  const consent = createConsent({
+    product: opts.product,
+    database,
+    required: () => opts.consent.required,
+    now,
+    changed: (granted) => {
+      events.emit('consent', { granted });
+      if (granted) link.requestSend('request');
+    },
+  });
+  const link = createSendLink({
+    options,
+    database,
+    sessionId: () => session.record().id,
+    consent,
+    markCrashed: session.markCrashed,
+    locks,
+    now,
+    state: (s) => events.emit('state', s),
+    stopped: () => stopped,
+  });
+  const alert = createAlerts({
+    now,
+    options,
+    emit: (a) => events.emit('alert', a),
     // Stored first, then the elected sender sends this running session as it stands; the
     // complete session follows once it has ended.
-    const id = rec.id;
-    background(
-      'error send',
-      writer.flush().then(() => requestSend('error', id)),
-    );
-  };
-
-  const consentOk = (): boolean => !opts.consent.required || consent;
-
-  // Asked for before the sender has started (an error in the first moments of a page): kept,
-  // and passed on once it starts.
-  let askedEarly: { reason: 'error' | 'request'; sessionId?: string }[] = [];
-  const requestSend = (reason: 'error' | 'request', sessionId?: string): void => {
-    if (sender) sender.requestSend(reason, sessionId);
-    else if (opts.server.url && opts.server.autoSendSessions && askedEarly.length < 10) askedEarly.push({ reason, sessionId });
-  };
-
-  const maybeStartSender = (): void => {
-    const s = opts.server;
-    const database = db;
-    if (sender || senderLoading || !database || !s.url || !s.ingestKey || !s.autoSendSessions) return;
-    senderLoading = true;
-    background(
-      'sender',
-      import('../send/sender.js')
-        .then((m) => {
-          if (stopped || !opts.server.autoSendSessions) return;
-          sender = m.startSender(api, {
-            compress: (id) => loadWorkerCompress().then((m) => m.compressInWorker(opts.workerUrl, scriptUrl, opts.product, id)),
-            allowed: consentOk,
-            locks,
-            now,
-            onState: (st) => events.emit('state', st),
-          });
-          for (const a of askedEarly) sender.requestSend(a.reason, a.sessionId);
-          askedEarly = [];
-        })
-        .finally(() => (senderLoading = false)),
-    );
-  };
-
-  /** Keeps the service worker's copy of where and whether to send (it has no page to ask). */
-  const recordSendTarget = (): void => {
-    const s = opts.server;
-    const database = db;
-    if (!database || !s.url || !s.ingestKey) return;
-    background(
-      'send target',
-      import('../../core/db/sendTarget.js').then((m) =>
-        m.saveSendTarget(database, {
-          url: s.url!,
-          ingestKey: s.ingestKey!,
-          product: opts.product,
-          application: s.sendAllApplications ? undefined : opts.application,
-          purge: s.purgeSentSessions,
-          autoSend: s.autoSendSessions && consentOk(),
-        }),
-      ),
-    );
-  };
-
-  const registerServiceWorker = (): void => {
-    const sw = opts.serviceWorker;
-    if (!sw || !('serviceWorker' in navigator)) return;
-    background(
-      'service worker',
-      import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
-    );
-  };
-
-  /** sendSessionsOnExit: the service worker sends the session, with full detail, once the page is gone. */
-  const handOverOnExit = (): void => {
-    const controller = navigator.serviceWorker?.controller;
-    if (!opts.server.sendSessionsOnExit || !controller || !consentOk() || !db) return;
-    const message: PageToServiceWorker = { type: 'ferry:send-on-exit', product: opts.product, sessionId: rec.id };
-    controller.postMessage(message);
-  };
-
-  const stopSender = (): void => {
-    sender?.stop();
-    sender = undefined;
-  };
+    sendSession: () => {
+      const id = session.record().id;
+      background(
+        'error send',
+        writer.flush().then(() => link.requestSend('error', id)),
+      );
+    },
+  });
+  const record = createRecorder({ now, options, nextSeq: session.nextSeq, dropped: () => session.record().dropped, push: writer.push, alert });
 
   const startCapture = (): void => {
     for (const c of captures) c.stop();
@@ -285,69 +144,16 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     if (opts.capture.console) captures.push(captureConsole(record));
   };
 
-  const openStore = async (): Promise<void> => {
-    try {
-      const opened = await openDatabase(opts.product);
-      db = opened.db;
-      const watermark = readWatermark(opts.product);
-      const reset = detectReset(opened.created, watermark, now());
-      if (reset) rec.storageReset = reset;
-      let instance = await getMeta<{ id: string; createdAt: number }>(db, 'instance');
-      if (!instance) {
-        instance = { id: crypto.randomUUID(), createdAt: now() };
-        await putMeta(db, 'instance', instance);
-      }
-      const sessions = await db.count('sessions');
-      writeWatermark(opts.product, { instance: instance.id, sessions: sessions + 1, lastSessionStartedAt: rec.startedAt });
-    } catch (e) {
-      db = undefined;
-      rec.persistence = 'memory';
-      warnOnce('no-idb', 'IndexedDB is unavailable; keeping a bounded in-memory buffer for this session', e);
-    }
-  };
-
-  /** Takes the live lock, then makes the session visible: never running-without-lock. */
-  const beginSession = async (): Promise<void> => {
-    lock = holdLiveLock(rec.id, locks);
-    await lock.acquired;
-    if (db) {
-      await db.put('sessions', structuredClone(rec));
-      if (!locks) {
-        heartbeat = setInterval(() => {
-          rec.heartbeatAt = now();
-          const database = db;
-          if (database) background('heartbeat', database.put('sessions', structuredClone(rec)));
-        }, HEARTBEAT.everyMs);
-      }
-    }
-    markReady();
-    events.emit('session', toSummary(rec));
-  };
-
-  const checkCrashedSessions = async (): Promise<string[]> => {
-    if (!db) return [];
-    const endedAt = readEndMarks(opts.product);
-    const ids = await markCrashedSessions(db, { locks, now, exclude: rec.id, endedAt });
-    // A mark is done with once its session is no longer running (ended by either write); a
-    // tab still closing may yet need its own.
-    for (const id of endedAt.keys()) {
-      const s = await db.get('sessions', id);
-      if (s?.status !== 'running') clearEnded(opts.product, id);
-    }
-    if (ids.length) events.emit('crashed', ids);
-    return ids;
-  };
-
   const start = async (): Promise<void> => {
-    await openStore();
-    await beginSession();
+    const opened = await openStore(opts.product, session.record().startedAt, now);
+    db = opened.db;
+    if (opened.reset) session.record().storageReset = opened.reset;
+    await session.begin();
     if (!db) return;
-    consent = (await getMeta<{ granted: boolean }>(db, 'consent'))?.granted === true;
-    await checkCrashedSessions();
-    await limits();
-    recordSendTarget();
-    registerServiceWorker();
-    maybeStartSender();
+    await consent.load();
+    await session.markCrashed();
+    await limits.enforce();
+    link.start();
     try {
       void navigator.storage?.persist?.().catch(() => false);
     } catch {
@@ -355,42 +161,15 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     }
   };
 
-  const endSession = (): Promise<void> => {
-    if (heartbeat !== undefined) clearInterval(heartbeat);
-    heartbeat = undefined;
-    const held = lock;
-    lock = undefined;
-    const endedAt = now();
-    const id = rec.id;
-    if (rec.persistence !== 'memory') markEnded(opts.product, id, endedAt);
-    const done = writer.flushOnExit((r) => {
-      if (r.status === 'running') {
-        r.status = 'ended';
-        r.endedAt = endedAt;
-      }
-    });
-    // The lock is released only once the 'ended' record is stored, so no other tab can see
-    // a running session without its lock (and call it crashed).
-    void done.then((stored) => (stored ? clearEnded(opts.product, id) : undefined)).finally(() => held?.release());
-    return done.then(() => undefined);
-  };
-
   const onPageHide = (): void => {
     if (stopped) return;
-    background('pagehide', endSession());
-    handOverOnExit();
+    background('pagehide', session.end());
+    link.exit();
   };
-
   const onPageShow = (e: PageTransitionEvent): void => {
-    if (!e.persisted || stopped) return;
     // Restored from the back/forward cache: a new document lifetime, so a new session.
-    rec = newSessionRecord(opts, now());
-    if (!db) rec.persistence = 'memory';
-    seq = 0;
-    sessionReady = new Promise<void>((r) => (markReady = r));
-    background('pageshow', beginSession());
+    if (e.persisted && !stopped) session.restart();
   };
-
   const onVisibility = (): void => {
     if (document.visibilityState === 'hidden') background('flush', writer.flush());
   };
@@ -399,10 +178,7 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
   win.addEventListener('pageshow', onPageShow);
   document.addEventListener('visibilitychange', onVisibility);
   startCapture();
-  const ready = start().catch((e: unknown) => {
-    reportInternalError('start', e);
-    markReady();
-  });
+  const ready = start().catch((e: unknown) => monitorError('start', e));
 
   const configure = (change: Partial<FerryOptions>): void => {
     const problems = findProblems(change, true);
@@ -415,17 +191,12 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
     const before = opts;
     opts = mergeOptions(opts, change);
     if (change.capture) startCapture();
-    if (change.server) {
-      recordSendTarget();
-      if (opts.server.autoSendSessions) maybeStartSender();
-      else stopSender();
-    }
-    if (change.serviceWorker && !before.serviceWorker) registerServiceWorker();
+    link.reconfigure(before);
     if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
-      background('limits', limits());
+      background('limits', limits.enforce());
   };
 
-  const api: Agent = {
+  return {
     record,
     configure,
     flush: () => writer.flush(),
@@ -437,26 +208,21 @@ export const createAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent
       win.removeEventListener('pageshow', onPageShow);
       document.removeEventListener('visibilitychange', onVisibility);
       await ready;
-      stopSender();
+      link.stop();
+      consent.stop();
       await writer.flush();
-      await endSession();
+      await session.end();
     },
-    sessionId: () => rec.id,
-    summary: () => toSummary(rec),
-    options: () => opts,
-    checkCrashedSessions,
-    sendNow: () => requestSend('request'),
-    setConsent: async (granted) => {
-      consent = granted;
-      if (db) await putMeta(db, 'consent', { granted, at: now() });
-      recordSendTarget();
-      if (granted) requestSend('request');
-    },
-    consentGranted: () => consent,
+    sessionId: () => session.record().id,
+    summary: () => toSummary(session.record()),
+    options,
+    checkCrashedSessions: session.markCrashed,
+    sendNow: () => link.requestSend('request'),
+    setConsent: (granted) => consent.set(granted),
+    consentGranted: consent.granted,
     ready,
-    database: () => db,
+    database,
     memoryMessages: () => writer.memory(),
     on: (event, handler) => events.on(event, handler),
   };
-  return api;
 };

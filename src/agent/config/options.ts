@@ -4,56 +4,91 @@ import type { LogMessage } from '../../shared/message.js';
 export type BeforeLogMessage = Pick<LogMessage, 'severity' | 'category' | 'text' | 'details' | 'exception' | 'time'>;
 export type BeforeLog = (message: BeforeLogMessage) => BeforeLogMessage | null | undefined;
 
-export interface ServerOptions {
-  /** Collector base URL, e.g. `https://telemetry.example.com`. */
-  url?: string;
-  /** Public ingest key of the product (allows sending only). */
-  ingestKey?: string;
-  /** Send ended and crashed sessions in the background. @defaultValue false */
-  autoSendSessions: boolean;
-  /** With auto-send on, an error or critical message makes the current session eligible soon. @defaultValue true */
-  autoSendOnError: boolean;
-  /** Send (and elect one sender for) every application of the product. @defaultValue false */
-  sendAllApplications: boolean;
-  /** Delete sessions locally once the server confirmed them (or declined their detail). @defaultValue false */
-  purgeSentSessions: boolean;
-  /** At page exit, hand the session to the service worker to send with full detail. @defaultValue false */
-  sendSessionsOnExit: boolean;
-  /** Least time between two sends caused by errors. @defaultValue 300000 */
-  minimumNotificationDelayMs: number;
-}
+/** One option: its type, and its default where it has one (an option without one is optional). */
+type Field = { type: 'boolean'; default: boolean } | { type: 'number'; default: number } | { type: 'string' } | { type: 'url' };
 
-export interface PackagerOptions {
-  /** @defaultValue true */ allowServer: boolean;
-  /** @defaultValue true */ allowFile: boolean;
-  /** @defaultValue true */ allowFolder: boolean;
-  /** @defaultValue true */ allowEmail: boolean;
-}
+/**
+ * The one schema of every grouped option: it is at once the defaults, the validator and, through
+ * GroupOptions, the TypeScript type (as DataDog's configuration schema). Documented here, once.
+ */
+export const SCHEMA = {
+  server: {
+    /** Collector base URL, e.g. `https://telemetry.example.com`. */
+    url: { type: 'url' },
+    /** Public ingest key of the product (allows sending only). */
+    ingestKey: { type: 'string' },
+    /** Send ended and crashed sessions in the background. @defaultValue false */
+    autoSendSessions: { type: 'boolean', default: false },
+    /** With auto-send on, an error or critical message makes the current session eligible soon. @defaultValue true */
+    autoSendOnError: { type: 'boolean', default: true },
+    /** Send (and elect one sender for) every application of the product. @defaultValue false */
+    sendAllApplications: { type: 'boolean', default: false },
+    /** Delete sessions locally once the server confirmed them (or declined their detail). @defaultValue false */
+    purgeSentSessions: { type: 'boolean', default: false },
+    /** At page exit, hand the session to the service worker to send with full detail. @defaultValue false */
+    sendSessionsOnExit: { type: 'boolean', default: false },
+    /** Least time between two sends caused by errors. @defaultValue 300000 */
+    minimumNotificationDelayMs: { type: 'number', default: 300_000 },
+  },
+  packager: {
+    /** @defaultValue true */ allowServer: { type: 'boolean', default: true },
+    /** @defaultValue true */ allowFile: { type: 'boolean', default: true },
+    /** @defaultValue true */ allowFolder: { type: 'boolean', default: true },
+    /** @defaultValue true */ allowEmail: { type: 'boolean', default: true },
+  },
+  storage: {
+    /** Local storage limit for the product's database. @defaultValue 52428800 (50 MiB) */
+    maxLocalBytes: { type: 'number', default: 50 * 1024 * 1024 },
+    /** Sessions older than this are deleted. @defaultValue 30 */
+    maxLocalAgeDays: { type: 'number', default: 30 },
+    /** Messages held in memory before they reach IndexedDB; past it, the least severe are dropped and counted. @defaultValue 100000 */
+    maxBufferedMessages: { type: 'number', default: 100_000 },
+  },
+  capture: {
+    /** Uncaught errors (`window` `error` events). @defaultValue true */ errors: { type: 'boolean', default: true },
+    /** Unhandled promise rejections. @defaultValue true */ rejections: { type: 'boolean', default: true },
+    /** `console.error/warn/info/log/debug` calls. @defaultValue false */ console: { type: 'boolean', default: false },
+  },
+  consent: {
+    /** Nothing is sent automatically until consent is granted. @defaultValue false */
+    required: { type: 'boolean', default: false },
+    companyName: { type: 'string' },
+    serviceName: { type: 'string' },
+    privacyPolicyUrl: { type: 'string' },
+    /** Times the consent prompt may be shown before the agent stops asking. @defaultValue 3 */
+    promptLimit: { type: 'number', default: 3 },
+  },
+} as const satisfies Record<string, Record<string, Field>>;
 
-export interface StorageOptions {
-  /** Local storage limit for the product's database. @defaultValue 52428800 (50 MiB) */
-  maxLocalBytes: number;
-  /** Sessions older than this are deleted. @defaultValue 30 */
-  maxLocalAgeDays: number;
-  /** Messages held in memory before they reach IndexedDB; past it, the least severe are dropped and counted. @defaultValue 100000 */
-  maxBufferedMessages: number;
-}
+type Schema = typeof SCHEMA;
+type Group = keyof Schema;
+type ValueOf<F> = F extends { type: 'boolean' } ? boolean : F extends { type: 'number' } ? number : string;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** A group's resolved type: options with a default are always there, the others optional. */
+type GroupOptions<G> = Simplify<
+  { -readonly [K in keyof G as G[K] extends { default: unknown } ? K : never]: ValueOf<G[K]> } & {
+    -readonly [K in keyof G as G[K] extends { default: unknown } ? never : K]?: ValueOf<G[K]>;
+  }
+>;
 
-export interface CaptureOptions {
-  /** Uncaught errors (`window` `error` events). @defaultValue true */ errors: boolean;
-  /** Unhandled promise rejections. @defaultValue true */ rejections: boolean;
-  /** `console.error/warn/info/log/debug` calls. @defaultValue false */ console: boolean;
-}
+export type ServerOptions = GroupOptions<Schema['server']>;
+export type PackagerOptions = GroupOptions<Schema['packager']>;
+export type StorageOptions = GroupOptions<Schema['storage']>;
+export type CaptureOptions = GroupOptions<Schema['capture']>;
+export type ConsentOptions = GroupOptions<Schema['consent']>;
 
-export interface ConsentOptions {
-  /** Nothing is sent automatically until consent is granted. @defaultValue false */
-  required: boolean;
-  companyName?: string;
-  serviceName?: string;
-  privacyPolicyUrl?: string;
-  /** Times the consent prompt may be shown before the agent stops asking. @defaultValue 3 */
-  promptLimit: number;
-}
+type Defaults<G> = { [K in keyof G as G[K] extends { default: unknown } ? K : never]: G[K] extends { default: infer D } ? D : never };
+const defaultsOf = <G extends Record<string, Field>>(group: G): Defaults<G> =>
+  Object.fromEntries(Object.entries(group).flatMap(([k, f]) => ('default' in f ? [[k, f.default]] : []))) as Defaults<G>;
+
+/** Every default, derived from the schema. */
+export const DEFAULTS = {
+  server: defaultsOf(SCHEMA.server),
+  packager: defaultsOf(SCHEMA.packager),
+  storage: defaultsOf(SCHEMA.storage),
+  capture: defaultsOf(SCHEMA.capture),
+  consent: defaultsOf(SCHEMA.consent),
+};
 
 /** Options given to `init()`. Only `product`, `application` and `version` are required. */
 export interface FerryOptions {
@@ -89,54 +124,32 @@ export interface ResolvedOptions {
   workerUrl?: string;
 }
 
-/** The one defaults table; `validate` checks each given value against its default's type. */
-export const DEFAULTS = {
-  server: {
-    autoSendSessions: false,
-    autoSendOnError: true,
-    sendAllApplications: false,
-    purgeSentSessions: false,
-    sendSessionsOnExit: false,
-    minimumNotificationDelayMs: 300_000,
-  },
-  packager: { allowServer: true, allowFile: true, allowFolder: true, allowEmail: true },
-  storage: { maxLocalBytes: 50 * 1024 * 1024, maxLocalAgeDays: 30, maxBufferedMessages: 100_000 },
-  capture: { errors: true, rejections: true, console: false },
-  consent: { required: false, promptLimit: 3 },
-} as const;
-
-/** Optional string options that have no default. */
-const OPTIONAL_STRINGS: Record<string, readonly string[]> = {
-  server: ['url', 'ingestKey'],
-  consent: ['companyName', 'serviceName', 'privacyPolicyUrl'],
-};
-
-type Group = keyof typeof DEFAULTS;
-const GROUPS = Object.keys(DEFAULTS) as Group[];
+const GROUPS = Object.keys(SCHEMA) as Group[];
 
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.slice(0, 40)}"` : typeof v;
 
 /** Returns the problem with `value` for option `group.key`, or undefined when it is valid. */
 const checkField = (group: Group, key: string, value: unknown): string | undefined => {
-  const def = (DEFAULTS[group] as Record<string, unknown>)[key];
-  if (def === undefined) {
-    if (!OPTIONAL_STRINGS[group]?.includes(key)) return `is not a known option`;
-    if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string (got ${describe(value)})`;
-    if (group === 'server' && key === 'url') {
+  const field = (SCHEMA[group] as Record<string, Field>)[key];
+  if (!field) return 'is not a known option';
+  switch (field.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `must be true or false (got ${describe(value)})`;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : `must be a number ≥ 0 (got ${describe(value)})`;
+    case 'string':
+    case 'url': {
+      if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string (got ${describe(value)})`;
+      if (field.type === 'string') return undefined;
       try {
         const u = new URL(value);
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http(s) URL (got ${describe(value)})`;
+        return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `must be an http(s) URL (got ${describe(value)})`;
       } catch {
         return `must be an absolute URL (got ${describe(value)})`;
       }
     }
-    return undefined;
   }
-  if (typeof def === 'boolean') return typeof value === 'boolean' ? undefined : `must be true or false (got ${describe(value)})`;
-  if (typeof def === 'number')
-    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : `must be a number ≥ 0 (got ${describe(value)})`;
-  return undefined;
 };
 
 const NAME_RE = /^[^\u0000-\u001f]{1,100}$/;

@@ -7,11 +7,10 @@
  */
 import type * as PackagerModule from './packager.js';
 import type * as WorkerCompressModule from '../send/workerCompress.js';
-import type { Agent } from '../boot/startAgent.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { createEmitter, type Handler } from '../tools/emitter.js';
-import { reportInternalError } from '../tools/monitor.js';
-import type { PackagerEvents, PreviewOptions, SendOptions, SendResult } from './types.js';
+import { monitorError } from '../tools/monitor.js';
+import type { PackagerEvents, PackagerHost, PreviewOptions, SendOptions, SendResult } from './types.js';
 
 type Packager = typeof PackagerModule;
 
@@ -63,7 +62,7 @@ export interface PackagerApi {
   on<K extends keyof PackagerEvents>(event: K, handler: Handler<PackagerEvents[K]>): () => void;
 }
 
-export const createPackagerApi = (agent: () => Agent | undefined): PackagerApi => {
+export const createPackagerApi = (agent: () => PackagerHost | undefined): PackagerApi => {
   const events = createEmitter<PackagerEvents>();
   const run = <T>(fn: (m: Packager, ctx: PackagerModule.PackagerContext) => Promise<T>): Promise<T> => {
     try {
@@ -81,7 +80,7 @@ export const createPackagerApi = (agent: () => Agent | undefined): PackagerApi =
       try {
         return events.on(event, handler);
       } catch (e) {
-        reportInternalError('packager.on', e);
+        monitorError('packager.on', e);
         return () => {};
       }
     },

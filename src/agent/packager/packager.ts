@@ -8,17 +8,16 @@ import { encodeLine } from '../../shared/message.js';
 import { PACKAGE_LIMITS, packageFileName, type PackageCreator } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../../shared/worker-protocol.js';
-import type { Agent } from '../boot/startAgent.js';
 import { checkCriteria, matchesCriteria } from '../../core/package/criteria.js';
 import { checkAllowed, destinationKind, PackagerError, prepareDestination, type DestinationEnv } from './destinations/index.js';
-import type { PackagerEvents, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
-import { AGENT_VERSION } from '../session/record.js';
+import type { PackagerEvents, PackagerHost, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
+import { AGENT_VERSION } from '../../shared/version.js';
 import { acquireWorker, defaultWorkerUrl, type WorkerLease } from './workerClient.js';
 
 export { PackagerError } from './destinations/index.js';
 
 export interface PackagerContext {
-  agent: Agent;
+  agent: PackagerHost;
   /** URL of the agent script, next to which ferry-worker.js is found by default. */
   scriptUrl?: string;
   emit<K extends keyof PackagerEvents>(event: K, payload: PackagerEvents[K]): void;
@@ -46,7 +45,7 @@ const applicationPart = (sessions: readonly SessionSummary[], filter: string | u
   return apps.size === 1 ? [...apps][0] : 'all-apps';
 };
 
-const memoryNdjson = (agent: Agent): string => {
+const memoryNdjson = (agent: PackagerHost): string => {
   const idJson = JSON.stringify(agent.sessionId());
   let text = '';
   for (const m of agent.memoryMessages()) text += encodeLine(idJson, m);
@@ -59,7 +58,7 @@ interface Chosen {
   inline?: InlineSession[];
 }
 
-const choose = async (agent: Agent, lease: WorkerLease, o: ReturnType<typeof checkPreview>): Promise<Chosen> => {
+const choose = async (agent: PackagerHost, lease: WorkerLease, o: ReturnType<typeof checkPreview>): Promise<Chosen> => {
   await agent.ready;
   const opts = agent.options();
   const query: SelectionQuery = { product: opts.product, application: o.application, criteria: o.criteria, activeSessionId: agent.sessionId() };
@@ -72,7 +71,7 @@ const choose = async (agent: Agent, lease: WorkerLease, o: ReturnType<typeof che
   }
   // No IndexedDB in this page: only the current session exists, in memory.
   const summary = agent.summary();
-  if (!matchesCriteria({ ...summary, detailState: 'none' }, o.criteria, query)) return { query, sessions: [] };
+  if (!matchesCriteria(summary, o.criteria, query)) return { query, sessions: [] };
   return { query, sessions: [summary], inline: [{ summary, text: memoryNdjson(agent) }] };
 };
 
@@ -176,7 +175,8 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     const saved = await destination.save(built.blob, suggested, ids, signal);
     // Stored by the collector: sent as well as packaged (an emailed package is only packaged).
     const sent = saved.receipt?.kind === 'server';
-    const marked = job.memoryOnly ? [] : await lease.call((api) => api.markPackaged(opts.product, ids, Date.now(), sent));
+    const packaged = built.sessions.map((s) => ({ id: s.id, lastSeq: s.lastSeq, status: s.status }));
+    const marked = job.memoryOnly ? [] : await lease.call((api) => api.markPackaged(opts.product, packaged, Date.now(), sent));
     const result: SendResult = {
       status: 'sent',
       destination: destination.kind,

@@ -2,7 +2,26 @@
 import type { PackageCriterion, PackageProblem } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BuildProgress, CompressionEngine } from '../../shared/worker-protocol.js';
+import type { PendingMessage } from '../../shared/message.js';
+import type { FerryDatabase } from '../../core/db/open.js';
+import type { ResolvedOptions } from '../config/options.js';
 import type { CollectorReceipt } from './destinations/collector.js';
+
+/** What the packager needs of the running agent, and nothing more. */
+export interface PackagerHost {
+  /** Resolves when start-up has finished. */
+  ready: Promise<void>;
+  options(): ResolvedOptions;
+  sessionId(): string;
+  summary(): SessionSummary;
+  /** Writes what is buffered. */
+  flush(): Promise<void>;
+  /** The product database, or undefined in memory mode. */
+  database(): FerryDatabase | undefined;
+  checkCrashedSessions(): Promise<string[]>;
+  /** In memory mode, the messages kept. */
+  memoryMessages(): readonly PendingMessage[];
+}
 
 export type { PackageCriterion, PackageProblem } from '../../shared/package-format.js';
 export type { CompressionEngine } from '../../shared/worker-protocol.js';

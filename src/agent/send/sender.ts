@@ -3,12 +3,29 @@
  * with a Web Lock, runs send passes on its cadence, and talks to other tabs over the
  * product's BroadcastChannel. Loaded lazily when sending is configured.
  */
-import { channelName, isChannelMessage, senderLockName, SYNC_TAG, type ChannelMessage, type SenderState } from '../../shared/channel.js';
+import { isChannelMessage, type ChannelMessage, type SenderState } from '../../shared/channel.js';
 import type { SendError } from '../../shared/http-errors.js';
-import type { Agent } from '../boot/startAgent.js';
-import { background, reportInternalError, warnOnce } from '../tools/monitor.js';
+import { channelName, senderLockName, SYNC_TAG } from '../../shared/names.js';
+import type { FerryDatabase } from '../../core/db/open.js';
+import { CADENCE, nextCheckDelay } from '../../core/send/backoff.js';
 import { sendPass, type PassResult } from '../../core/send/pass.js';
-import { CADENCE, nextCheckDelay } from '../../core/send/policy.js';
+import type { ServerOptions } from '../config/options.js';
+import { background, monitorError, warnOnce } from '../tools/monitor.js';
+
+/** What the sender needs of the running agent, and nothing more. */
+export interface SenderHost {
+  product: string;
+  /** This tab's application (named in `leader` messages). */
+  application: string;
+  /** The session of this tab, which names it on the channel. */
+  tabId: string;
+  server(): ServerOptions;
+  database(): FerryDatabase | undefined;
+  /** Marks sessions whose tab is gone as crashed (with this page's end marks); returns their ids. */
+  markCrashed(): Promise<string[]>;
+  /** Whether automatic sending is allowed now (consent, read from its one copy). */
+  allowed(): Promise<boolean>;
+}
 
 export interface SenderDeps {
   compress(sessionId: string): Promise<void>;
@@ -16,8 +33,6 @@ export interface SenderDeps {
   locks?: LockManager;
   now?: () => number;
   chunkSize?: number;
-  /** Whether automatic sending is allowed now (consent). */
-  allowed(): boolean;
   onState?(state: SenderState): void;
 }
 
@@ -38,13 +53,12 @@ const whenIdle = (fn: () => void): void => {
   else fn();
 };
 
-export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
-  const o = () => agent.options();
+export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   const now = deps.now ?? Date.now;
   const locks = deps.locks ?? (navigator.locks as LockManager | undefined);
-  const product = o().product;
-  const application = o().server.sendAllApplications ? undefined : o().application;
-  const tabId = agent.sessionId();
+  const { product, tabId } = host;
+  // The election and the eligible set span the whole product with sendAllApplications.
+  const application = host.server().sendAllApplications ? undefined : host.application;
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(product)) : undefined;
   let leader = false;
   let stopped = false;
@@ -62,7 +76,7 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
     try {
       channel?.postMessage(m);
     } catch (e) {
-      reportInternalError('channel', e);
+      monitorError('channel', e);
     }
   };
   const publish = (): void => {
@@ -120,13 +134,13 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
   };
 
   const pass = async (): Promise<void> => {
-    const db = agent.database();
-    const server = o().server;
+    const db = host.database();
+    const server = host.server();
     if (!db || !server.url || !server.ingestKey) {
       state.phase = 'off';
       return publish();
     }
-    if (!deps.allowed()) {
+    if (!(await host.allowed())) {
       state.phase = 'no-consent';
       schedule(CADENCE.everyMs);
       return publish();
@@ -147,6 +161,8 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
       locks,
       now,
       chunkSize: deps.chunkSize,
+      markCrashed: host.markCrashed,
+      allowed: host.allowed,
       onProgress: (p) => {
         const phase = p.type === 'summaries' ? 'summaries' : p.type === 'compressing' ? 'compressing' : 'uploading';
         if (phase !== state.phase) {
@@ -155,6 +171,11 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
         }
       },
     });
+    if (r.stopped) {
+      state.phase = 'no-consent';
+      schedule(CADENCE.everyMs);
+      return publish();
+    }
     afterPass(r);
   };
 
@@ -167,7 +188,7 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
       return;
     }
     running = pass()
-      .catch((e: unknown) => reportInternalError('send pass', e))
+      .catch((e: unknown) => monitorError('send pass', e))
       .finally(() => {
         running = undefined;
         if (again) {
@@ -191,15 +212,22 @@ export const startSender = (agent: Agent, deps: SenderDeps): Sender => {
 
   const becomeLeader = (): Promise<void> => {
     leader = true;
-    post({ type: 'leader', tabId, application: o().application, at: now() });
-    // An error already asked for the running session: no reason to wait for the first check.
+    post({ type: 'leader', tabId, application: host.application, at: now() });
     schedule(runningAsked.size ? 0 : CADENCE.firstCheckMs);
     publish();
+    // The tab that held the lock may have crashed (its lock went with it): its session, and any
+    // other left running, goes at once rather than at the first scheduled check.
+    background(
+      'takeover',
+      host.markCrashed().then((crashed) => {
+        if (crashed.length && leader && !stopped) schedule(0);
+      }),
+    );
     return new Promise<void>((r) => (releaseLock = r));
   };
 
   if (locks) {
-    locks.request(senderLockName(product, application), () => (stopped ? undefined : becomeLeader())).catch((e: unknown) => reportInternalError('sender lock', e));
+    locks.request(senderLockName(product, application), () => (stopped ? undefined : becomeLeader())).catch((e: unknown) => monitorError('sender lock', e));
   } else {
     // No Web Locks: every tab sends; the server's idempotency absorbs the rare overlap.
     void becomeLeader();

@@ -3,8 +3,9 @@
 // call a normally closed session crashed. localStorage is written synchronously at pagehide,
 // so this mark survives where the IndexedDB write did not.
 import { localStore } from './localStore.js';
+import { endMarkPrefix } from '../../shared/names.js';
 
-const prefix = (product: string): string => `ferry:${product}:ended:`;
+const prefix = endMarkPrefix;
 
 /** Records that `sessionId` ended at `at`; cleared once the 'ended' record is stored. */
 export const markEnded = (product: string, sessionId: string, at: number): void => {

@@ -1,11 +1,9 @@
 import { uuidv7 } from '../../shared/ids.js';
 import { emptyCounts } from '../../shared/severity.js';
 import { emptyLoss } from '../../shared/summary.js';
-import type { SessionSummary } from '../../shared/summary.js';
+import { AGENT_VERSION } from '../../shared/version.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { SessionRecord } from '../../core/db/schema.js';
-
-export const AGENT_VERSION = '0.1.0';
 
 export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord => ({
   id: uuidv7(now),
@@ -24,13 +22,4 @@ export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord
   persistence: 'indexeddb',
   dropped: emptyLoss(),
   heartbeatAt: now,
-  detailState: 'none',
 });
-
-/** The protocol summary of a stored session (local bookkeeping fields removed). */
-export const toSummary = (r: SessionRecord): SessionSummary => {
-  const { heartbeatAt: _h, summarySentAt: _s, detailState: _d, sentAt: _t, packagedAt: _p, parked: _k, forceSend, ...summary } = r;
-  const out: SessionSummary = structuredClone(summary);
-  if (forceSend) out.force = true;
-  return out;
-};

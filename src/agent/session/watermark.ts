@@ -2,6 +2,7 @@
 // database looks new. A small watermark in localStorage, outside IndexedDB, remembers that a
 // database existed; finding it beside a freshly created database means data was lost.
 import { localStore } from './localStore.js';
+import { watermarkKey } from '../../shared/names.js';
 import type { StorageReset } from '../../shared/summary.js';
 
 export interface Watermark {
@@ -10,7 +11,7 @@ export interface Watermark {
   lastSessionStartedAt?: number;
 }
 
-const key = (product: string): string => `ferry:${product}:watermark`;
+const key = watermarkKey;
 
 export const readWatermark = (product: string): Watermark | undefined => {
   try {

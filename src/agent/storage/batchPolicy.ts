@@ -22,18 +22,3 @@ export const flushTimingFor = (severity: Severity, buffered: number, timerRunnin
   if (severity === 'error' || severity === 'critical' || buffered >= BATCH.maxMessages) return 'now';
   return timerRunning ? 'none' : 'timer';
 };
-
-/**
- * Which buffered message to drop when the buffer is full: the oldest of the least severe
- * level present, so errors survive a flood of verbose messages. Returns its index, or -1
- * when the newcomer itself is the least worth keeping.
- */
-export const overflowVictim = (severities: readonly Severity[], incoming: Severity): number => {
-  const order: Severity[] = ['verbose', 'information', 'warning', 'error', 'critical'];
-  for (const level of order) {
-    if (level === incoming) return -1;
-    const i = severities.indexOf(level);
-    if (i >= 0) return i;
-  }
-  return -1;
-};

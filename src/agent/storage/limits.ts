@@ -1,6 +1,10 @@
 import { SEVERITIES } from '../../shared/severity.js';
 import { chooseChunkTrim, choosePrune } from './prunePolicy.js';
-import { allSessions, chunkRange, deleteSessions, type FerryDatabase } from '../../core/db/repository.js';
+import { chunkRange } from '../../core/db/chunks.js';
+import { deliveryMap } from '../../core/db/delivery.js';
+import type { FerryDatabase } from '../../core/db/open.js';
+import { allSessions, deleteSessions } from '../../core/db/sessions.js';
+import { isSettled } from '../../core/send/eligibility.js';
 import type { SessionRecord } from '../../core/db/schema.js';
 
 export interface LimitResult {
@@ -22,9 +26,9 @@ export const enforceLimits = async (
   opts: { maxBytes: number; maxAgeDays: number; current: SessionRecord; now: number; freeBytes?: number },
 ): Promise<LimitResult> => {
   const { current } = opts;
-  const stored = await allSessions(db);
-  const sessions = stored.map((s) => (s.id === current.id ? current : s));
-  if (!sessions.some((s) => s.id === current.id)) sessions.push(current);
+  const [stored, delivery] = await Promise.all([allSessions(db), deliveryMap(db)]);
+  const sessions = stored.map((s) => ({ ...(s.id === current.id ? current : s), sent: isSettled(s, delivery.get(s.id)) }));
+  if (!sessions.some((s) => s.id === current.id)) sessions.push({ ...current, sent: false });
   const choice = choosePrune({
     sessions,
     maxBytes: opts.maxBytes,
@@ -64,4 +68,42 @@ const trimCurrent = async (db: FerryDatabase, current: SessionRecord, bytesToFre
   void tx.objectStore('sessions').put(structuredClone(current));
   await tx.done;
   return freed;
+};
+
+export interface LimitsDeps {
+  database: () => FerryDatabase | undefined;
+  options: () => { maxLocalBytes: number; maxLocalAgeDays: number };
+  /** The live session record (its loss accounting is updated). */
+  current: () => SessionRecord;
+  now: () => number;
+}
+
+export interface Limits {
+  /** Prunes now (one at a time: a quota retry waits for the pruning under way, then runs its own). */
+  enforce(freeBytes?: number): Promise<void>;
+  /** Counts bytes just stored; prunes in the background once over the limit. */
+  written(bytes: number): void;
+}
+
+export const createLimits = (deps: LimitsDeps, onError: (e: unknown) => void): Limits => {
+  let usage = 0;
+  let running: Promise<void> | undefined;
+  const enforce = (freeBytes?: number): Promise<void> => {
+    const db = deps.database();
+    if (!db) return Promise.resolve();
+    const run = async () => {
+      const o = deps.options();
+      const r = await enforceLimits(db, { maxBytes: o.maxLocalBytes, maxAgeDays: o.maxLocalAgeDays, current: deps.current(), now: deps.now(), freeBytes });
+      usage = r.usage;
+    };
+    running = (running ?? Promise.resolve()).then(run, run).finally(() => (running = undefined));
+    return running;
+  };
+  return {
+    enforce,
+    written(bytes) {
+      usage += bytes;
+      if (usage > deps.options().maxLocalBytes && !running) enforce().catch(onError);
+    },
+  };
 };

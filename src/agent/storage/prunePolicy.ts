@@ -1,7 +1,8 @@
 import type { SessionRecord } from '../../core/db/schema.js';
 
 export interface PruneInput {
-  sessions: readonly Pick<SessionRecord, 'id' | 'status' | 'startedAt' | 'bytes' | 'counts' | 'sentAt'>[];
+  /** `sent`: the server has it (or declined it), so it goes first. */
+  sessions: readonly (Pick<SessionRecord, 'id' | 'status' | 'startedAt' | 'bytes' | 'counts'> & { sent?: boolean })[];
   maxBytes: number;
   /** Sessions older than this (ms since start) are removed whatever else holds. */
   maxAgeMs: number;
@@ -37,7 +38,7 @@ export const choosePrune = ({ sessions, maxBytes, maxAgeMs, now, freeBytes = 0 }
   for (const s of candidates) if (now - s.startedAt > maxAgeMs) drop(s);
 
   const tier = (s: (typeof sessions)[number]): number => {
-    if (s.sentAt !== undefined) return 0;
+    if (s.sent) return 0;
     if (s.counts.critical + s.counts.error > 0) return 3;
     if (s.counts.warning > 0) return 2;
     return 1;

@@ -1,9 +1,10 @@
 import { encodeLine, type PendingMessage } from '../../shared/message.js';
 import { emptyCounts, SEVERITIES, type SeverityCounts } from '../../shared/severity.js';
-import { BATCH, flushTimingFor, overflowVictim } from './batchPolicy.js';
-import { isQuotaError, type FerryDatabase } from '../../core/db/repository.js';
+import { BATCH, flushTimingFor } from './batchPolicy.js';
+import { createMessageBuffer } from './buffer.js';
+import { isQuotaError, type FerryDatabase } from '../../core/db/open.js';
 import type { ChunkRecord, SessionRecord } from '../../core/db/schema.js';
-import { reportInternalError, warnOnce } from '../tools/monitor.js';
+import { monitorError, warnOnce } from '../tools/monitor.js';
 
 /** Messages kept when IndexedDB is unavailable (the newest are kept). */
 export const MEMORY_MODE_LIMIT = 10_000;
@@ -102,7 +103,7 @@ const yieldToApp = (): Promise<void> => {
 };
 
 export const createWriter = (deps: WriterDeps): Writer => {
-  let buffer: PendingMessage[] = [];
+  const buffer = createMessageBuffer();
   let memory: PendingMessage[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let soon: ReturnType<typeof setTimeout> | undefined;
@@ -123,18 +124,11 @@ export const createWriter = (deps: WriterDeps): Writer => {
   };
 
   const push = (m: PendingMessage): void => {
-    if (buffer.length >= deps.maxBuffered()) {
-      const victim = overflowVictim(
-        buffer.map((b) => b.severity),
-        m.severity,
-      );
+    if (!buffer.push(m, deps.maxBuffered())) {
       deps.record().dropped.overflow++;
       warnOnce('overflow', 'message buffer full; dropping the least severe messages (counted in the session summary)');
-      if (victim === -1) return;
-      buffer.splice(victim, 1);
     }
-    buffer.push(m);
-    schedule(flushTimingFor(m.severity, buffer.length, timer !== undefined));
+    schedule(flushTimingFor(m.severity, buffer.size, timer !== undefined));
   };
 
   const keepInMemory = (msgs: PendingMessage[]): void => {
@@ -198,16 +192,15 @@ export const createWriter = (deps: WriterDeps): Writer => {
   let drainAt = 0;
   const nextSlice = (): PendingMessage[] | undefined => {
     if (drainAt >= draining.length) {
-      if (buffer.length === 0) return undefined;
-      draining = buffer;
-      buffer = [];
+      if (buffer.size === 0) return undefined;
+      draining = buffer.takeAll();
       drainAt = 0;
     }
     const take = draining.slice(drainAt, drainAt + BATCH.messagesPerTask);
     drainAt += take.length;
     return take;
   };
-  const unwritten = (): number => draining.length - drainAt + buffer.length;
+  const unwritten = (): number => draining.length - drainAt + buffer.size;
 
   const drain = async (): Promise<void> => {
     await deps.ready();
@@ -223,7 +216,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
       inFlight.push(
         store(db, encodeBatch(deps.record().id, batch)).catch((err: unknown) => {
           deps.record().dropped.overflow += batch.length;
-          reportInternalError('write', err);
+          monitorError('write', err);
         }),
       );
       if (unwritten() > 0) await yieldToApp();
@@ -243,10 +236,9 @@ export const createWriter = (deps: WriterDeps): Writer => {
   const flushOnExit = (finish: (r: SessionRecord) => void): Promise<boolean> => {
     const db = deps.database();
     // Also what a drain in progress has not reached yet (it stops: nothing is left for it).
-    const take = draining.slice(drainAt).concat(buffer);
+    const take = draining.slice(drainAt).concat(buffer.takeAll());
     draining = [];
     drainAt = 0;
-    buffer = [];
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (!db) {
@@ -257,7 +249,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
     return put(db, encodeBatch(deps.record().id, take, EXIT_CHUNK_CHARS), finish).then(
       () => true,
       (e: unknown) => {
-        reportInternalError('exit write', e);
+        monitorError('exit write', e);
         return false;
       },
     );

@@ -1,5 +1,5 @@
 /** A tiny typed event emitter; a throwing handler is reported, never propagated. */
-import { reportInternalError } from './monitor.js';
+import { monitorError } from './monitor.js';
 
 export type Handler<T> = (payload: T) => void;
 
@@ -22,7 +22,7 @@ export const createEmitter = <E extends object>(): Emitter<E> => {
         try {
           (h as Handler<typeof payload>)(payload);
         } catch (e) {
-          reportInternalError(`${String(event)} handler`, e);
+          monitorError(`${String(event)} handler`, e);
         }
       }
     },

@@ -3,7 +3,7 @@
  * an in-memory one. Reads go in batches, with the next batch requested before the current one is
  * compressed, so IndexedDB's work (on the browser's side) overlaps the compression.
  */
-import type { FerryDatabase } from './repository.js';
+import type { FerryDatabase } from './open.js';
 import type { ChunkRecord } from './schema.js';
 
 export interface ChunkStore {
@@ -22,3 +22,7 @@ export const idbChunkStore = (db: FerryDatabase): ChunkStore => ({
   chunkSeqsAfter: async (id, afterSeq, count) => (await db.getAllKeys('chunks', after(id, afterSeq), count)).map((k) => k[1]),
   chunk: (id, seq) => db.get('chunks', [id, seq]),
 });
+
+export const chunkRange = (sessionId: string): IDBKeyRange => IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
+
+export const chunksOf = (db: FerryDatabase, sessionId: string): Promise<ChunkRecord[]> => db.getAll('chunks', chunkRange(sessionId));

@@ -1,22 +1,57 @@
-// The IndexedDB schema of DESIGN.md §3, shared by the page agent, the worker and the
-// service worker (all three open the same `ferry:<product>` database).
+// The IndexedDB schema of the product database `ferry:<product>` (docs/architecture.md), opened
+// by the page agent, its worker and the service worker alike through openProductDb(). Each store
+// has one writer: `sessions` the tab recording the session, `delivery` and `outbox` the sending
+// side (sender, packager, service worker), `chunks` the recording tab (the sender only deletes).
 import type { DBSchema } from 'idb';
 import type { SeverityCounts } from '../../shared/severity.js';
-import type { SessionSummary } from '../../shared/summary.js';
+import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 
-export type DetailState = 'none' | 'wanted' | 'not-wanted' | 'queued' | 'sent';
-
-export interface SessionRecord extends SessionSummary {
+/** What the recording tab knows of its session. Crash detection may set `status`/`endedAt` once the tab is gone. */
+export interface SessionRecord extends Omit<SessionSummary, 'force'> {
   /** Last time the session wrote (a batch or a heartbeat): the end time of a crashed session. */
   heartbeatAt: number;
+}
+
+/**
+ * Where the server's decision stands: `wanted`/`not-wanted` as the summary reply said, `queued`
+ * once a blob is in the outbox, `partial` when the server confirmed a blob shorter than the
+ * session (sent while it ran), `sent` when it confirmed the whole session.
+ */
+export type DetailState = 'wanted' | 'not-wanted' | 'queued' | 'partial' | 'sent';
+
+/** The names of every change made to a delivery row, so each write says who made it and why. */
+export type DeliveryOp =
+  | 'summary-reply'
+  | 'summary-refused'
+  | 'compressed'
+  | 'upload-confirmed'
+  | 'upload-refused'
+  | 'packaged'
+  | 'send-on-exit'
+  | 'migrated';
+
+/** What the sending side knows of a session. No row: never summarised, sent nor packaged. */
+export interface DeliveryRecord {
+  sessionId: string;
+  /** When the server last answered a summary of this session. */
   summarySentAt?: number;
-  detailState: DetailState;
+  /** The status and lastSeq that summary carried: a session that has ended or grown since is summarised again. */
+  summaryStatus?: SessionStatus;
+  summarySeq?: number;
+  detailState?: DetailState;
   sentAt?: number;
+  /** lastSeq of the detail the server confirmed. */
+  sentSeq?: number;
   packagedAt?: number;
+  /** lastSeq of the session when it was packaged (a running session goes on logging). */
+  packagedSeq?: number;
   /** Why the server refused this session (a 4xx other than 408/429); it is not retried. */
   parked?: string;
-  /** With `force`, the summary always asks for detail (packager "send to server", send on exit). */
+  /** The summary always asks for detail (packager "send to server", send on exit). */
   forceSend?: boolean;
+  /** The last operation that wrote the row, and when. */
+  lastOp: DeliveryOp;
+  updatedAt: number;
 }
 
 /** One batch of messages: NDJSON text, as measured fastest to store (BROWSER-FACTS.md). */
@@ -48,12 +83,13 @@ export interface FerryDB extends DBSchema {
   sessions: {
     key: string;
     value: SessionRecord;
-    indexes: { 'by-app': string; 'by-status': string; 'by-detailState': string; 'by-start': number };
+    indexes: { 'by-app': string; 'by-status': string };
   };
+  delivery: { key: string; value: DeliveryRecord };
   chunks: { key: [string, number]; value: ChunkRecord };
   outbox: { key: string; value: OutboxRecord };
   meta: { key: string; value: unknown };
 }
 
-export const DB_VERSION = 1;
-export const dbName = (product: string): string => `ferry:${product}`;
+/** Version 2 moved what the sending side knows out of `sessions` into `delivery`. */
+export const DB_VERSION = 2;

@@ -6,10 +6,12 @@
  * session is never packaged. Pure, so the page, the worker and the service worker share it.
  */
 import { PACKAGE_CRITERIA, type PackageCriterion } from '../../shared/package-format.js';
-import type { SessionRecord } from '../db/schema.js';
+import type { DeliveryRecord, SessionRecord } from '../db/schema.js';
 
-export type CriteriaSession = Pick<SessionRecord, 'id' | 'product' | 'application' | 'status' | 'counts'> &
-  Partial<Pick<SessionRecord, 'sentAt' | 'packagedAt' | 'detailState'>>;
+export type CriteriaSession = Pick<SessionRecord, 'id' | 'product' | 'application' | 'status' | 'counts' | 'lastSeq'> & {
+  /** What the sending side knows of it (absent: never summarised, sent nor packaged). */
+  delivery?: Pick<DeliveryRecord, 'detailState' | 'sentSeq' | 'packagedAt' | 'packagedSeq'>;
+};
 
 export interface CriteriaScope {
   product: string;
@@ -20,7 +22,12 @@ export interface CriteriaScope {
 }
 
 /** Never successfully sent to the server nor packaged. */
-export const isNew = (s: CriteriaSession): boolean => s.sentAt == null && s.packagedAt == null && s.detailState !== 'sent';
+export const isNew = (s: CriteriaSession): boolean => {
+  const d = s.delivery;
+  const sent = d?.detailState === 'sent' && (d.sentSeq ?? s.lastSeq) >= s.lastSeq;
+  const packaged = d?.packagedAt !== undefined && (d.packagedSeq ?? s.lastSeq) >= s.lastSeq;
+  return !sent && !packaged;
+};
 
 const TESTS: Record<Exclude<PackageCriterion, 'active'>, (s: CriteriaSession) => boolean> = {
   completed: (s) => s.status === 'ended' || s.status === 'crashed',

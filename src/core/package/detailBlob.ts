@@ -5,7 +5,7 @@
  * finished blob because Web Crypto has no incremental digest.
  */
 import type { PackageProblem } from '../../shared/package-format.js';
-import type { FerryDatabase } from '../db/repository.js';
+import type { FerryDatabase } from '../db/open.js';
 import type { OutboxRecord } from '../db/schema.js';
 import { createBlobSink } from '../codec/blobSink.js';
 import type { ChunkStore } from '../db/chunks.js';

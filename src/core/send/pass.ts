@@ -1,15 +1,17 @@
 /**
- * One sending pass over a product database (DESIGN.md §2 steps 1–5). DOM-free, with every
- * global injected, so the elected tab and the service worker run the same code.
+ * One sending pass over a product database (docs/architecture.md, steps 1–5). DOM-free, with
+ * every global injected, so the elected tab and the service worker run the same code.
  */
-import { LIMITS, PATHS, TUS, type SummariesReply, type SummariesRequest } from '../../shared/protocol.js';
-import { uploadLockName } from '../../shared/channel.js';
 import { networkError, responseError, SendError } from '../../shared/http-errors.js';
+import { uploadLockName } from '../../shared/names.js';
+import { AUTH_SCHEME, LIMITS, PATHS, TUS, type SummariesReply, type SummariesRequest } from '../../shared/protocol.js';
 import { tusUpload } from '../../shared/tus-client.js';
-import { deleteSessions, type FerryDatabase } from '../db/repository.js';
-import type { OutboxRecord, SessionRecord } from '../db/schema.js';
-import { toSummary } from '../../agent/session/record.js';
-import { isEligible } from './policy.js';
+import { deliveryMap, getDelivery, updateDelivery, updateDeliveryIn } from '../db/delivery.js';
+import type { FerryDatabase } from '../db/open.js';
+import type { DeliveryRecord, OutboxRecord, SessionRecord } from '../db/schema.js';
+import { deleteSessions, sessionsByStatus, toSummary } from '../db/sessions.js';
+import { markCrashedSessions } from '../session/crashed.js';
+import { isEligible, needsSummary, wantsDetail } from './eligibility.js';
 
 export interface SendTarget {
   url: string;
@@ -31,12 +33,12 @@ export interface SendDeps {
   chunkSize?: number;
   /** Restrict the pass to these sessions (explicit sends, send on exit). */
   only?: ReadonlySet<string>;
-  /**
-   * Running sessions to send as they stand (an error asked for it). Their owner tab rewrites the
-   * whole record with each batch, so marks made here fade and the session is summarised and
-   * sent again, complete, once it has ended.
-   */
+  /** Running sessions to send as they stand (an error asked for it); the complete session follows once it has ended. */
   includeRunning?: ReadonlySet<string>;
+  /** Step 1, marking sessions whose tab is gone as crashed. @defaultValue markCrashedSessions with `locks` */
+  markCrashed?(): Promise<unknown>;
+  /** Asked before every request: consent withdrawn in another tab stops the pass at once. */
+  allowed?(): boolean | Promise<boolean>;
   signal?: AbortSignal;
   onProgress?(event: PassProgress): void;
 }
@@ -47,7 +49,7 @@ export type PassProgress =
   | { type: 'uploading'; sessionId: string; confirmed: number; total: number };
 
 export interface PassResult {
-  /** Sessions whose detail the server confirmed in this pass. */
+  /** Sessions whose whole detail the server confirmed in this pass. */
   sent: string[];
   /** Sessions the server did not want (their summary is recorded). */
   declined: string[];
@@ -57,33 +59,33 @@ export interface PassResult {
   busy: string[];
   /** Set when the pass stopped on a retryable failure (network, 408, 429, 5xx). */
   failure?: SendError;
+  /** The pass stopped because sending is no longer allowed (consent withdrawn). */
+  stopped?: boolean;
   /** Eligible sessions still waiting after the pass. */
   remaining: number;
 }
 
-const authHeader = (t: SendTarget) => ({ Authorization: `Ferry ${t.ingestKey}` });
+interface Item {
+  s: SessionRecord;
+  d: DeliveryRecord | undefined;
+}
+
+const authHeader = (t: SendTarget) => ({ Authorization: `${AUTH_SCHEME} ${t.ingestKey}` });
 const endpoint = (t: SendTarget, path: string) => new URL(path, t.url).href;
 
-const update = async (db: FerryDatabase, id: string, change: (r: SessionRecord) => void): Promise<SessionRecord | undefined> => {
-  const tx = db.transaction('sessions', 'readwrite');
-  const r = await tx.store.get(id);
-  if (r) {
-    change(r);
-    await tx.store.put(r);
-  }
-  await tx.done;
-  return r;
-};
+class NotAllowed extends Error {}
 
-/** Step 2: post summaries of sessions not yet summarised; records the server's decisions. */
-const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ declined: string[]; wanted: string[]; parked: PassResult['parked'] }> => {
-  const out = { declined: [] as string[], wanted: [] as string[], parked: [] as PassResult['parked'] };
+/** Step 2: posts summaries of sessions the server has not heard of as they stand; records its decisions. */
+const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<void>): Promise<Pick<PassResult, 'declined' | 'parked'>> => {
+  const out: Pick<PassResult, 'declined' | 'parked'> = { declined: [], parked: [] };
   const doFetch = d.fetch ?? globalThis.fetch.bind(globalThis);
   const now = d.now ?? Date.now;
   const url = endpoint(d.target, PATHS.summaries);
-  for (let i = 0; i < sessions.length; i += LIMITS.maxSummariesPerRequest) {
-    const batch = sessions.slice(i, i + LIMITS.maxSummariesPerRequest);
-    const body: SummariesRequest = { product: d.product, sentAt: now(), sessions: batch.map(toSummary) };
+  const byId = new Map(items.map((i) => [i.s.id, i.s]));
+  for (let i = 0; i < items.length; i += LIMITS.maxSummariesPerRequest) {
+    const batch = items.slice(i, i + LIMITS.maxSummariesPerRequest);
+    await check();
+    const body: SummariesRequest = { product: d.product, sentAt: now(), sessions: batch.map(({ s, d }) => toSummary(s, d)) };
     d.onProgress?.({ type: 'summaries', count: batch.length });
     let res: Response;
     try {
@@ -101,8 +103,8 @@ const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ 
       const err = await responseError('posting summaries to', url, res, now());
       if (err.retryable) throw err;
       // The request itself is wrong: park its sessions with the server's reason, do not loop.
-      for (const s of batch) {
-        await update(d.db, s.id, (r) => (r.parked = err.message));
+      for (const { s } of batch) {
+        await updateDelivery(d.db, s.id, 'summary-refused', (row) => void (row.parked = err.message), now());
         out.parked.push({ id: s.id, reason: err.message });
       }
       continue;
@@ -110,18 +112,35 @@ const postSummaries = async (d: SendDeps, sessions: SessionRecord[]): Promise<{ 
     const reply = (await res.json()) as SummariesReply;
     const at = now();
     for (const decision of reply.sessions ?? []) {
+      const told = byId.get(decision.id);
+      if (!told) continue;
       const wanted = decision.detail === 'wanted';
-      await update(d.db, decision.id, (r) => {
-        r.summarySentAt = at;
-        if (r.detailState !== 'queued') r.detailState = wanted ? 'wanted' : 'not-wanted';
-      });
+      const tx = d.db.transaction(['delivery', 'outbox'], 'readwrite');
+      await updateDeliveryIn(
+        tx,
+        decision.id,
+        'summary-reply',
+        (row) => {
+          row.summarySentAt = at;
+          row.summaryStatus = told.status;
+          row.summarySeq = told.lastSeq;
+          // Another context confirmed it meanwhile: the answer to a summary changes nothing sent.
+          if (row.detailState === 'sent' && (row.sentSeq ?? 0) >= told.lastSeq) return;
+          if (!wanted) {
+            row.detailState = 'not-wanted';
+            void tx.objectStore('outbox').delete(decision.id);
+          } else if (row.detailState !== 'queued') row.detailState = 'wanted';
+        },
+        at,
+      );
       if (wanted && decision.upload) {
         const hint = decision.upload;
-        const ob = await d.db.get('outbox', decision.id);
-        if (ob && !ob.uploadUrl && ob.sha256 === hint.sha256) await d.db.put('outbox', { ...ob, uploadUrl: new URL(hint.url, d.target.url).href, offset: hint.offset });
+        const ob = await tx.objectStore('outbox').get(decision.id);
+        if (ob && !ob.uploadUrl && ob.sha256 === hint.sha256)
+          await tx.objectStore('outbox').put({ ...ob, uploadUrl: new URL(hint.url, d.target.url).href, offset: hint.offset });
       }
+      await tx.done;
       if (!wanted) out.declined.push(decision.id);
-      else out.wanted.push(decision.id);
     }
   }
   return out;
@@ -141,20 +160,24 @@ const withUploadLock = async <T>(locks: LockManager | undefined, id: string, fn:
 
 const isStale = (ob: OutboxRecord, session: SessionRecord): boolean => ob.lastSeq === undefined || ob.lastSeq < session.lastSeq;
 
-/** Steps 3–5 for one wanted session: compress into the outbox, upload, mark sent. */
-const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' | 'gone'> => {
-  const record = await d.db.get('sessions', id);
-  if (!record) return 'gone';
+/**
+ * Steps 3–5 for one session, under its upload lock: re-read what the sending side knows (another
+ * context may have sent it since the list was made), compress into the outbox, upload, record.
+ */
+const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' | 'skipped'> => {
+  const now = d.now ?? Date.now;
+  const [record, delivery] = await Promise.all([d.db.get('sessions', id), getDelivery(d.db, id)]);
+  if (!record || !wantsDetail(record, delivery)) return 'skipped';
   let ob = await d.db.get('outbox', id);
   // A blob made while the session was running (sent on an error, or left by a tab that closed
   // before its upload was confirmed) is short of what the session holds now: finishing that
-  // upload would mark the session sent with part of it.
+  // upload would record the session as sent with part of it.
   if (!ob || isStale(ob, record)) {
     d.onProgress?.({ type: 'compressing', sessionId: id });
     await d.compress(id);
     ob = await d.db.get('outbox', id);
-    if (!ob) return 'gone';
-    await update(d.db, id, (r) => (r.detailState = 'queued'));
+    if (!ob) return 'skipped';
+    await updateDelivery(d.db, id, 'compressed', (row) => void (row.detailState = 'queued'), now());
   }
   const outbox = ob;
   await tusUpload({
@@ -173,22 +196,23 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' |
     signal: d.signal,
   });
   // Confirmed by the server: only now may anything local change or go.
-  const tx = d.db.transaction(['sessions', 'outbox'], 'readwrite');
+  const tx = d.db.transaction(['sessions', 'delivery', 'outbox'], 'readwrite');
   const r = await tx.objectStore('sessions').get(id);
-  let whole = false;
-  if (r) {
-    // Sent whole only if the blob covers the session as it is now: one sent while running
-    // (or that grew before this confirmation) has more to send once it ends.
-    whole = r.status !== 'running' && !isStale(outbox, r);
-    if (whole) {
-      r.detailState = 'sent';
-      r.sentAt = (d.now ?? Date.now)();
-    } else {
-      r.detailState = 'none';
-      delete r.summarySentAt; // summarised again, with what it has by then
-    }
-    await tx.objectStore('sessions').put(r);
-  }
+  // Sent whole only if the blob covers the session as it is now: one sent while running (or that
+  // grew before this confirmation) is summarised and sent again once it has ended.
+  const whole = r !== undefined && r.status !== 'running' && !isStale(outbox, r);
+  const at = now();
+  await updateDeliveryIn(
+    tx,
+    id,
+    'upload-confirmed',
+    (row) => {
+      row.detailState = whole ? 'sent' : 'partial';
+      row.sentAt = at;
+      row.sentSeq = outbox.lastSeq;
+    },
+    at,
+  );
   await tx.objectStore('outbox').delete(id);
   await tx.done;
   return whole ? 'sent' : 'partial';
@@ -196,59 +220,72 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' |
 
 export const sendPass = async (d: SendDeps): Promise<PassResult> => {
   const result: PassResult = { sent: [], declined: [], parked: [], busy: [], remaining: 0 };
-  const scope = { product: d.product, application: d.application, parked: new Set<string>() };
+  const now = d.now ?? Date.now;
+  const scope = { product: d.product, application: d.application };
   const running = new Set(d.includeRunning ?? []);
-  const list = async () => {
-    const [ended, crashed, live] = await Promise.all([
-      d.db.getAllFromIndex('sessions', 'by-status', 'ended'),
-      d.db.getAllFromIndex('sessions', 'by-status', 'crashed'),
-      running.size ? d.db.getAllFromIndex('sessions', 'by-status', 'running') : Promise.resolve([]),
-    ]);
-    const asked = live.filter((s) => running.has(s.id)).map((s) => ({ ...s, status: 'ended' as const, liveStatus: s.status }));
-    return [...ended, ...crashed, ...asked]
-      .filter((s) => s.parked === undefined && isEligible(s, scope) && (!d.only || d.only.has(s.id)))
-      .sort((a, b) => a.startedAt - b.startedAt);
+  const check = async (): Promise<void> => {
+    if (d.allowed && !(await d.allowed())) throw new NotAllowed();
   };
-  let wantedNow = new Set<string>();
+  const list = async (): Promise<Item[]> => {
+    const [ended, crashed, live, delivery] = await Promise.all([
+      sessionsByStatus(d.db, 'ended'),
+      sessionsByStatus(d.db, 'crashed'),
+      running.size ? sessionsByStatus(d.db, 'running') : Promise.resolve([]),
+      deliveryMap(d.db),
+    ]);
+    const asked = live.filter((s) => running.has(s.id) && s.product === d.product);
+    return [...ended, ...crashed, ...asked]
+      .map((s) => ({ s, d: delivery.get(s.id) }))
+      .filter(({ s, d: row }) => (s.status === 'running' ? row?.parked === undefined : isEligible(s, row, scope)) && (!d.only || d.only.has(s.id)))
+      .sort((a, b) => a.s.startedAt - b.s.startedAt);
+  };
   try {
-    // A running session asked for by an error is summarised as it stands (status running).
-    const fresh = (await list())
-      .filter((s) => s.summarySentAt === undefined || running.has(s.id))
-      .map(({ liveStatus, ...s }: SessionRecord & { liveStatus?: SessionRecord['status'] }) => (liveStatus ? { ...s, status: liveStatus } : s));
-    if (fresh.length) {
-      const r = await postSummaries(d, fresh);
-      result.declined.push(...r.declined);
-      result.parked.push(...r.parked);
-      wantedNow = new Set(r.wanted);
-    }
-    for (const s of await list()) {
-      // For a running session the reply decides: its owner may have rewritten the record since.
-      const wanted = running.has(s.id) ? wantedNow.has(s.id) : s.detailState === 'wanted' || s.detailState === 'queued';
-      if (!wanted) continue;
-      try {
-        const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
-        if (outcome === undefined) result.busy.push(s.id);
-        // 'partial' (confirmed as it stood while running) is neither counted nor purged: the
-        // session goes again, whole, once it ends.
-        else if (outcome === 'sent') result.sent.push(s.id);
-      } catch (e) {
-        if (!(e instanceof SendError) || e.retryable) throw e;
-        // Refused for good (400/413…): park this one with the reason, keep the queue moving.
-        await update(d.db, s.id, (r) => (r.parked = e.message));
-        await d.db.delete('outbox', s.id);
-        result.parked.push({ id: s.id, reason: e.message });
+    // Step 1: a tab that died leaves a running session behind; it is sent as crashed.
+    await (d.markCrashed ?? (() => markCrashedSessions(d.db, { locks: d.locks, now })))();
+  } catch {
+    // Crash marking failing (a closing database) must not keep the rest from going.
+  }
+  try {
+    // A second round takes sessions that ended (or were found crashed) while the first ran.
+    for (let round = 0; round < 2; round++) {
+      const fresh = (await list()).filter(({ s, d: row }) => needsSummary(s, row));
+      if (round > 0 && fresh.length === 0) break;
+      if (fresh.length) {
+        const r = await postSummaries(d, fresh, check);
+        result.declined.push(...r.declined);
+        result.parked.push(...r.parked);
       }
+      for (const { s, d: row } of await list()) {
+        if (!wantsDetail(s, row)) continue;
+        await check();
+        try {
+          const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
+          if (outcome === undefined) result.busy.push(s.id);
+          // 'partial' (confirmed as it stood while running) is neither counted nor purged.
+          else if (outcome === 'sent') result.sent.push(s.id);
+        } catch (e) {
+          if (!(e instanceof SendError) || e.retryable) throw e;
+          // Refused for good (400/413…): park this one with the reason, keep the queue moving.
+          const tx = d.db.transaction(['delivery', 'outbox'], 'readwrite');
+          await updateDeliveryIn(tx, s.id, 'upload-refused', (row) => void (row.parked = e.message), now());
+          await tx.objectStore('outbox').delete(s.id);
+          await tx.done;
+          result.parked.push({ id: s.id, reason: e.message });
+        }
+      }
+      running.clear();
     }
   } catch (e) {
-    result.failure = e instanceof SendError ? e : networkError('sending to', d.target.url, e);
-  }
-  if (d.purge) {
-    // Declined sessions count as delivered (the server has their summary), as in Loupe.
-    // A running session asked for by an error is not deleted under its writer's feet.
-    const done = [...result.sent, ...result.declined.filter((id) => !running.has(id))];
-    await deleteSessions(d.db, done);
+    if (e instanceof NotAllowed) result.stopped = true;
+    else result.failure = e instanceof SendError ? e : networkError('sending to', d.target.url, e);
   }
   running.clear();
+  if (d.purge) {
+    // Declined sessions count as delivered (the server has their summary), as in Loupe. A running
+    // session is never deleted under its writer's feet.
+    const live = new Set((await sessionsByStatus(d.db, 'running')).map((s) => s.id));
+    await deleteSessions(d.db, [...result.sent, ...result.declined].filter((id) => !live.has(id)));
+  }
   result.remaining = (await list()).length;
   return result;
 };

@@ -1,21 +1,29 @@
-import type { FerryDatabase } from '../db/repository.js';
-import { heldLiveLocks, isDead } from '../../agent/session/liveLock.js';
+import type { FerryDatabase } from '../db/open.js';
+import { sessionsByStatus } from '../db/sessions.js';
+import { heldLiveLocks, isDead } from './liveness.js';
+
+export interface CrashCheckOptions {
+  locks?: LockManager;
+  now?: () => number;
+  /** Never this session (the caller's own). */
+  exclude?: string;
+  /** Sessions their tab ended at pagehide although the write did not land (the page's end marks): these become `ended`. */
+  endedAt?: ReadonlyMap<string, number>;
+}
 
 /**
- * Marks every `running` session whose owner is gone as `crashed` and returns their ids, except
- * those in `endedAt` (a tab that ended them at pagehide but closed before the write landed):
- * those become `ended`. The session is re-read inside the writing transaction, so a session
- * that ended (or wrote) between the lock query and the write is left alone.
+ * Marks every `running` session whose tab is gone as `crashed` and returns their ids. This is the
+ * one write to a session record made outside its own tab, and it sets only `status`/`endedAt`: the
+ * session is re-read inside the writing transaction, so one that ended (or wrote) between the lock
+ * query and the write is left alone. The elected sender runs it at takeover and on every pass, the
+ * service worker in its sync, a page at start.
  */
-export const markCrashedSessions = async (
-  db: FerryDatabase,
-  options: { locks?: LockManager; now?: () => number; exclude?: string; endedAt?: ReadonlyMap<string, number> } = {},
-): Promise<string[]> => {
+export const markCrashedSessions = async (db: FerryDatabase, options: CrashCheckOptions = {}): Promise<string[]> => {
   const now = options.now ?? Date.now;
-  const running = await db.getAllFromIndex('sessions', 'by-status', 'running');
+  const running = await sessionsByStatus(db, 'running');
   const candidates = running.filter((s) => s.id !== options.exclude);
   if (candidates.length === 0) return [];
-  const held = await heldLiveLocks(options.locks ?? (typeof navigator !== 'undefined' ? navigator.locks : undefined));
+  const held = await heldLiveLocks(options.locks);
   const dead = candidates.filter((s) => isDead(s, held, now()));
   if (dead.length === 0) return [];
   const tx = db.transaction('sessions', 'readwrite');

@@ -2,27 +2,13 @@
 // IndexedDB API (as another tab or an older page load would have left them), large sessions
 // generated here rather than sent over CDP, and a comlink handle on the built worker.
 import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
+import { open, sessionsWithDelivery, splitDelivery } from './inspect.js';
 
 const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
 const done = (tx) => new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error); });
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
-/** Opens (creating with the agent's schema if needed) the product database. */
-export const open = (product) => {
-  const r = indexedDB.open(`ferry:${product}`, 1);
-  r.onupgradeneeded = () => {
-    const db = r.result;
-    const s = db.createObjectStore('sessions', { keyPath: 'id' });
-    s.createIndex('by-app', 'application');
-    s.createIndex('by-status', 'status');
-    s.createIndex('by-detailState', 'detailState');
-    s.createIndex('by-start', 'startedAt');
-    db.createObjectStore('chunks', { keyPath: ['sessionId', 'seq'] });
-    db.createObjectStore('outbox', { keyPath: 'sessionId' });
-    db.createObjectStore('meta');
-  };
-  return req(r);
-};
+export { open };
 
 let clock = Date.now() - 3_600_000;
 /** A time-ordered id like the agent's (UUIDv7), distinct per call. */
@@ -45,7 +31,7 @@ const countsOf = (severities) => Object.fromEntries(SEVERITIES.map((s) => [s, se
  */
 export async function seed(product, specs) {
   const db = await open(product);
-  const tx = db.transaction(['sessions', 'chunks'], 'readwrite');
+  const tx = db.transaction(['sessions', 'delivery', 'chunks'], 'readwrite');
   const out = [];
   for (const spec of specs) {
     const id = spec.id ?? newId();
@@ -64,10 +50,12 @@ export async function seed(product, specs) {
       startedAt, ...(spec.status === 'running' ? {} : { endedAt: startedAt + 500 }),
       counts: countsOf(sev), messageCount: sev.length, lastSeq: sev.length, bytes, userAgent: navigator.userAgent, url: location.href,
       agentVersion: '0.1.0', persistence: 'indexeddb', dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
-      heartbeatAt: startedAt + 500, detailState: spec.sentAt ? 'sent' : 'none',
+      heartbeatAt: startedAt + 500,
       ...(spec.sentAt ? { sentAt: spec.sentAt, summarySentAt: spec.sentAt } : {}), ...(spec.packagedAt ? { packagedAt: spec.packagedAt } : {}),
     };
-    tx.objectStore('sessions').put(record);
+    const [session, row] = splitDelivery(record);
+    tx.objectStore('sessions').put(session);
+    if (row) tx.objectStore('delivery').put(row);
     out.push(record);
   }
   await done(tx);
@@ -86,7 +74,7 @@ export async function putChunks(product, records) {
 
 export async function sessions(product) {
   const db = await open(product);
-  const all = await req(db.transaction('sessions').objectStore('sessions').getAll());
+  const all = await sessionsWithDelivery(db);
   db.close();
   return all;
 }

@@ -43,7 +43,7 @@ self.onmessage = async (e) => {
     tx.objectStore('sessions').put({
       id, product, application, version: '1.0', status: 'ended', startedAt, endedAt: startedAt + 1000, counts, messageCount: seq, lastSeq: seq, bytes,
       userAgent: navigator.userAgent, url: location.href, agentVersion: '0.1.0', persistence: 'indexeddb',
-      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, heartbeatAt: startedAt + 1000, detailState: 'none',
+      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, heartbeatAt: startedAt + 1000,
     });
     await done(tx);
     db.close();

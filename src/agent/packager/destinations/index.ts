@@ -9,6 +9,7 @@ import { postPackage, type CollectorReceipt, type CollectorTarget } from './coll
 import { download, type ObjectUrlMaker } from './download.js';
 import { writeFile, writeIntoFolder } from './fileSystem.js';
 import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
+import { PICKER_ID } from '../../../shared/names.js';
 
 export class PackagerError extends Error {
   override name = 'PackagerError';
@@ -103,7 +104,7 @@ export const prepareDestination = async (
     if (handle && !(await ensureWritable(handle))) throw new PackagerError('permission-denied', 'no permission to write the chosen file');
     if (!handle && typeof win.showSaveFilePicker === 'function') {
       try {
-        handle = await win.showSaveFilePicker({ suggestedName: fileName, id: 'ferry-packages', types: fileTypes });
+        handle = await win.showSaveFilePicker({ suggestedName: fileName, id: PICKER_ID, types: fileTypes });
       } catch (e) {
         if (isCancel(e)) return undefined;
         // No recent click (SecurityError/NotAllowedError) or a blocked picker: download instead.
@@ -124,7 +125,7 @@ export const prepareDestination = async (
   if (dir && !(await ensureWritable(dir))) throw new PackagerError('permission-denied', 'no permission to write into the chosen folder');
   if (!dir && typeof win.showDirectoryPicker === 'function') {
     try {
-      dir = await win.showDirectoryPicker({ id: 'ferry-packages', mode: 'readwrite' });
+      dir = await win.showDirectoryPicker({ id: PICKER_ID, mode: 'readwrite' });
     } catch (e) {
       if (isCancel(e)) return undefined;
     }

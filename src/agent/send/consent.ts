@@ -1,0 +1,73 @@
+/**
+ * The user's consent answer. Its one copy lives in the product database's `meta` store, read by
+ * every tab and the service worker; a change is also broadcast, so other tabs stop (or start)
+ * sending at once instead of at their next read.
+ */
+import { isChannelMessage, type ChannelMessage } from '../../shared/channel.js';
+import { channelName } from '../../shared/names.js';
+import { getMeta, putMeta } from '../../core/db/meta.js';
+import type { FerryDatabase } from '../../core/db/open.js';
+import { monitorError } from '../tools/monitor.js';
+
+export interface ConsentDeps {
+  product: string;
+  database: () => FerryDatabase | undefined;
+  /** consent.required: without it, consent never holds anything back. */
+  required: () => boolean;
+  now: () => number;
+  /** The answer changed (here or in another tab). */
+  changed: (granted: boolean) => void;
+}
+
+export interface ConsentState {
+  /** Reads the stored answer (at start). */
+  load(): Promise<void>;
+  /** The last answer this tab knows of. */
+  granted(): boolean;
+  /** Whether automatic sending may run now, read from the stored copy. */
+  allowed(): Promise<boolean>;
+  set(granted: boolean): Promise<void>;
+  stop(): void;
+}
+
+export const createConsent = (deps: ConsentDeps): ConsentState => {
+  let known = false;
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(deps.product)) : undefined;
+  const onMessage = (e: MessageEvent): void => {
+    const m: unknown = e.data;
+    if (!isChannelMessage(m) || m.type !== 'consent') return;
+    known = m.granted;
+    deps.changed(m.granted);
+  };
+  channel?.addEventListener('message', onMessage);
+
+  const read = async (): Promise<boolean> => {
+    const db = deps.database();
+    if (!db) return known;
+    known = (await getMeta(db, 'consent'))?.granted === true;
+    return known;
+  };
+
+  return {
+    load: async () => void (await read()),
+    granted: () => known,
+    allowed: async () => !deps.required() || (await read()),
+    async set(granted) {
+      known = granted;
+      const at = deps.now();
+      const db = deps.database();
+      if (db) await putMeta(db, 'consent', { granted, at });
+      const message: ChannelMessage = { type: 'consent', granted, at };
+      try {
+        channel?.postMessage(message);
+      } catch (e) {
+        monitorError('channel', e);
+      }
+      deps.changed(granted);
+    },
+    stop() {
+      channel?.removeEventListener('message', onMessage);
+      channel?.close();
+    },
+  };
+};

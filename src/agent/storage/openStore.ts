@@ -1,0 +1,34 @@
+// Opens the product database for this page and checks it was not silently emptied (Chromium opens
+// a corrupted IndexedDB as an empty one); without IndexedDB the session stays in memory.
+import { getMeta, putMeta } from '../../core/db/meta.js';
+import { openOrCreateProductDb, type FerryDatabase } from '../../core/db/open.js';
+import type { StorageReset } from '../../shared/summary.js';
+import { detectReset, readWatermark, writeWatermark } from '../session/watermark.js';
+import { warnOnce } from '../tools/monitor.js';
+
+export interface OpenedStore {
+  db?: FerryDatabase;
+  /** Set when the database was found emptied although a watermark says it held sessions. */
+  reset?: StorageReset;
+}
+
+export const openStore = async (product: string, startedAt: number, now: () => number): Promise<OpenedStore> => {
+  try {
+    const { db, created } = await openOrCreateProductDb(product, {
+      now,
+      onBlocked: () => warnOnce('db-blocked', 'an older Ferry in another tab keeps the database open; storage waits until it closes'),
+    });
+    const reset = detectReset(created, readWatermark(product), now());
+    let instance = await getMeta(db, 'instance');
+    if (!instance) {
+      instance = { id: crypto.randomUUID(), createdAt: now() };
+      await putMeta(db, 'instance', instance);
+    }
+    const sessions = await db.count('sessions');
+    writeWatermark(product, { instance: instance.id, sessions: sessions + 1, lastSessionStartedAt: startedAt });
+    return { db, reset };
+  } catch (e) {
+    warnOnce('no-idb', 'IndexedDB is unavailable; keeping a bounded in-memory buffer for this session', e);
+    return {};
+  }
+};

@@ -1,0 +1,73 @@
+// Numbered migrations: MIGRATIONS[i] upgrades a database from version i to i + 1, inside the
+// versionchange transaction. A new schema version appends one function and bumps DB_VERSION.
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { DeliveryRecord, DetailState, FerryDB, SessionRecord } from './schema.js';
+
+type UpgradeTx = IDBPTransaction<FerryDB, StoreNames<FerryDB>[], 'versionchange'>;
+type Migration = (db: IDBPDatabase<FerryDB>, tx: UpgradeTx, now: number) => Promise<void> | void;
+
+/** The sending side's fields as version 1 kept them, inside the session record. */
+interface V1SessionFields {
+  summarySentAt?: number;
+  detailState?: 'none' | DetailState;
+  sentAt?: number;
+  packagedAt?: number;
+  parked?: string;
+  forceSend?: boolean;
+}
+const V1_FIELDS = ['summarySentAt', 'detailState', 'sentAt', 'packagedAt', 'parked', 'forceSend'] as const;
+
+/** The delivery row a version-1 session implies, or undefined when it was never summarised, sent nor packaged. */
+export const deliveryFromV1 = (s: SessionRecord & V1SessionFields, now: number): DeliveryRecord | undefined => {
+  const row: DeliveryRecord = { sessionId: s.id, lastOp: 'migrated', updatedAt: now };
+  if (s.summarySentAt !== undefined) {
+    row.summarySentAt = s.summarySentAt;
+    // Version 1 kept no record of what a summary said; take it as the session stands.
+    row.summaryStatus = s.status;
+    row.summarySeq = s.lastSeq;
+  }
+  if (s.detailState !== undefined && s.detailState !== 'none') row.detailState = s.detailState;
+  if (s.sentAt !== undefined) {
+    row.sentAt = s.sentAt;
+    row.sentSeq = s.lastSeq;
+    row.detailState = 'sent';
+  }
+  if (s.packagedAt !== undefined) {
+    row.packagedAt = s.packagedAt;
+    row.packagedSeq = s.lastSeq;
+  }
+  if (s.parked !== undefined) row.parked = s.parked;
+  if (s.forceSend) row.forceSend = true;
+  return Object.keys(row).length > 3 ? row : undefined;
+};
+
+const MIGRATIONS: Migration[] = [
+  (db) => {
+    const sessions = db.createObjectStore('sessions', { keyPath: 'id' });
+    sessions.createIndex('by-app', 'application');
+    sessions.createIndex('by-status', 'status');
+    db.createObjectStore('chunks', { keyPath: ['sessionId', 'seq'] });
+    db.createObjectStore('outbox', { keyPath: 'sessionId' });
+    db.createObjectStore('meta');
+  },
+  async (db, tx, now) => {
+    db.createObjectStore('delivery', { keyPath: 'sessionId' });
+    const sessions = tx.objectStore('sessions');
+    // Indexes of version 1 that nothing queries.
+    for (const name of ['by-detailState', 'by-start'])
+      if (sessions.indexNames.contains(name as never)) sessions.deleteIndex(name as never);
+    const delivery = tx.objectStore('delivery');
+    for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {
+      const old = cursor.value as SessionRecord & V1SessionFields;
+      const row = deliveryFromV1(old, now);
+      if (row) void delivery.put(row);
+      const session: Record<string, unknown> = { ...old };
+      for (const k of V1_FIELDS) delete session[k];
+      void cursor.update(session as unknown as SessionRecord);
+    }
+  },
+];
+
+export const runMigrations = async (db: IDBPDatabase<FerryDB>, tx: UpgradeTx, from: number, to: number, now: number): Promise<void> => {
+  for (let v = from; v < to; v++) await MIGRATIONS[v](db, tx, now);
+};
