@@ -1,5 +1,5 @@
-import { defineConfig, type UserConfig } from 'vite';
 import { resolve } from 'node:path';
+import { defineConfig, type UserConfig } from 'vite';
 
 // One config, one bundle per `--mode` (see the "build" script): the ESM library, the
 // script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
