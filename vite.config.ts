@@ -1,5 +1,5 @@
-import { defineConfig, type UserConfig } from 'vite';
 import { resolve } from 'node:path';
+import { defineConfig, type UserConfig } from 'vite';
 
 // One config, one bundle per `--mode` (see the "build" script): the ESM library, the
 // script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
@@ -51,5 +51,7 @@ const targets: Record<string, UserConfig> = {
 export default defineConfig(({ mode }) => {
   const t = targets[mode];
   if (!t) throw new Error(`vite.config.ts: unknown --mode ${mode}; use one of ${Object.keys(targets).join(', ')}`);
-  return { ...t, logLevel: 'warn', publicDir: false };
+  // One manifest per run (the runs share dist/): scripts/size-report.mjs follows each entry's
+  // static imports through them to weigh what an app downloads at start-up.
+  return { ...t, build: { ...t.build, manifest: `.vite/manifest.${mode}.json` }, logLevel: 'warn', publicDir: false };
 });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startCollector } from '../src/server/collector.js';
-import { ConfigError, loadConfig, type CollectorConfig } from '../src/server/config.js';
+import { type CollectorConfig, ConfigError, loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/log.js';
 
 const root = resolve(import.meta.dirname, '..');

@@ -20,11 +20,14 @@ if (files.length === 0) {
 const child = spawn(
   process.execPath,
   [
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     '--test',
     `--test-concurrency=${process.env.FERRY_TEST_CONCURRENCY ?? 2}`,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/summary-reporter.mjs',
+    '--test-reporter-destination=stdout',
     ...files,
   ],
   { stdio: 'inherit' },
