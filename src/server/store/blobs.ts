@@ -8,7 +8,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { BlobSource } from './types.js';
+
+/** Where a blob's bytes are: in memory, or in a file the store copies. */
+export type BlobSource = { bytes: Uint8Array } | { file: string };
 
 export interface BlobStore {
   readonly dir: string;

@@ -7,7 +7,9 @@ import type {
 } from '../../shared/protocol.js';
 import type { Severity, SeverityCounts } from '../../shared/severity.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
-import type { BlobStore } from './blobs.js';
+import type { BlobSource, BlobStore } from './blobs.js';
+
+export type { BlobSource };
 
 /** A summary as received, with the server-side times the collector derived for it. */
 export interface SummaryInput {
@@ -58,8 +60,6 @@ export interface DetailInput {
   receivedAt: number;
 }
 
-/** Where a blob's bytes are: in memory, or in a file the store copies. */
-export type BlobSource = { bytes: Uint8Array } | { file: string };
 
 export interface PackageSessionInput {
   session: SummaryInput;
