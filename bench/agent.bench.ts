@@ -7,6 +7,7 @@
 // Results also go to bench/results/agent.json (ignored by git: they belong to one machine and run).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { launchPersistent } from '../tests/support/browser.js';
@@ -411,6 +412,8 @@ const gitCommit = (): string | undefined => {
 };
 
 export default async function agentBench(): Promise<void> {
+  // The machine is shared: the load beside the figures tells a slow run from a slow agent.
+  const loadAtStart = loadavg()[0];
   const server = await startStaticServer();
   const { context, dispose } = await launchPersistent();
   try {
@@ -475,6 +478,8 @@ export default async function agentBench(): Promise<void> {
       .map(([s, f]) => `${s} ${(100 * f).toFixed(1)}%`)
       .join(', ');
     console.log(`mixed severities: ${sev}; on-disk profile; ${browserVersion}`);
+    const machine = { cores: cpus().length, loadAtStart, loadAtEnd: loadavg()[0] };
+    console.log(`machine: ${machine.cores} cores, 1-minute load average ${machine.loadAtStart.toFixed(1)} at the start, ${machine.loadAtEnd.toFixed(1)} at the end`);
     console.log(`1 cold run, then ${WARM_RUNS} warm runs interleaved across scenarios; median and min–max are of the warm runs`);
     console.log('call site = the logging loop, building each message included (as in an app); log()\'s part = less the build-only row below');
     console.log('main thread = CDP Performance.getMetrics TaskDuration over loop + flush(); log()\'s part = less the build-only row\'s\n');
@@ -589,6 +594,7 @@ export default async function agentBench(): Promise<void> {
       at: new Date().toISOString(),
       commit: gitCommit(),
       browser: browserVersion,
+      machine,
       config: { n: N, warmRuns: WARM_RUNS, slice: SLICE, overflowLimit: OVERFLOW_LIMIT, overflowCalls: OVERFLOW_CALLS },
       messageShape: shape,
       targets: TARGET,
