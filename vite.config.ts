@@ -21,9 +21,18 @@ const targets: Record<string, UserConfig> = {
     build: {
       ...common(true),
       lib: {
-        entry: { ferry: src('agent/boot/index.ts'), 'ferry-sw-module': src('sw/index.ts') },
+        entry: { ferry: src('agent/boot/index.ts') },
         formats: ['es'],
       },
+      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+    },
+  },
+  // Its own run: built with the page entry, the code both use became shared chunks that each
+  // entry then fetched as extra files at start-up.
+  swmodule: {
+    build: {
+      ...common(false),
+      lib: { entry: { 'ferry-sw-module': src('sw/index.ts') }, formats: ['es'] },
       rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },

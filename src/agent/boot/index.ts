@@ -10,6 +10,7 @@ import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
 import { resolveOptions, type FerryOptions } from '../config/options.js';
 import { AGENT_VERSION } from '../../shared/version.js';
 import { createPackagerApi } from '../packager/loader.js';
+import { scriptUrl } from './scriptUrl.js';
 
 export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, ConsentOptions, PackagerOptions, BeforeLog, BeforeLogMessage } from '../config/options.js';
 export type { Severity } from '../../shared/severity.js';
@@ -64,7 +65,7 @@ export const init = (options: FerryOptions): void => {
     return;
   }
   try {
-    const a = startAgent(resolved);
+    const a = startAgent(resolved, { scriptUrl });
     agent = a;
     for (const h of earlyHandlers) if (!h.removed) h.off = a.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
     earlyHandlers = [];
@@ -152,7 +153,7 @@ export const __agent = (): Agent | undefined => agent;
  * Packages sessions into a `.ferry.zip` and saves or sends it (docs/packager.md). The packaging
  * code and its worker load on the first call, so they cost nothing at start-up.
  */
-export const packager = createPackagerApi(() => agent);
+export const packager = createPackagerApi(() => agent, scriptUrl);
 
 /** @internal The packager chunk, for the script-tag build. */
 export { __loadPackager, __loadWorkerCompress } from '../packager/loader.js';

@@ -60,6 +60,8 @@ export interface Agent {
 }
 
 export interface AgentEnv {
+  /** URL of the agent script: ferry-worker.js is found next to it by default. */
+  scriptUrl?: string;
   now?: () => number;
   locks?: LockManager;
   window?: Window;
@@ -118,6 +120,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     locks,
     now,
     state: (s) => events.emit('state', s),
+    scriptUrl: env.scriptUrl,
     stopped: () => stopped,
   });
   const alert = createAlerts({

@@ -4,8 +4,11 @@ import type { LogMessage } from '../../shared/message.js';
 export type BeforeLogMessage = Pick<LogMessage, 'severity' | 'category' | 'text' | 'details' | 'exception' | 'time'>;
 export type BeforeLog = (message: BeforeLogMessage) => BeforeLogMessage | null | undefined;
 
-/** One option: its type, and its default where it has one (an option without one is optional). */
-type Field = { type: 'boolean'; default: boolean } | { type: 'number'; default: number } | { type: 'string' } | { type: 'url' };
+/**
+ * One option: a boolean or number is the option's default (and so its type); `'text'` and `'url'`
+ * are optional strings without a default (a URL must be absolute http(s)).
+ */
+type Field = boolean | number | 'text' | 'url';
 
 /**
  * The one schema of every grouped option: it is at once the defaults, the validator and, through
@@ -14,60 +17,60 @@ type Field = { type: 'boolean'; default: boolean } | { type: 'number'; default: 
 export const SCHEMA = {
   server: {
     /** Collector base URL, e.g. `https://telemetry.example.com`. */
-    url: { type: 'url' },
+    url: 'url',
     /** Public ingest key of the product (allows sending only). */
-    ingestKey: { type: 'string' },
+    ingestKey: 'text',
     /** Send ended and crashed sessions in the background. @defaultValue false */
-    autoSendSessions: { type: 'boolean', default: false },
+    autoSendSessions: false,
     /** With auto-send on, an error or critical message makes the current session eligible soon. @defaultValue true */
-    autoSendOnError: { type: 'boolean', default: true },
+    autoSendOnError: true,
     /** Send (and elect one sender for) every application of the product. @defaultValue false */
-    sendAllApplications: { type: 'boolean', default: false },
+    sendAllApplications: false,
     /** Delete sessions locally once the server confirmed them (or declined their detail). @defaultValue false */
-    purgeSentSessions: { type: 'boolean', default: false },
+    purgeSentSessions: false,
     /** At page exit, hand the session to the service worker to send with full detail. @defaultValue false */
-    sendSessionsOnExit: { type: 'boolean', default: false },
+    sendSessionsOnExit: false,
     /** Least time between two sends caused by errors. @defaultValue 300000 */
-    minimumNotificationDelayMs: { type: 'number', default: 300_000 },
+    minimumNotificationDelayMs: 300_000,
   },
   packager: {
-    /** @defaultValue true */ allowServer: { type: 'boolean', default: true },
-    /** @defaultValue true */ allowFile: { type: 'boolean', default: true },
-    /** @defaultValue true */ allowFolder: { type: 'boolean', default: true },
-    /** @defaultValue true */ allowEmail: { type: 'boolean', default: true },
+    /** @defaultValue true */ allowServer: true,
+    /** @defaultValue true */ allowFile: true,
+    /** @defaultValue true */ allowFolder: true,
+    /** @defaultValue true */ allowEmail: true,
   },
   storage: {
     /** Local storage limit for the product's database. @defaultValue 52428800 (50 MiB) */
-    maxLocalBytes: { type: 'number', default: 50 * 1024 * 1024 },
+    maxLocalBytes: 50 * 1024 * 1024,
     /** Sessions older than this are deleted. @defaultValue 30 */
-    maxLocalAgeDays: { type: 'number', default: 30 },
+    maxLocalAgeDays: 30,
     /** Messages held in memory before they reach IndexedDB; past it, the least severe are dropped and counted. @defaultValue 100000 */
-    maxBufferedMessages: { type: 'number', default: 100_000 },
+    maxBufferedMessages: 100_000,
   },
   capture: {
-    /** Uncaught errors (`window` `error` events). @defaultValue true */ errors: { type: 'boolean', default: true },
-    /** Unhandled promise rejections. @defaultValue true */ rejections: { type: 'boolean', default: true },
-    /** `console.error/warn/info/log/debug` calls. @defaultValue false */ console: { type: 'boolean', default: false },
+    /** Uncaught errors (`window` `error` events). @defaultValue true */ errors: true,
+    /** Unhandled promise rejections. @defaultValue true */ rejections: true,
+    /** `console.error/warn/info/log/debug` calls. @defaultValue false */ console: false,
   },
   consent: {
     /** Nothing is sent automatically until consent is granted. @defaultValue false */
-    required: { type: 'boolean', default: false },
-    companyName: { type: 'string' },
-    serviceName: { type: 'string' },
-    privacyPolicyUrl: { type: 'string' },
+    required: false,
+    companyName: 'text',
+    serviceName: 'text',
+    privacyPolicyUrl: 'text',
     /** Times the consent prompt may be shown before the agent stops asking. @defaultValue 3 */
-    promptLimit: { type: 'number', default: 3 },
+    promptLimit: 3,
   },
 } as const satisfies Record<string, Record<string, Field>>;
 
 type Schema = typeof SCHEMA;
 type Group = keyof Schema;
-type ValueOf<F> = F extends { type: 'boolean' } ? boolean : F extends { type: 'number' } ? number : string;
+type ValueOf<F> = F extends boolean ? boolean : F extends number ? number : string;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** A group's resolved type: options with a default are always there, the others optional. */
 type GroupOptions<G> = Simplify<
-  { -readonly [K in keyof G as G[K] extends { default: unknown } ? K : never]: ValueOf<G[K]> } & {
-    -readonly [K in keyof G as G[K] extends { default: unknown } ? never : K]?: ValueOf<G[K]>;
+  { -readonly [K in keyof G as G[K] extends string ? never : K]: ValueOf<G[K]> } & {
+    -readonly [K in keyof G as G[K] extends string ? K : never]?: ValueOf<G[K]>;
   }
 >;
 
@@ -77,9 +80,9 @@ export type StorageOptions = GroupOptions<Schema['storage']>;
 export type CaptureOptions = GroupOptions<Schema['capture']>;
 export type ConsentOptions = GroupOptions<Schema['consent']>;
 
-type Defaults<G> = { [K in keyof G as G[K] extends { default: unknown } ? K : never]: G[K] extends { default: infer D } ? D : never };
+type Defaults<G> = { [K in keyof G as G[K] extends string ? never : K]: ValueOf<G[K]> };
 const defaultsOf = <G extends Record<string, Field>>(group: G): Defaults<G> =>
-  Object.fromEntries(Object.entries(group).flatMap(([k, f]) => ('default' in f ? [[k, f.default]] : []))) as Defaults<G>;
+  Object.fromEntries(Object.entries(group).filter(([, f]) => typeof f !== 'string')) as Defaults<G>;
 
 /** Every default, derived from the schema. */
 export const DEFAULTS = {
@@ -131,24 +134,18 @@ const describe = (v: unknown): string =>
 
 /** Returns the problem with `value` for option `group.key`, or undefined when it is valid. */
 const checkField = (group: Group, key: string, value: unknown): string | undefined => {
-  const field = (SCHEMA[group] as Record<string, Field>)[key];
-  if (!field) return 'is not a known option';
-  switch (field.type) {
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be true or false (got ${describe(value)})`;
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : `must be a number ≥ 0 (got ${describe(value)})`;
-    case 'string':
-    case 'url': {
-      if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string (got ${describe(value)})`;
-      if (field.type === 'string') return undefined;
-      try {
-        const u = new URL(value);
-        return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `must be an http(s) URL (got ${describe(value)})`;
-      } catch {
-        return `must be an absolute URL (got ${describe(value)})`;
-      }
-    }
+  const field: Field | undefined = (SCHEMA[group] as Record<string, Field>)[key];
+  if (field === undefined) return 'is not a known option';
+  if (typeof field === 'boolean') return typeof value === 'boolean' ? undefined : `must be true or false (got ${describe(value)})`;
+  if (typeof field === 'number')
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : `must be a number ≥ 0 (got ${describe(value)})`;
+  if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string (got ${describe(value)})`;
+  if (field === 'text') return undefined;
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `must be an http(s) URL (got ${describe(value)})`;
+  } catch {
+    return `must be an absolute URL (got ${describe(value)})`;
   }
 };
 

@@ -17,17 +17,6 @@ type Packager = typeof PackagerModule;
 // Replaced at build time (vite `--mode iife`), so the branch not taken is dropped from the bundle.
 const IIFE = import.meta.env?.MODE === 'iife';
 
-const currentScript = (): string | undefined => {
-  try {
-    const s = document.currentScript;
-    return s instanceof HTMLScriptElement && s.src ? s.src : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-/** Captured while the script runs: `document.currentScript` is gone afterwards. */
-export const scriptUrl: string | undefined = IIFE ? currentScript() : import.meta.url;
 
 /** @internal The packager chunk, for the script-tag build (which loads this file's ESM build). */
 export const __loadPackager = (): Promise<Packager> =>
@@ -41,13 +30,15 @@ interface EsmBuild {
   __loadPackager(): Promise<Packager>;
   __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
 }
-const esmBuild = (): Promise<EsmBuild> => import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<EsmBuild>;
+/** The ESM build next to the script-tag build (`scriptUrl` is the agent script's URL, see boot/scriptUrl.ts). */
+const esmBuild = (scriptUrl: string | undefined): Promise<EsmBuild> =>
+  import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<EsmBuild>;
 
-const load = (): Promise<Packager> => (IIFE ? esmBuild().then((m) => m.__loadPackager()) : import('./packager.js'));
+const load = (scriptUrl: string | undefined): Promise<Packager> => (IIFE ? esmBuild(scriptUrl).then((m) => m.__loadPackager()) : import('./packager.js'));
 
 /** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
-export const loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
-  IIFE ? esmBuild().then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
+export const loadWorkerCompress = (scriptUrl: string | undefined): Promise<typeof WorkerCompressModule> =>
+  IIFE ? esmBuild(scriptUrl).then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
 
 export interface PackagerApi {
   /**
@@ -62,13 +53,13 @@ export interface PackagerApi {
   on<K extends keyof PackagerEvents>(event: K, handler: Handler<PackagerEvents[K]>): () => void;
 }
 
-export const createPackagerApi = (agent: () => PackagerHost | undefined): PackagerApi => {
+export const createPackagerApi = (agent: () => PackagerHost | undefined, scriptUrl: string | undefined): PackagerApi => {
   const events = createEmitter<PackagerEvents>();
   const run = <T>(fn: (m: Packager, ctx: PackagerModule.PackagerContext) => Promise<T>): Promise<T> => {
     try {
       const a = agent();
       if (!a) return Promise.reject(new Error('Ferry: call init() before using the packager'));
-      return load().then((m) => fn(m, { agent: a, scriptUrl, emit: events.emit }));
+      return load(scriptUrl).then((m) => fn(m, { agent: a, scriptUrl, emit: events.emit }));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -1,18 +1,14 @@
 /**
- * Everything between this page and sending: the lazily loaded sender (started only when sending
- * is configured), the send target the service worker reads, the service worker's registration,
- * and the hand-over of the session at exit (sendSessionsOnExit).
+ * What start-up needs of sending: a place for send requests to wait, and the decision to load the
+ * send side (send/start.ts) — only when a collector or a service worker is configured, so a page
+ * without one never downloads it.
  */
 import type { SenderState } from '../../shared/channel.js';
-import { SEND_ON_EXIT } from '../../shared/names.js';
-import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
-import { putMeta } from '../../core/db/meta.js';
 import type { FerryDatabase } from '../../core/db/open.js';
 import type { ResolvedOptions } from '../config/options.js';
-import { loadWorkerCompress, scriptUrl } from '../packager/loader.js';
-import { background, warnOnce } from '../tools/monitor.js';
+import { background } from '../tools/monitor.js';
 import type { ConsentState } from './consent.js';
-import type { Sender } from './sender.js';
+import type { SendSide } from './start.js';
 
 export type SendReason = 'error' | 'request';
 
@@ -25,12 +21,14 @@ export interface SendLinkDeps {
   locks: LockManager | undefined;
   now: () => number;
   state: (s: SenderState) => void;
-  /** The agent was stopped: a sender that finishes loading now is not started. */
+  /** URL of the agent script (ferry-worker.js and, for the script-tag build, ferry.js are found next to it). */
+  scriptUrl: string | undefined;
+  /** The agent was stopped: a send side that finishes loading now is not started. */
   stopped: () => boolean;
 }
 
 export interface SendLink {
-  /** After start-up: records the send target, registers the service worker, starts the sender. */
+  /** After start-up: loads the send side when the options ask for one. */
   start(): void;
   /** Asks the elected sender to check now; `sessionId` (after an error) is sent as it stands. */
   requestSend(reason: SendReason, sessionId?: string): void;
@@ -44,111 +42,48 @@ export interface SendLink {
 /** Requests made before the sender has loaded (an error in a page's first moments) wait for it, up to this many. */
 const MAX_EARLY_REQUESTS = 10;
 
+const wanted = (o: ResolvedOptions): boolean => Boolean((o.server.url && o.server.ingestKey) || o.serviceWorker);
+
 export const createSendLink = (deps: SendLinkDeps): SendLink => {
-  let sender: Sender | undefined;
+  let side: SendSide | undefined;
   let loading = false;
+  let started = false;
   let early: { reason: SendReason; sessionId?: string }[] = [];
 
-  const maybeStartSender = (): void => {
-    const o = deps.options();
-    const s = o.server;
-    if (sender || loading || !deps.database() || !s.url || !s.ingestKey || !s.autoSendSessions) return;
+  const load = (): void => {
+    if (side || loading || !started || !deps.database() || !wanted(deps.options())) return;
     loading = true;
     background(
-      'sender',
-      import('./sender.js')
+      'send side',
+      import('./start.js')
         .then((m) => {
-          if (deps.stopped() || !deps.options().server.autoSendSessions) return;
-          sender = m.startSender(
-            {
-              product: o.product,
-              application: o.application,
-              tabId: deps.sessionId(),
-              server: () => deps.options().server,
-              database: deps.database,
-              markCrashed: deps.markCrashed,
-              allowed: deps.consent.allowed,
-            },
-            {
-              compress: (id) => loadWorkerCompress().then((w) => w.compressInWorker(deps.options().workerUrl, scriptUrl, o.product, id)),
-              locks: deps.locks,
-              now: deps.now,
-              onState: deps.state,
-            },
-          );
-          for (const a of early) sender.requestSend(a.reason, a.sessionId);
+          if (deps.stopped()) return;
+          side = m.startSendSide(deps, early);
           early = [];
         })
         .finally(() => (loading = false)),
     );
   };
 
-  const stopSender = (): void => {
-    sender?.stop();
-    sender = undefined;
-  };
-
-  /** Keeps what the service worker needs to send without a page (it has no options of its own). */
-  const recordSendTarget = (): void => {
-    const o = deps.options();
-    const s = o.server;
-    const db = deps.database();
-    if (!db || !s.url || !s.ingestKey) return;
-    background(
-      'send target',
-      putMeta(db, 'sendTarget', {
-        url: s.url,
-        ingestKey: s.ingestKey,
-        product: o.product,
-        application: s.sendAllApplications ? undefined : o.application,
-        purge: s.purgeSentSessions,
-        autoSend: s.autoSendSessions,
-        consentRequired: o.consent.required,
-      }),
-    );
-  };
-
-  const registerServiceWorker = (): void => {
-    const sw = deps.options().serviceWorker;
-    if (!sw || !('serviceWorker' in navigator)) return;
-    background(
-      'service worker',
-      import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
-    );
-  };
-
   return {
     start() {
-      recordSendTarget();
-      registerServiceWorker();
-      maybeStartSender();
+      started = true;
+      load();
     },
     requestSend(reason, sessionId) {
       const s = deps.options().server;
-      if (sender) sender.requestSend(reason, sessionId);
+      if (side) side.requestSend(reason, sessionId);
       else if (s.url && s.autoSendSessions && early.length < MAX_EARLY_REQUESTS) early.push({ reason, sessionId });
     },
     reconfigure(before) {
-      const o = deps.options();
-      if (o.server !== before.server || o.consent !== before.consent) {
-        recordSendTarget();
-        if (o.server.autoSendSessions) maybeStartSender();
-        else stopSender();
-      }
-      if (o.serviceWorker && !before.serviceWorker) registerServiceWorker();
+      if (side) side.reconfigure(before);
+      else load();
     },
     exit() {
-      const o = deps.options();
-      if (!o.server.sendSessionsOnExit || !deps.database()) return;
-      const controller = navigator.serviceWorker?.controller;
-      if (!controller) {
-        warnOnce('exit-no-sw', 'sendSessionsOnExit is set but no service worker controls this page; the session is sent by the next sender pass instead');
-        return;
-      }
-      if (o.consent.required && !deps.consent.granted()) return;
-      const message: PageToServiceWorker = { type: SEND_ON_EXIT, product: o.product, sessionId: deps.sessionId() };
-      controller.postMessage(message);
+      side?.exit();
     },
-    stop: stopSender,
+    stop() {
+      side?.stop();
+    },
   };
 };
