@@ -33,8 +33,8 @@ const TARGET = {
 } as const;
 
 type Workload = 'information' | 'mixed';
-type Reference = 'build' | 'push' | 'stringify';
-const REFERENCES: readonly Reference[] = ['build', 'push', 'stringify'];
+type Reference = 'build' | 'push' | 'stringify' | 'post';
+const REFERENCES: readonly Reference[] = ['build', 'push', 'stringify', 'post'];
 
 interface LongTask {
   /** ms after the loop started (negative: the task that began before it, i.e. the one holding a synchronous loop). */
@@ -211,7 +211,23 @@ const installBench = (): void => {
       else if (kind === 'stringify')
         for (let i = base; i < base + n; i++)
           out.push(JSON.stringify({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) }));
-      else for (let i = base; i < base + n; i++) out.push({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) });
+      // What handing the raw messages to a worker would cost the main thread: postMessage
+      // structured-clones each batch of 1,000 in the call (the other port stays unread).
+      else if (kind === 'post') {
+        const { port1 } = new MessageChannel();
+        let batch: unknown[] = [];
+        for (let i = base; i < base + n; i++) {
+          batch.push({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) });
+          if (batch.length === 1000) {
+            port1.postMessage(batch);
+            for (let k = 0; k < batch.length; k++) out.push(1);
+            batch = [];
+          }
+        }
+        if (batch.length) port1.postMessage(batch);
+        for (let k = 0; k < batch.length; k++) out.push(1);
+        port1.close();
+      } else for (let i = base; i < base + n; i++) out.push({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) });
       const callMs = performance.now() - t0;
       // Returned so the work cannot be optimised away.
       return { callMs, kept: kind === 'build' ? (lastText.length && lastCategory.length && lastDetails ? n : 0) : out.length };
@@ -436,7 +452,7 @@ export default async function agentBench(): Promise<void> {
     type BurstName = keyof typeof bursts;
     const burstNames = Object.keys(bursts) as BurstName[];
     const burstRuns: Record<BurstName, { raw: BurstRun; taskMs: number }[]> = { information: [], mixed: [], sliced: [] };
-    const refRuns: Record<Reference, RefRun[]> = { build: [], push: [], stringify: [] };
+    const refRuns: Record<Reference, RefRun[]> = { build: [], push: [], stringify: [], post: [] };
     const overflowRuns: OverflowRun[] = [];
 
     // Rounds interleave the scenarios so drift (the other load on this machine, databases
@@ -518,11 +534,12 @@ export default async function agentBench(): Promise<void> {
       callUs: stat(refRuns[kind].map((x) => (x.callMs * 1000) / N)),
       mainUs: stat(refRuns[kind].map((x) => (x.taskMs * 1000) / N)),
     });
-    const refs = { build: refStats('build'), push: refStats('push'), stringify: refStats('stringify') };
+    const refs = { build: refStats('build'), push: refStats('push'), stringify: refStats('stringify'), post: refStats('post') };
     const refLabel: Record<Reference, string> = {
       build: 'build the message only (each dropped)',
       push: 'build + array push of the message object',
       stringify: 'build + JSON.stringify(message) + array push',
+      post: 'build + postMessage to a worker, per 1,000',
     };
     const info = burstStats.information;
     const ratios = Object.fromEntries(

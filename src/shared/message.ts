@@ -108,9 +108,12 @@ export interface PendingMessage {
   exception?: ExceptionInfo;
 }
 
-/** One NDJSON line for `m`, equal to `encodeMessage` of the decoded message, without re-serialising details. */
-export const encodeLine = (sessionIdJson: string, m: PendingMessage): string => {
-  let s = `{"sessionId":${sessionIdJson},"seq":${m.seq},"time":${m.time},"severity":"${m.severity}","category":${JSON.stringify(m.category)},"text":${JSON.stringify(m.text)}`;
+/**
+ * One NDJSON line for `m`, equal to `encodeMessage` of the decoded message, without re-serialising
+ * details. `categoryJson` lets a batch serialise each of its (few, repeated) categories once.
+ */
+export const encodeLine = (sessionIdJson: string, m: PendingMessage, categoryJson: string = JSON.stringify(m.category)): string => {
+  let s = `{"sessionId":${sessionIdJson},"seq":${m.seq},"time":${m.time},"severity":"${m.severity}","category":${categoryJson},"text":${JSON.stringify(m.text)}`;
   if (m.detailsJson !== undefined) s += `,"details":${m.detailsJson}`;
   if (m.exception !== undefined) s += `,"exception":${JSON.stringify(m.exception)}`;
   return s + '}\n';

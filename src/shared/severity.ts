@@ -15,11 +15,6 @@ export const isSeverity = (value: unknown): value is Severity =>
 
 export const emptyCounts = (): SeverityCounts => ({ critical: 0, error: 0, warning: 0, information: 0, verbose: 0 });
 
-export const addCounts = (into: SeverityCounts, more: SeverityCounts): SeverityCounts => {
-  for (const s of SEVERITIES) into[s] += more[s];
-  return into;
-};
-
 /** The most severe level present in `counts`, or undefined when there are no messages. */
 export const worstSeverity = (counts: SeverityCounts): Severity | undefined =>
   SEVERITIES.find((s) => counts[s] > 0);

@@ -146,9 +146,6 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
   };
 };
 
-/** @internal Gives lazily loaded modules (packager, sender) the running agent. */
-export const __agent = (): Agent | undefined => agent;
-
 /**
  * Packages sessions into a `.ferry.zip` and saves or sends it (docs/packager.md). The packaging
  * code and its worker load on the first call, so they cost nothing at start-up.

@@ -20,7 +20,7 @@ import { createLimits } from '../storage/limits.js';
 import { openStore } from '../storage/openStore.js';
 import { createWriter } from '../storage/writer.js';
 import { createEmitter, type Handler } from '../tools/emitter.js';
-import { background, monitorError, warnOnce } from '../tools/monitor.js';
+import { background, monitor, monitorError, warnOnce } from '../tools/monitor.js';
 
 export type { AlertEvent } from '../log/alerts.js';
 
@@ -164,18 +164,31 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     }
   };
 
-  const onPageHide = (): void => {
-    if (stopped) return;
-    background('pagehide', session.end());
-    link.exit();
-  };
-  const onPageShow = (e: PageTransitionEvent): void => {
-    // Restored from the back/forward cache: a new document lifetime, so a new session.
-    if (e.persisted && !stopped) session.restart();
-  };
-  const onVisibility = (): void => {
-    if (document.visibilityState === 'hidden') background('flush', writer.flush());
-  };
+  // Handed to the browser: monitored, so a failure is reported instead of thrown into the page.
+  const onPageHide = monitor(
+    'pagehide',
+    (): void => {
+      if (stopped) return;
+      background('pagehide', session.end());
+      link.exit();
+    },
+    undefined,
+  );
+  const onPageShow = monitor(
+    'pageshow',
+    (e: PageTransitionEvent): void => {
+      // Restored from the back/forward cache: a new document lifetime, so a new session.
+      if (e.persisted && !stopped) session.restart();
+    },
+    undefined,
+  );
+  const onVisibility = monitor(
+    'visibilitychange',
+    (): void => {
+      if (document.visibilityState === 'hidden') background('flush', writer.flush());
+    },
+    undefined,
+  );
 
   win.addEventListener('pagehide', onPageHide);
   win.addEventListener('pageshow', onPageShow);

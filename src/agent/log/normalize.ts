@@ -39,21 +39,25 @@ export const safeJson = (v: unknown, max: number = MESSAGE_LIMITS.maxDetailsLeng
   return preview;
 };
 
-const hasErrorValue = (v: object): boolean => {
+/** Whether `v` holds an Error anywhere (plain JSON would have written it as {}). */
+const holdsError = (v: unknown, depth = 0): boolean => {
   if (v instanceof Error) return true;
-  for (const k in v) if ((v as Record<string, unknown>)[k] instanceof Error) return true;
+  if (typeof v !== 'object' || v === null || depth > 20) return false;
+  for (const k in v) if (holdsError((v as Record<string, unknown>)[k], depth + 1)) return true;
   return false;
 };
 
 /**
  * The common case at native speed: JSON.stringify without a replacer is several times faster than
- * with one. It throws on a cycle or a BigInt, and would turn an Error into {}: those (and Errors
- * one level down) take the guarded path. Undefined means "use the guarded path".
+ * with one. It throws on a cycle or a BigInt, and writes an Error as {}: then (and only when the
+ * output has an empty object, so the walk is rare) the guarded path takes over. Undefined means
+ * "use the guarded path".
  */
 const plainJson = (v: unknown): string | undefined => {
   if (typeof v !== 'object' || v === null) return undefined;
   try {
-    return hasErrorValue(v) ? undefined : JSON.stringify(v);
+    const json = JSON.stringify(v);
+    return json.includes('{}') && holdsError(v) ? undefined : json;
   } catch {
     return undefined;
   }

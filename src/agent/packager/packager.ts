@@ -9,7 +9,7 @@ import { PACKAGE_LIMITS, packageFileName, type PackageCreator } from '../../shar
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../../shared/worker-protocol.js';
 import { checkCriteria, matchesCriteria } from '../../core/package/criteria.js';
-import { checkAllowed, destinationKind, PackagerError, prepareDestination, type DestinationEnv } from './destinations/index.js';
+import { checkAllowed, destinationKind, prepareDestination, type DestinationEnv } from './destinations/index.js';
 import type { PackagerEvents, PackagerHost, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
 import { AGENT_VERSION } from '../../shared/version.js';
 import { acquireWorker, defaultWorkerUrl, type WorkerLease } from './workerClient.js';
@@ -201,5 +201,3 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     lease.release();
   }
 };
-
-export const isPackagerError = (e: unknown): e is PackagerError => e instanceof PackagerError;

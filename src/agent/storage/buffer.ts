@@ -6,8 +6,9 @@
 import type { PendingMessage } from '../../shared/message.js';
 import type { Severity } from '../../shared/severity.js';
 
-/** Least severe first: the order in which levels give way. */
+/** Least severe first: the order in which levels give way (a queue's index is its level's place here). */
 const GIVE_WAY: readonly Severity[] = ['verbose', 'information', 'warning', 'error', 'critical'];
+const LEVEL: Record<Severity, number> = { verbose: 0, information: 1, warning: 2, error: 3, critical: 4 };
 
 interface Queue {
   items: PendingMessage[];
@@ -24,7 +25,7 @@ export interface MessageBuffer {
 }
 
 export const createMessageBuffer = (): MessageBuffer => {
-  const queues = new Map<Severity, Queue>(GIVE_WAY.map((s) => [s, { items: [], head: 0 }]));
+  const queues: Queue[] = GIVE_WAY.map(() => ({ items: [], head: 0 }));
   let size = 0;
 
   const live = (q: Queue): number => q.items.length - q.head;
@@ -34,15 +35,15 @@ export const createMessageBuffer = (): MessageBuffer => {
       return size;
     },
     push(m, max) {
-      const incoming = queues.get(m.severity)!;
+      const level = LEVEL[m.severity];
+      const incoming = queues[level];
       if (size < max) {
         incoming.items.push(m);
         size++;
         return true;
       }
-      for (const level of GIVE_WAY) {
-        if (level === m.severity) return false;
-        const q = queues.get(level)!;
+      for (let l = 0; l < level; l++) {
+        const q = queues[l];
         if (live(q) > 0) {
           q.head++;
           incoming.items.push(m);
@@ -53,7 +54,7 @@ export const createMessageBuffer = (): MessageBuffer => {
     },
     takeAll() {
       const parts: PendingMessage[][] = [];
-      for (const q of queues.values()) {
+      for (const q of queues) {
         if (live(q) > 0) parts.push(q.head ? q.items.slice(q.head) : q.items);
         q.items = [];
         q.head = 0;

@@ -57,6 +57,13 @@ export const EXIT_CHUNK_CHARS = 30 * 1024;
 
 export const encodeBatch = (sessionId: string, msgs: readonly PendingMessage[], maxChars = Infinity): Encoded => {
   const idJson = JSON.stringify(sessionId);
+  // Apps log under a handful of categories: each is serialised once per batch, not per message.
+  const categories = new Map<string, string>();
+  const categoryJson = (c: string): string => {
+    let j = categories.get(c);
+    if (j === undefined) categories.set(c, (j = JSON.stringify(c)));
+    return j;
+  };
   const out: Encoded = { chunks: [], counts: emptyCounts(), count: 0, bytes: 0, lastSeq: 0 };
   let i = 0;
   while (i < msgs.length) {
@@ -68,7 +75,7 @@ export const encodeBatch = (sessionId: string, msgs: readonly PendingMessage[], 
     let end = i;
     while (end < limit) {
       const m = msgs[end];
-      const line = encodeLine(idJson, m);
+      const line = encodeLine(idJson, m, categoryJson(m.category));
       if (end > i && chars + line.length > maxChars) break; // starts the next chunk
       lines.push(line);
       chars += line.length;

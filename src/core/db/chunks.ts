@@ -24,5 +24,3 @@ export const idbChunkStore = (db: FerryDatabase): ChunkStore => ({
 });
 
 export const chunkRange = (sessionId: string): IDBKeyRange => IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
-
-export const chunksOf = (db: FerryDatabase, sessionId: string): Promise<ChunkRecord[]> => db.getAll('chunks', chunkRange(sessionId));

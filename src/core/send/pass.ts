@@ -233,7 +233,7 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
       running.size ? sessionsByStatus(d.db, 'running') : Promise.resolve([]),
       deliveryMap(d.db),
     ]);
-    const asked = live.filter((s) => running.has(s.id) && s.product === d.product);
+    const asked = live.filter((s) => running.has(s.id) && s.product === d.product && (d.application === undefined || s.application === d.application));
     return [...ended, ...crashed, ...asked]
       .map((s) => ({ s, d: delivery.get(s.id) }))
       .filter(({ s, d: row }) => (s.status === 'running' ? row?.parked === undefined : isEligible(s, row, scope)) && (!d.only || d.only.has(s.id)))
