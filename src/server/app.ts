@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { PATHS, API_BASE } from '../shared/protocol.js';
+import { ADMIN_AUTH_SCHEME, ADMIN_BASE, PATHS } from '../shared/protocol.js';
 import type { CollectorConfig } from './config.js';
 import type { Mailer } from './email.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -102,10 +102,10 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   }
 
   app.use(
-    `${API_BASE}/admin/*`,
+    `${ADMIN_BASE}/*`,
     adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }),
   );
-  app.route(`${API_BASE}/admin`, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
+  app.route(ADMIN_BASE, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
 
   const mount = (prefix: string, dir: string, headers: Record<string, string> = {}): void => {
     const bare = prefix.slice(0, -1);
@@ -118,6 +118,15 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     });
   };
   if (config.viewer) {
+    // The viewer is plain JS served as is: it takes the read API's place and auth scheme from
+    // here, so they are defined once, in src/shared/protocol.ts.
+    app.get('/viewer/protocol.js', (c) =>
+      c.body(`export const ADMIN_BASE = ${JSON.stringify(ADMIN_BASE)};\nexport const ADMIN_AUTH_SCHEME = ${JSON.stringify(ADMIN_AUTH_SCHEME)};\n`, 200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+      }),
+    );
     mount('/viewer/', VIEWER_DIR, {
       'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
       'referrer-policy': 'no-referrer',

@@ -19,6 +19,9 @@ export const PATHS = {
 /** `Authorization: Ferry <ingestKey>` on every agent request. */
 export const AUTH_SCHEME = 'Ferry';
 
+/** The Authorization header value of an agent request. */
+export const ingestAuthorization = (ingestKey: string): string => `${AUTH_SCHEME} ${ingestKey}`;
+
 export const LIMITS = {
   maxSummariesPerRequest: 1000,
   maxSummariesBodyBytes: 1024 * 1024,
@@ -118,13 +121,17 @@ export type ErrorCode =
 /** `Authorization: Bearer <adminToken>` on every read (viewer) request. Ingest keys never read. */
 export const ADMIN_AUTH_SCHEME = 'Bearer';
 
-/** The viewer's read API (admin token required). */
+/** Where the viewer's read API lives (admin token required); the viewer gets it from the collector, see ADMIN_PATHS. */
+export const ADMIN_BASE = `${API_BASE}/admin`;
+
+/** The viewer's read API. */
 export const ADMIN_PATHS = {
-  sessions: `${API_BASE}/admin/sessions`,
-  session: (id: string): string => `${API_BASE}/admin/sessions/${encodeURIComponent(id)}`,
-  messages: (id: string): string => `${API_BASE}/admin/sessions/${encodeURIComponent(id)}/messages`,
-  counts: `${API_BASE}/admin/counts`,
-  packages: `${API_BASE}/admin/packages`,
+  sessions: `${ADMIN_BASE}/sessions`,
+  session: (id: string): string => `${ADMIN_BASE}/sessions/${encodeURIComponent(id)}`,
+  messages: (id: string): string => `${ADMIN_BASE}/sessions/${encodeURIComponent(id)}/messages`,
+  detail: (id: string): string => `${ADMIN_BASE}/sessions/${encodeURIComponent(id)}/detail`,
+  counts: `${ADMIN_BASE}/counts`,
+  packages: `${ADMIN_BASE}/packages`,
 } as const;
 
 /** Reply of `POST /packages`: every session of the package, stored now or already stored before. */

@@ -4,7 +4,7 @@
  */
 import { networkError, responseError, SendError } from '../../shared/http-errors.js';
 import { uploadLockName } from '../../shared/names.js';
-import { AUTH_SCHEME, LIMITS, PATHS, TUS, type SummariesReply, type SummariesRequest } from '../../shared/protocol.js';
+import { ingestAuthorization, LIMITS, PATHS, TUS, type SummariesReply, type SummariesRequest } from '../../shared/protocol.js';
 import { tusUpload } from '../../shared/tus-client.js';
 import { deliveryMap, getDelivery, updateDelivery, updateDeliveryIn } from '../db/delivery.js';
 import type { FerryDatabase } from '../db/open.js';
@@ -70,7 +70,7 @@ interface Item {
   d: DeliveryRecord | undefined;
 }
 
-const authHeader = (t: SendTarget) => ({ Authorization: `${AUTH_SCHEME} ${t.ingestKey}` });
+const authHeader = (t: SendTarget) => ({ Authorization: ingestAuthorization(t.ingestKey) });
 const endpoint = (t: SendTarget, path: string) => new URL(path, t.url).href;
 
 class NotAllowed extends Error {}

@@ -1,7 +1,8 @@
 // The Ferry viewer: lists sessions and shows a session's messages through the collector's read
 // API (docs/server.md). Plain JS served as is; every value from the API goes into the page as
 // text (textContent), never as HTML.
-const API = '/api/v1/admin';
+import { ADMIN_AUTH_SCHEME, ADMIN_BASE as API } from './protocol.js';
+
 const TOKEN_KEY = 'ferry-admin-token';
 const $ = (sel) => document.querySelector(sel);
 
@@ -17,7 +18,7 @@ const say = (el, text, isError = false) => {
 };
 
 const api = async (path) => {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
+  const res = await fetch(path, { headers: { authorization: `${ADMIN_AUTH_SCHEME} ${token()}` } });
   if (!res.ok) {
     let detail = `${res.status}`;
     try {

@@ -5,7 +5,7 @@
  */
 import { SendError, networkError, responseError } from '../../../shared/http-errors.js';
 import { PACKAGE_MEDIA_TYPE } from '../../../shared/package-format.js';
-import { PATHS, type EmailReply, type PackageReply } from '../../../shared/protocol.js';
+import { ingestAuthorization, PATHS, type EmailReply, type PackageReply } from '../../../shared/protocol.js';
 
 export interface CollectorTarget {
   url: string;
@@ -55,7 +55,7 @@ export const postPackage = async (
   try {
     res = await doFetch(url.href, {
       method: 'POST',
-      headers: { Authorization: `Ferry ${target.ingestKey}`, 'Content-Type': PACKAGE_MEDIA_TYPE },
+      headers: { Authorization: ingestAuthorization(target.ingestKey), 'Content-Type': PACKAGE_MEDIA_TYPE },
       body: blob,
       signal,
       cache: 'no-store',
