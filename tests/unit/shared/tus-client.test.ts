@@ -1,10 +1,10 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tusUpload, type UploadState } from '../../src/shared/tus-client.js';
-import { SendError } from '../../src/shared/http-errors.js';
-import { ADMIN_PATHS, PATHS, TUS } from '../../src/shared/protocol.js';
-import { startTestCollector, KEYS, type TestCollector } from './server/harness.js';
-import { makeDetail, makeSummary, noisyMessages } from './server/fixtures.js';
+import { after, before, test } from 'node:test';
+import { SendError } from '../../../src/shared/http-errors.js';
+import { ADMIN_PATHS, PATHS, TUS } from '../../../src/shared/protocol.js';
+import { tusUpload, type UploadState } from '../../../src/shared/tus-client.js';
+import { makeDetail, makeSummary, noisyMessages } from '../server/fixtures.js';
+import { KEYS, startTestCollector, type TestCollector } from '../server/harness.js';
 
 let t: TestCollector;
 before(async () => {

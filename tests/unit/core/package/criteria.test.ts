@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCriteria, matchesCriteria, type CriteriaSession } from '../../src/core/package/criteria.js';
-import { emptyCounts } from '../../src/shared/severity.js';
+import { test } from 'node:test';
+import { type CriteriaSession, checkCriteria, matchesCriteria } from '../../../../src/core/package/criteria.js';
+import { emptyCounts } from '../../../../src/shared/severity.js';
 
 const s = (id: string, over: Partial<CriteriaSession> = {}): CriteriaSession => ({
   id,
@@ -27,13 +27,34 @@ test('each criterion matches what the Loupe packager documents', () => {
   const err = s('x', { counts: { ...emptyCounts(), error: 2 } });
   const crit = s('k', { counts: { ...emptyCounts(), critical: 1 } });
   const m = (x: CriteriaSession, c: Parameters<typeof matchesCriteria>[1]) => matchesCriteria(x, c, scope);
-  assert.deepEqual([crashed, ended].map((x) => m(x, ['completed'])), [true, true]);
-  assert.deepEqual([crashed, ended].map((x) => m(x, ['crashed'])), [true, false]);
-  assert.deepEqual([ended, sent, packaged, s('d', { delivery: { detailState: 'sent' } })].map((x) => m(x, ['new'])), [true, false, false, false]);
-  assert.deepEqual([grownSincePackaged, partlySent].map((x) => m(x, ['new'])), [true, true]);
-  assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['warning'])), [true, false, false, false]);
-  assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['error'])), [false, true, false, false]);
-  assert.deepEqual([warn, err, crit, ended].map((x) => m(x, ['critical'])), [false, false, true, false]);
+  assert.deepEqual(
+    [crashed, ended].map((x) => m(x, ['completed'])),
+    [true, true],
+  );
+  assert.deepEqual(
+    [crashed, ended].map((x) => m(x, ['crashed'])),
+    [true, false],
+  );
+  assert.deepEqual(
+    [ended, sent, packaged, s('d', { delivery: { detailState: 'sent' } })].map((x) => m(x, ['new'])),
+    [true, false, false, false],
+  );
+  assert.deepEqual(
+    [grownSincePackaged, partlySent].map((x) => m(x, ['new'])),
+    [true, true],
+  );
+  assert.deepEqual(
+    [warn, err, crit, ended].map((x) => m(x, ['warning'])),
+    [true, false, false, false],
+  );
+  assert.deepEqual(
+    [warn, err, crit, ended].map((x) => m(x, ['error'])),
+    [false, true, false, false],
+  );
+  assert.deepEqual(
+    [warn, err, crit, ended].map((x) => m(x, ['critical'])),
+    [false, false, true, false],
+  );
   assert.equal(m(ended, ['active']), false);
 });
 

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULTS, findProblems, mergeOptions, resolveOptions } from '../../../../src/agent/config/options.js';
+
+test('init options: required identity, each bad option named', () => {
+  assert.throws(
+    () => resolveOptions({} as never),
+    (e: unknown) => e instanceof TypeError && /product/.test(e.message) && /application/.test(e.message) && /version/.test(e.message),
+  );
+  assert.throws(() => resolveOptions(null as never), TypeError);
+  const bad = findProblems({
+    product: 'p',
+    application: 'a',
+    version: '1',
+    server: { url: 'ftp://x', autoSendSessions: 'yes' },
+    storage: { maxLocalBytes: -1 },
+    capture: 'all',
+    beforeLog: 3,
+    colour: 'red',
+  });
+  assert.deepEqual(bad.map((p) => p.split(':')[0]).sort(), [
+    'beforeLog',
+    'capture',
+    'colour',
+    'server.autoSendSessions',
+    'server.url',
+    'storage.maxLocalBytes',
+  ]);
+  const o = resolveOptions({ product: ' p ', application: 'a', version: '1', server: { url: 'https://c.example', ingestKey: 'k' } });
+  assert.equal(o.product, 'p');
+  assert.equal(o.server.autoSendSessions, DEFAULTS.server.autoSendSessions);
+  assert.equal(o.server.url, 'https://c.example');
+  assert.equal(o.storage.maxLocalBytes, 50 * 1024 * 1024);
+  const changed = mergeOptions(o, { server: { autoSendSessions: true } });
+  assert.equal(changed.server.autoSendSessions, true);
+  assert.equal(changed.server.url, 'https://c.example', 'a partial change keeps the other fields');
+});
