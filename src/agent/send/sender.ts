@@ -73,6 +73,8 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   const state: SenderState = { leader: false, phase: 'idle', queued: 0, parked: [], sent: 0, failures: 0 };
 
   const post = (m: ChannelMessage): void => {
+    // stop() closed the channel; a pass that was under way still finishes and reports.
+    if (stopped) return;
     try {
       channel?.postMessage(m);
     } catch (e) {
