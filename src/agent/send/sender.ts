@@ -89,6 +89,9 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
 
   const schedule = (delay: number): void => {
     if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    // A pass that was under way at stop() still ends here: it sets no timer for a stopped sender.
+    if (stopped) return;
     state.nextCheckAt = now() + delay;
     timer = setTimeout(() => {
       timer = undefined;
