@@ -20,9 +20,9 @@ const requests = (from: number, path: string) => e2e.collector.logs.slice(from).
 type Seen = { leader?: boolean; consents: boolean[]; phases: string[] };
 
 /** Starts the agent with consent required and auto-send on; records its `state` and `consent` events. */
-const start = (page: Page, autoSendSessions: boolean) =>
+const start = (page: Page, autoSendSessions: boolean, serviceWorker = false) =>
   page.evaluate(
-    async ([url, key, product, autoSendSessions]) => {
+    async ([url, key, product, autoSendSessions, serviceWorker]) => {
       const w = window as unknown as Seen;
       w.consents = [];
       w.phases = [];
@@ -37,11 +37,12 @@ const start = (page: Page, autoSendSessions: boolean) =>
         version: '1',
         consent: { required: true, companyName: 'Acme' },
         server: { url, ingestKey: key, autoSendSessions },
+        ...(serviceWorker ? { serviceWorker: { url: '/dist/ferry-sw.js' } } : {}),
       });
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
     },
-    [e2e.collector.collector.url, KEYS.all, PRODUCT, autoSendSessions] as const,
+    [e2e.collector.collector.url, KEYS.all, PRODUCT, autoSendSessions, serviceWorker] as const,
   );
 
 /** A session that logs and ends (its tab closes); it sends nothing itself. */
@@ -200,5 +201,38 @@ test('consent withdrawn while the sender is mid-pass: the pass stops before the 
     ['POST /api/v1/sessions/summaries'],
     'only the summaries already in flight',
   );
+  await context.close();
+});
+
+const syncTags = (page: Page) =>
+  page.evaluate(() => navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()));
+
+test('consent withdrawn while a Background Sync is pending: the service worker reads the stored answer and sends nothing', async () => {
+  const context = await e2e.browser.newContext();
+  const b = await openAgentPage(context, e2e.server.url);
+  await start(b, true, true);
+  await b.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await until(async () => (await seen(b)).leader === true, 'tab B to be the elected sender');
+  await b.evaluate(() => W().Ferry.setConsent(true));
+  assert.equal(await sendNowEnds(b), 'idle', 'consent granted, nothing to send yet');
+
+  const ids = [await endedSession(context, b), await endedSession(context, b)];
+  await context.setOffline(true);
+  assert.equal(await sendNowEnds(b), 'offline', 'the pass failed for lack of network');
+  await until(async () => (await syncTags(b)).includes('ferry-upload'), 'the ferry-upload sync tag');
+
+  await b.evaluate(() => W().Ferry.setConsent(false));
+  const mark = e2e.collector.logs.length;
+  await context.setOffline(false);
+  // Chromium fires the held sync on reconnecting; once its handler has finished, the tag is gone.
+  await until(async () => !(await syncTags(b)).includes('ferry-upload'), 'the service worker to handle the sync', 15_000);
+  // B's own `online` check stops on the stored answer too.
+  await until(async () => (await seen(b)).phases.at(-1) === 'no-consent', "B's online check to end on consent");
+  assert.deepEqual(
+    requests(mark, '/api/v1/').map((r) => `${r.method} ${r.path}`),
+    [],
+    'nothing reached the collector after the withdrawal',
+  );
+  for (const id of ids) assert.equal(await e2e.collector.collector.store.getSession(id), undefined);
   await context.close();
 });
