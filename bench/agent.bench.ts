@@ -10,9 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
-import { launchPersistent } from '../tests/support/browser.js';
-import { startStaticServer, type StaticServer } from '../tests/support/static-server.js';
 import { AGENT_PAGE, agentLoaded, type TestWindow } from '../tests/support/agentPage.js';
+import { launchPersistent } from '../tests/support/browser.js';
+import { type StaticServer, startStaticServer } from '../tests/support/static-server.js';
 
 /** Messages per run of the burst scenarios. */
 const N = 100_000;
@@ -227,7 +227,9 @@ const installBench = (): void => {
         if (batch.length) port1.postMessage(batch);
         for (let k = 0; k < batch.length; k++) out.push(1);
         port1.close();
-      } else for (let i = base; i < base + n; i++) out.push({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) });
+      } else
+        for (let i = base; i < base + n; i++)
+          out.push({ time: Date.now(), severity: 'information', category: category(i), text: text(i), details: details(i) });
       const callMs = performance.now() - t0;
       // Returned so the work cannot be optimised away.
       return { callMs, kept: kind === 'build' ? (lastText.length && lastCategory.length && lastDetails ? n : 0) : out.length };
@@ -265,7 +267,10 @@ const installBench = (): void => {
       let lines: number | null = 0;
       let chunks = 0;
       await new Promise<void>((resolve, reject) => {
-        const cursor = db.transaction('chunks').objectStore('chunks').openCursor(IDBKeyRange.bound([s.id, 0], [s.id, Infinity]));
+        const cursor = db
+          .transaction('chunks')
+          .objectStore('chunks')
+          .openCursor(IDBKeyRange.bound([s.id, 0], [s.id, Infinity]));
         cursor.onerror = () => reject(cursor.error);
         cursor.onsuccess = () => {
           const c = cursor.result;
@@ -484,7 +489,10 @@ export default async function agentBench(): Promise<void> {
     >;
 
     const verdicts: Record<string, boolean> = {};
-    const judge = (id: string, ok: boolean) => ((verdicts[id] = ok), ok ? 'ok' : 'MISS');
+    const judge = (id: string, ok: boolean) => {
+      verdicts[id] = ok;
+      return ok ? 'ok' : 'MISS';
+    };
 
     console.log(
       `\nlog() bursts of ${int(N)} messages: category one of ${shape.categories.length} (${shape.categories.join(', ')}), ` +
@@ -495,24 +503,48 @@ export default async function agentBench(): Promise<void> {
       .join(', ');
     console.log(`mixed severities: ${sev}; on-disk profile; ${browserVersion}`);
     const machine = { cores: cpus().length, loadAtStart, loadAtEnd: loadavg()[0] };
-    console.log(`machine: ${machine.cores} cores, 1-minute load average ${machine.loadAtStart.toFixed(1)} at the start, ${machine.loadAtEnd.toFixed(1)} at the end`);
+    console.log(
+      `machine: ${machine.cores} cores, 1-minute load average ${machine.loadAtStart.toFixed(1)} at the start, ${machine.loadAtEnd.toFixed(1)} at the end`,
+    );
     console.log(`1 cold run, then ${WARM_RUNS} warm runs interleaved across scenarios; median and min–max are of the warm runs`);
-    console.log('call site = the logging loop, building each message included (as in an app); log()\'s part = less the build-only row below');
-    console.log('main thread = CDP Performance.getMetrics TaskDuration over loop + flush(); log()\'s part = less the build-only row\'s\n');
+    console.log("call site = the logging loop, building each message included (as in an app); log()'s part = less the build-only row below");
+    console.log("main thread = CDP Performance.getMetrics TaskDuration over loop + flush(); log()'s part = less the build-only row's\n");
 
     const rows: string[][] = [];
     for (const name of burstNames) {
       const s = burstStats[name];
       const sync = bursts[name].slice >= N;
-      const figure = (label: string, st: Stat, f: (v: number) => string, target = '', verdict = '') => [label, f(st.cold), f(st.median), range(st, f), target, verdict];
+      const figure = (label: string, st: Stat, f: (v: number) => string, target = '', verdict = '') => [
+        label,
+        f(st.cold),
+        f(st.median),
+        range(st, f),
+        target,
+        verdict,
+      ];
       const figures = [
         figure('call site µs/call', s.callUs, us),
         figure("  log()'s part", s.ferryCallUs, us, `≤ ${TARGET.callUs}`, judge(`${name}.callUs`, s.ferryCallUs.median <= TARGET.callUs)),
         figure('main thread µs/message', s.mainUs, us),
         figure("  log()'s part", s.ferryMainUs, us, `≤ ${TARGET.mainUs}`, judge(`${name}.mainUs`, s.ferryMainUs.median <= TARGET.mainUs)),
         figure('  outside the loop', s.outsideLoopUs, us),
-        figure('persisted msgs/s', s.persistedPerS, int, `≥ ${int(TARGET.persistedPerS)}`, judge(`${name}.persistedPerS`, s.persistedPerS.median >= TARGET.persistedPerS)),
-        figure('stored per run (summary)', s.stored, int, `= ${int(N)}`, judge(`${name}.stored`, burstRuns[name].every((x) => x.raw.stored === N))),
+        figure(
+          'persisted msgs/s',
+          s.persistedPerS,
+          int,
+          `≥ ${int(TARGET.persistedPerS)}`,
+          judge(`${name}.persistedPerS`, s.persistedPerS.median >= TARGET.persistedPerS),
+        ),
+        figure(
+          'stored per run (summary)',
+          s.stored,
+          int,
+          `= ${int(N)}`,
+          judge(
+            `${name}.stored`,
+            burstRuns[name].every((x) => x.raw.stored === N),
+          ),
+        ),
         figure(
           'long tasks',
           s.longTasks,
@@ -570,15 +602,44 @@ export default async function agentBench(): Promise<void> {
     const ovRatio = stat(overflowRuns.map((r) => r.pastLimitMs / past / (r.beforeLimitMs / OVERFLOW_LIMIT)));
     const ovDropped = stat(overflowRuns.map((r) => r.dropped));
     const ovStored = stat(overflowRuns.map((r) => r.stored));
-    console.log(`\nburst past the buffer limit: maxBufferedMessages ${int(OVERFLOW_LIMIT)}, ${int(OVERFLOW_CALLS)} mixed-severity calls in one synchronous loop`);
+    console.log(
+      `\nburst past the buffer limit: maxBufferedMessages ${int(OVERFLOW_LIMIT)}, ${int(OVERFLOW_CALLS)} mixed-severity calls in one synchronous loop`,
+    );
     table(
       ['figure', 'cold', 'median', 'min–max', 'target', 'verdict'],
       [
         [`call site µs/call, calls 1–${int(OVERFLOW_LIMIT)}`, us(ovBefore.cold), us(ovBefore.median), range(ovBefore, us), '', ''],
         ['call site µs/call, calls past the limit', us(ovPast.cold), us(ovPast.median), range(ovPast, us), '', ''],
-        ['past ÷ before', ovRatio.cold.toFixed(1), ovRatio.median.toFixed(1), range(ovRatio, (v) => v.toFixed(1)), `≤ ${TARGET.overflowRatio}×`, judge('overflow.ratio', ovRatio.median <= TARGET.overflowRatio)],
-        ['dropped.overflow per run', int(ovDropped.cold), int(ovDropped.median), range(ovDropped, int), `= ${int(past)}`, judge('overflow.dropped', overflowRuns.every((r) => r.dropped === past))],
-        ['stored per run (summary)', int(ovStored.cold), int(ovStored.median), range(ovStored, int), `= ${int(OVERFLOW_LIMIT)}`, judge('overflow.stored', overflowRuns.every((r) => r.stored === OVERFLOW_LIMIT))],
+        [
+          'past ÷ before',
+          ovRatio.cold.toFixed(1),
+          ovRatio.median.toFixed(1),
+          range(ovRatio, (v) => v.toFixed(1)),
+          `≤ ${TARGET.overflowRatio}×`,
+          judge('overflow.ratio', ovRatio.median <= TARGET.overflowRatio),
+        ],
+        [
+          'dropped.overflow per run',
+          int(ovDropped.cold),
+          int(ovDropped.median),
+          range(ovDropped, int),
+          `= ${int(past)}`,
+          judge(
+            'overflow.dropped',
+            overflowRuns.every((r) => r.dropped === past),
+          ),
+        ],
+        [
+          'stored per run (summary)',
+          int(ovStored.cold),
+          int(ovStored.median),
+          range(ovStored, int),
+          `= ${int(OVERFLOW_LIMIT)}`,
+          judge(
+            'overflow.stored',
+            overflowRuns.every((r) => r.stored === OVERFLOW_LIMIT),
+          ),
+        ],
       ],
       [false, true, true, true, false, false],
     );

@@ -3,13 +3,14 @@
 // for the embedded store (SQLite) and the production store (PostgreSQL). The collector runs as
 // its own process, as in production; the load runs in this one. Bounded: about 10 s per store
 // for summaries and a fixed number of uploads.
-import { createRequire } from 'node:module';
+
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeMessages, type LogMessage } from '../src/shared/message.js';
-import { PATHS, TUS, type SummariesReply } from '../src/shared/protocol.js';
+import { PATHS, type SummariesReply, TUS } from '../src/shared/protocol.js';
 import { SEVERITIES } from '../src/shared/severity.js';
 import { startPostgres } from '../tests/support/postgres.js';
 import { makeSummary, sha256 } from '../tests/unit/server/fixtures.js';
@@ -42,7 +43,7 @@ const WORDS = ['user', 'order', 'cart', 'payment', 'search', 'render', 'fetch', 
 /** Log lines that look like an app's: varied words and numbers, so they compress as real logs do (~8–10×). */
 const sessionMessages = (sessionId: string, n: number): LogMessage[] => {
   let seed = 1;
-  const rnd = (k: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % k);
+  const rnd = (k: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
   return Array.from({ length: n }, (_, i) => ({
     sessionId,
     seq: i + 1,
@@ -116,7 +117,12 @@ const benchUploads = async (url: string, count = UPLOADS) => {
       const started = performance.now();
       const created = await fetch(`${url}${PATHS.uploads}`, {
         method: 'POST',
-        headers: { ...auth, 'tus-resumable': TUS.version, 'upload-length': String(s.gz.length), 'upload-metadata': tusMetadata({ sessionId: s.summary.id, product: 'bench', sha256: s.sha }) },
+        headers: {
+          ...auth,
+          'tus-resumable': TUS.version,
+          'upload-length': String(s.gz.length),
+          'upload-metadata': tusMetadata({ sessionId: s.summary.id, product: 'bench', sha256: s.sha }),
+        },
       });
       if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
       const loc = created.headers.get('location')!;

@@ -3,10 +3,11 @@
 // with each engine, against bare CompressionStream('gzip') in a Worker on the same NDJSON held in
 // memory. One ended ~20 MB session of realistic log NDJSON in IndexedDB, Chromium with an
 // on-disk profile; package and detail figures include reading the chunks from IndexedDB.
+
+import { type CompressionEngine, engineName } from '../src/core/codec/engine.js';
+import { openPackagerPage } from '../tests/e2e/packager-page.js';
 import { launchPersistent } from '../tests/support/browser.js';
 import { startStaticServer } from '../tests/support/static-server.js';
-import { openPackagerPage } from '../tests/e2e/packager-page.js';
-import { engineName, type CompressionEngine } from '../src/core/codec/engine.js';
 
 const MEGABYTES = 20;
 const RUNS = 3;
@@ -41,7 +42,10 @@ export default async function packageBench(): Promise<void> {
       async ([product, id, sha256]) => {
         const db = await PW().Fx.open(product);
         const chunks = await new Promise<{ text: string }[]>((resolve, reject) => {
-          const r = db.transaction('chunks').objectStore('chunks').getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
+          const r = db
+            .transaction('chunks')
+            .objectStore('chunks')
+            .getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
           r.onsuccess = () => resolve(r.result);
           r.onerror = () => reject(r.error);
         });
@@ -91,7 +95,15 @@ export default async function packageBench(): Promise<void> {
           if (path === 'bare' || path === 'direct') return (PW().bareGzip as (direct: boolean) => Promise<Sample>)(path === 'direct');
           const api = Fx.api();
           if (path === 'package') {
-            const job = { product, criteria: ['completed' as const], sessionIds: [id], jobId: crypto.randomUUID(), created: Date.now(), creator: { agentVersion: '0.1.0', userAgent: navigator.userAgent }, engine };
+            const job = {
+              product,
+              criteria: ['completed' as const],
+              sessionIds: [id],
+              jobId: crypto.randomUUID(),
+              created: Date.now(),
+              creator: { agentVersion: '0.1.0', userAgent: navigator.userAgent },
+              engine,
+            };
             const t0 = performance.now();
             const r = await api.buildPackage(job);
             return { ms: performance.now() - t0, raw: r.rawBytes, out: r.blob.size };
@@ -132,10 +144,19 @@ export default async function packageBench(): Promise<void> {
     const rows = cases.map((c) => {
       const ss = samples.get(c.name)!;
       const mbps = ss.map((s) => s.raw / 1e6 / (s.ms / 1000));
-      return { name: c.name, mbps: median(mbps), min: Math.min(...mbps), max: Math.max(...mbps), ratio: median(ss.map((s) => s.raw / s.out)), out: median(ss.map((s) => s.out)) };
+      return {
+        name: c.name,
+        mbps: median(mbps),
+        min: Math.min(...mbps),
+        max: Math.max(...mbps),
+        ratio: median(ss.map((s) => s.raw / s.out)),
+        out: median(ss.map((s) => s.out)),
+      };
     });
     const bare = rows[0];
-    console.log(`one ended session: ${(seeded.bytes / 1e6).toFixed(1)} MB of log NDJSON, ${seeded.messages.toLocaleString()} messages in 1,000-message chunks; on-disk profile; median of ${RUNS} runs after 1 warm-up`);
+    console.log(
+      `one ended session: ${(seeded.bytes / 1e6).toFixed(1)} MB of log NDJSON, ${seeded.messages.toLocaleString()} messages in 1,000-message chunks; on-disk profile; median of ${RUNS} runs after 1 warm-up`,
+    );
     console.log('path (all in a Worker)                            MB/s    ratio   vs-bare throughput (x)   vs-bare ratio (%)   output bytes   MB/s min–max');
     for (const r of rows)
       console.log(

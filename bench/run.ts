@@ -1,8 +1,8 @@
 // `npm run bench`: runs every bench/*.bench.ts (or those named on the command line) in one
 // process, one after another, each printing its own table.
 import { readdirSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const dir = import.meta.dirname;
 const only = process.argv.slice(2);

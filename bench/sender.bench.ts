@@ -2,10 +2,10 @@
 // re-sent after the network is cut mid-upload, and time from `online` to upload complete.
 // Real collector (embedded store) and Chromium with an on-disk profile, all on 127.0.0.1.
 import type { BrowserContext } from 'playwright-core';
-import { launchPersistent, until } from '../tests/support/browser.js';
-import { startStaticServer, type StaticServer } from '../tests/support/static-server.js';
 import { AGENT_PAGE, agentLoaded } from '../tests/support/agentPage.js';
-import { startTestCollector, KEYS, type TestCollector } from '../tests/unit/server/harness.js';
+import { launchPersistent, until } from '../tests/support/browser.js';
+import { type StaticServer, startStaticServer } from '../tests/support/static-server.js';
+import { KEYS, startTestCollector, type TestCollector } from '../tests/unit/server/harness.js';
 
 const MESSAGES = 20_000;
 
@@ -21,7 +21,10 @@ const realisticSession = async (context: BrowserContext, server: StaticServer, c
       const { log } = W().Ferry;
       const paths = ['/api/orders', '/api/customers', '/api/invoices', '/api/search', '/api/session'];
       let seed = 7;
-      const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % k);
+      const rnd = (k: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % k;
+      };
       for (let i = 0; i < (n as number); i++) {
         const r = rnd(100);
         const path = `${paths[rnd(5)]}/${rnd(100000)}`;
@@ -44,7 +47,8 @@ const realisticSession = async (context: BrowserContext, server: StaticServer, c
 
 const patchBytes = (c: TestCollector, upload: string) =>
   c.logs.filter((r) => r.msg === 'request' && r.method === 'PATCH' && String(r.path).endsWith(upload)).reduce((n, r) => n + ((r.bytes as number) ?? 0), 0);
-const summaryBytes = (c: TestCollector) => c.logs.filter((r) => r.msg === 'request' && String(r.path).endsWith('/summaries')).reduce((n, r) => n + ((r.bytes as number) ?? 0), 0);
+const summaryBytes = (c: TestCollector) =>
+  c.logs.filter((r) => r.msg === 'request' && String(r.path).endsWith('/summaries')).reduce((n, r) => n + ((r.bytes as number) ?? 0), 0);
 
 export default async function senderBench(): Promise<void> {
   const server = await startStaticServer();
@@ -58,7 +62,12 @@ export default async function senderBench(): Promise<void> {
     await agentLoaded(sender);
     await sender.evaluate(
       async ([url, key]) => {
-        W().Ferry.init({ product: 'demo', application: 'bench', version: '2.4.1', server: { url: url as string, ingestKey: key as string, autoSendSessions: true } });
+        W().Ferry.init({
+          product: 'demo',
+          application: 'bench',
+          version: '2.4.1',
+          server: { url: url as string, ingestKey: key as string, autoSendSessions: true },
+        });
         await W().Ferry.ready();
         W().Ferry.sendNow();
       },
@@ -92,7 +101,9 @@ export default async function senderBench(): Promise<void> {
     console.log(`wire bytes / raw bytes (summary + detail)  ${(wire / raw).toFixed(3).padStart(8)}      ≤ 0.15`);
     console.log(`bytes re-sent after a cut mid-upload       ${String(resent).padStart(8)}      ≤ ${256 * 1024} (one chunk)`);
     console.log(`online → upload complete                   ${String(recoveryMs).padStart(6)} ms`);
-    console.log(`(second session: ${compressed2.toLocaleString()} compressed bytes in ${Math.ceil(compressed2 / (256 * 1024))} chunks; cut after chunk 1; recovery = the leader's 'online' check, HEAD, then the remaining chunks)`);
+    console.log(
+      `(second session: ${compressed2.toLocaleString()} compressed bytes in ${Math.ceil(compressed2 / (256 * 1024))} chunks; cut after chunk 1; recovery = the leader's 'online' check, HEAD, then the remaining chunks)`,
+    );
   } finally {
     await dispose();
     await collector.close();

@@ -32,7 +32,9 @@ Ferry.on('state', (st) => {
     `sent ${st.sent}, queued ${st.queued}, failures ${st.failures}${st.lastError ? ` (${st.lastError})` : ''}`,
     st.nextCheckAt ? `next check ${new Date(st.nextCheckAt).toLocaleTimeString()}` : '',
     ...st.parked.map((p) => `parked ${p.id}: ${p.reason}`),
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 });
 $('send-now').addEventListener('click', () => Ferry.sendNow());
 
@@ -49,12 +51,16 @@ for (const b of document.querySelectorAll('[data-destination]')) {
         destination: b.dataset.destination,
         description: $('description').value || undefined,
         signal: job.signal,
-        onProgress: (p) => ($('report').textContent = `${p.phase}: ${p.sessionsDone}/${p.sessionsTotal} sessions, ${(p.bytesDone / 1024).toFixed(0)} of ${(p.bytesTotal / 1024).toFixed(0)} KB`),
+        onProgress: (p) =>
+          ($('report').textContent =
+            `${p.phase}: ${p.sessionsDone}/${p.sessionsTotal} sessions, ${(p.bytesDone / 1024).toFixed(0)} of ${(p.bytesTotal / 1024).toFixed(0)} KB`),
       });
       $('report').textContent =
         r.status === 'sent'
           ? `sent ${r.sessions.length} session(s), ${(r.bytes / 1024).toFixed(1)} KB, to ${r.destination}${r.fileName ? ` as ${r.fileName}` : ''}`
-          : r.status === 'empty' ? 'no session matches those criteria' : 'cancelled';
+          : r.status === 'empty'
+            ? 'no session matches those criteria'
+            : 'cancelled';
     } catch (e) {
       $('report').textContent = `${e.name}: ${e.message}`;
     } finally {

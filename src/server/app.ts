@@ -6,16 +6,16 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ADMIN_AUTH_SCHEME, ADMIN_BASE, PATHS } from '../shared/protocol.js';
 import type { CollectorConfig } from './config.js';
 import type { Mailer } from './email.js';
-import { ApiError, errorResponse } from './errors.js';
 import type { AppEnv, IngestKey } from './env.js';
+import { ApiError, errorResponse } from './errors.js';
+import { emailHandler, packageHandler } from './ingest/packages.js';
+import { summariesHandler } from './ingest/summaries.js';
+import type { Uploads } from './ingest/uploads.js';
 import type { Logger } from './log.js';
 import { adminAuth, ingestAuth } from './middleware/auth.js';
 import { ingestCors } from './middleware/cors.js';
 import { lifecycle, type ServerState } from './middleware/lifecycle.js';
-import { createRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit.js';
-import { emailHandler, packageHandler } from './ingest/packages.js';
-import { summariesHandler } from './ingest/summaries.js';
-import type { Uploads } from './ingest/uploads.js';
+import { createRateLimiter, type RateLimiter, rateLimit } from './middleware/rate-limit.js';
 import { publicOrigin } from './public-url.js';
 import { createMessageReader } from './read/messages.js';
 import { readRoutes } from './read/routes.js';
@@ -49,12 +49,27 @@ export interface AppDeps {
 
 const INGEST_METHODS = ['GET', 'POST', 'HEAD', 'PATCH', 'OPTIONS'];
 const INGEST_ALLOW_HEADERS = [
-  'Authorization', 'Content-Type', 'Tus-Resumable', 'Upload-Length', 'Upload-Metadata', 'Upload-Offset',
-  'Upload-Checksum', 'X-Requested-With', 'X-HTTP-Method-Override',
+  'Authorization',
+  'Content-Type',
+  'Tus-Resumable',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Offset',
+  'Upload-Checksum',
+  'X-Requested-With',
+  'X-HTTP-Method-Override',
 ];
 const INGEST_EXPOSE_HEADERS = [
-  'Retry-After', 'Upload-Offset', 'Location', 'Upload-Length', 'Upload-Expires', 'Upload-Metadata',
-  'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size',
+  'Retry-After',
+  'Upload-Offset',
+  'Location',
+  'Upload-Length',
+  'Upload-Expires',
+  'Upload-Metadata',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
 ];
 
 export const createApp = (d: AppDeps): Hono<AppEnv> => {
@@ -101,10 +116,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     });
   }
 
-  app.use(
-    `${ADMIN_BASE}/*`,
-    adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }),
-  );
+  app.use(`${ADMIN_BASE}/*`, adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }));
   app.route(ADMIN_BASE, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
 
   const mount = (prefix: string, dir: string, headers: Record<string, string> = {}): void => {

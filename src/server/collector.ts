@@ -4,8 +4,8 @@
  * then close the store). Used by `npm run server`, `npm start`, the tests and the benchmark.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { buildKeys, createApp } from './app.js';

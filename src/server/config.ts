@@ -2,14 +2,14 @@
  * Collector configuration: one table of defaults, a validator naming the bad field, and the
  * loader (a JSON file, then environment variables on top). Documented in docs/server.md.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DETAIL_POLICIES, LIMITS, type DetailPolicy } from '../shared/protocol.js';
 import { PACKAGE_LIMITS } from '../shared/package-format.js';
+import { DETAIL_POLICIES, type DetailPolicy, LIMITS } from '../shared/protocol.js';
 import { FieldError } from './errors.js';
+import type { LogFormat, LogLevel } from './log.js';
 import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
 import { PRODUCT_RE } from './validate/summary.js';
-import type { LogFormat, LogLevel } from './log.js';
 
 export interface RateLimitConfig {
   /** Sustained requests per minute per ingest key (token refill rate). */
@@ -131,9 +131,26 @@ export const DEFAULT_CONFIG: CollectorConfig = {
 };
 
 const TOP_FIELDS = [
-  'host', 'port', 'publicUrl', 'trustProxy', 'dataDir', 'store', 'adminTokens', 'products', 'limits',
-  'uploadExpirationMs', 'cleanupIntervalMs', 'clockSkewThresholdMs', 'rateLimit', 'email', 'log',
-  'shutdownTimeoutMs', 'viewer', 'static', '$schema', 'comment',
+  'host',
+  'port',
+  'publicUrl',
+  'trustProxy',
+  'dataDir',
+  'store',
+  'adminTokens',
+  'products',
+  'limits',
+  'uploadExpirationMs',
+  'cleanupIntervalMs',
+  'clockSkewThresholdMs',
+  'rateLimit',
+  'email',
+  'log',
+  'shutdownTimeoutMs',
+  'viewer',
+  'static',
+  '$schema',
+  'comment',
 ] as const;
 
 const checkRate = (v: unknown, field: string): RateLimitConfig => {
@@ -229,14 +246,21 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.host !== undefined) c.host = str(o.host, 'host', { min: 1, max: 255 });
   if (o.port !== undefined) c.port = int(o.port, 'port', 0, 65535);
   if (o.publicUrl !== undefined) {
-    const u = str(o.publicUrl, 'publicUrl', { min: 1, max: 2048, pattern: /^https?:\/\/[^/]+\/?$/, patternName: 'an origin like https://collector.example.com' });
+    const u = str(o.publicUrl, 'publicUrl', {
+      min: 1,
+      max: 2048,
+      pattern: /^https?:\/\/[^/]+\/?$/,
+      patternName: 'an origin like https://collector.example.com',
+    });
     c.publicUrl = u.replace(/\/$/, '');
   }
   if (o.trustProxy !== undefined) c.trustProxy = bool(o.trustProxy, 'trustProxy');
   if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, 'dataDir', { min: 1, max: 4096 });
   if (o.store !== undefined) c.store = checkStore(o.store, 'store');
   if (o.adminTokens !== undefined)
-    c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) => str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }));
+    c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) =>
+      str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),
+    );
   if (o.products !== undefined) c.products = checkProducts(o.products, 'products');
   if (o.limits !== undefined) c.limits = checkLimits(o.limits, 'limits', c.limits);
   if (o.uploadExpirationMs !== undefined) c.uploadExpirationMs = int(o.uploadExpirationMs, 'uploadExpirationMs', 1000);
@@ -273,7 +297,7 @@ export class ConfigError extends Error {
  */
 export const loadConfig = (argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CollectorConfig => {
   const flag = argv.indexOf('--config');
-  const path = flag >= 0 ? argv[flag + 1] : env.FERRY_CONFIG ?? (existsSync(resolve(cwd, 'ferry.config.json')) ? 'ferry.config.json' : undefined);
+  const path = flag >= 0 ? argv[flag + 1] : (env.FERRY_CONFIG ?? (existsSync(resolve(cwd, 'ferry.config.json')) ? 'ferry.config.json' : undefined));
   let raw: Record<string, unknown> = {};
   if (path) {
     try {
@@ -295,14 +319,22 @@ export const loadConfig = (argv: readonly string[] = process.argv.slice(2), env:
   if (env.FERRY_PUBLIC_URL) over.publicUrl = env.FERRY_PUBLIC_URL;
   if (env.FERRY_TRUST_PROXY) over.trustProxy = env.FERRY_TRUST_PROXY === 'true' || env.FERRY_TRUST_PROXY === '1';
   if (env.FERRY_DATA_DIR) over.dataDir = env.FERRY_DATA_DIR;
-  if (env.FERRY_DATABASE_URL) over.store = { kind: 'postgres', url: env.FERRY_DATABASE_URL, ...(env.FERRY_DB_POOL_SIZE ? { poolSize: Number(env.FERRY_DB_POOL_SIZE) } : {}) };
+  if (env.FERRY_DATABASE_URL)
+    over.store = { kind: 'postgres', url: env.FERRY_DATABASE_URL, ...(env.FERRY_DB_POOL_SIZE ? { poolSize: Number(env.FERRY_DB_POOL_SIZE) } : {}) };
   if (env.FERRY_STORE === 'sqlite') over.store = { kind: 'sqlite' };
-  if (env.FERRY_ADMIN_TOKEN) over.adminTokens = env.FERRY_ADMIN_TOKEN.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.FERRY_ADMIN_TOKEN)
+    over.adminTokens = env.FERRY_ADMIN_TOKEN.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (env.FERRY_PRODUCTS) over.products = envJson('FERRY_PRODUCTS');
   if (env.FERRY_LIMITS) over.limits = envJson('FERRY_LIMITS');
   if (env.FERRY_EMAIL) over.email = envJson('FERRY_EMAIL');
   if (env.FERRY_LOG_LEVEL || env.FERRY_LOG_FORMAT)
-    over.log = { ...(raw.log as object), ...(env.FERRY_LOG_LEVEL ? { level: env.FERRY_LOG_LEVEL } : {}), ...(env.FERRY_LOG_FORMAT ? { format: env.FERRY_LOG_FORMAT } : {}) };
+    over.log = {
+      ...(raw.log as object),
+      ...(env.FERRY_LOG_LEVEL ? { level: env.FERRY_LOG_LEVEL } : {}),
+      ...(env.FERRY_LOG_FORMAT ? { format: env.FERRY_LOG_FORMAT } : {}),
+    };
   if (env.FERRY_UPLOAD_EXPIRATION_MS) over.uploadExpirationMs = Number(env.FERRY_UPLOAD_EXPIRATION_MS);
   if (env.FERRY_CLEANUP_INTERVAL_MS) over.cleanupIntervalMs = Number(env.FERRY_CLEANUP_INTERVAL_MS);
   try {

@@ -1,6 +1,6 @@
 /** The email relay of `POST /packages/email`: nodemailer over the SMTP server in the config. */
 import nodemailer from 'nodemailer';
-import { packageFileName, type PackageManifest } from '../shared/package-format.js';
+import { type PackageManifest, packageFileName } from '../shared/package-format.js';
 import { worstSeverity } from '../shared/severity.js';
 import type { EmailConfig } from './config.js';
 

@@ -1,5 +1,5 @@
-import type { RateLimitConfig } from './config.js';
 import type { DetailPolicy } from '../shared/protocol.js';
+import type { RateLimitConfig } from './config.js';
 
 /** An ingest key resolved from the config, with everything a request needs to know about it. */
 export interface IngestKey {

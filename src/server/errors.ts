@@ -22,12 +22,7 @@ export class ApiError extends HTTPException {
   }
 }
 
-export const errorResponse = (
-  status: ContentfulStatusCode,
-  code: ErrorCode,
-  detail: string,
-  headers: Record<string, string> = {},
-): Response => {
+export const errorResponse = (status: ContentfulStatusCode, code: ErrorCode, detail: string, headers: Record<string, string> = {}): Response => {
   const body: ErrorBody = { error: code, detail };
   return new Response(JSON.stringify(body), {
     status,

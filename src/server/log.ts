@@ -20,8 +20,7 @@ export interface LoggerOptions {
   now?: () => number;
 }
 
-const errorFields = (v: unknown): unknown =>
-  v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v;
+const errorFields = (v: unknown): unknown => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v);
 
 export const createLogger = (opts: LoggerOptions = {}, base: LogFields = {}): Logger => {
   const min = RANK[opts.level ?? 'info'];

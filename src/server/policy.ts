@@ -1,4 +1,4 @@
-import type { DetailPolicy, DetailDecision } from '../shared/protocol.js';
+import type { DetailDecision, DetailPolicy } from '../shared/protocol.js';
 import type { SessionSummary } from '../shared/summary.js';
 
 /** The per-product policy: does the collector want this session's messages? `force` always wins. */

@@ -20,31 +20,33 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-export const serveDir = (prefix: string, dir: string) => async (c: Context): Promise<Response> => {
-  const root = normalize(dir + sep);
-  let rel: string;
-  try {
-    rel = decodeURIComponent(c.req.path.slice(prefix.length));
-  } catch {
-    return errorResponse(400, 'bad-request', 'bad path');
-  }
-  if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-  const file = normalize(join(root, rel));
-  if (!file.startsWith(root) || rel.includes('\0')) return errorResponse(404, 'not-found', 'no such file');
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) return errorResponse(404, 'not-found', 'no such file');
-    const headers = {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': String(st.size),
-      'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff',
-      // Lets a demo register a service worker from /dist/ with a wider scope.
-      'service-worker-allowed': '/',
-    };
-    if (c.req.method === 'HEAD') return new Response(null, { headers });
-    return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream, { headers });
-  } catch {
-    return errorResponse(404, 'not-found', 'no such file');
-  }
-};
+export const serveDir =
+  (prefix: string, dir: string) =>
+  async (c: Context): Promise<Response> => {
+    const root = normalize(dir + sep);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(c.req.path.slice(prefix.length));
+    } catch {
+      return errorResponse(400, 'bad-request', 'bad path');
+    }
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root) || rel.includes('\0')) return errorResponse(404, 'not-found', 'no such file');
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) return errorResponse(404, 'not-found', 'no such file');
+      const headers = {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': String(st.size),
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        // Lets a demo register a service worker from /dist/ with a wider scope.
+        'service-worker-allowed': '/',
+      };
+      if (c.req.method === 'HEAD') return new Response(null, { headers });
+      return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream, { headers });
+    } catch {
+      return errorResponse(404, 'not-found', 'no such file');
+    }
+  };

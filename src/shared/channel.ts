@@ -31,5 +31,3 @@ export type ChannelMessage =
 
 export const isChannelMessage = (v: unknown): v is ChannelMessage =>
   typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state', 'consent'].includes((v as { type?: unknown }).type as string);
-
-

@@ -1,4 +1,4 @@
-import { parseRetryAfter, type ErrorBody } from './protocol.js';
+import { type ErrorBody, parseRetryAfter } from './protocol.js';
 
 /** Longest honoured Retry-After: an absurd value must not park sending for days. */
 export const RETRY_AFTER_CAP_MS = 30 * 60_000;

@@ -2,10 +2,11 @@
  * The agent ⇄ collector protocol (DESIGN.md §4): one definition used by the page agent,
  * the service worker and the server.
  */
-import type { SessionSummary } from './summary.js';
+
 import type { LogMessage } from './message.js';
-import type { Severity, SeverityCounts } from './severity.js';
 import type { PackageCreator } from './package-format.js';
+import type { Severity, SeverityCounts } from './severity.js';
+import type { SessionSummary } from './summary.js';
 
 export const API_BASE = '/api/v1';
 export const PATHS = {

@@ -10,11 +10,9 @@ const RANK: Record<Severity, number> = { critical: 4, error: 3, warning: 2, info
 /** Higher is more severe. */
 export const severityRank = (s: Severity): number => RANK[s];
 
-export const isSeverity = (value: unknown): value is Severity =>
-  typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value);
+export const isSeverity = (value: unknown): value is Severity => typeof value === 'string' && Object.hasOwn(RANK, value);
 
 export const emptyCounts = (): SeverityCounts => ({ critical: 0, error: 0, warning: 0, information: 0, verbose: 0 });
 
 /** The most severe level present in `counts`, or undefined when there are no messages. */
-export const worstSeverity = (counts: SeverityCounts): Severity | undefined =>
-  SEVERITIES.find((s) => counts[s] > 0);
+export const worstSeverity = (counts: SeverityCounts): Severity | undefined => SEVERITIES.find((s) => counts[s] > 0);

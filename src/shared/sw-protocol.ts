@@ -3,5 +3,4 @@ import { SEND_ON_EXIT } from './names.js';
 
 export type PageToServiceWorker = { type: typeof SEND_ON_EXIT; product: string; sessionId: string };
 
-export const isPageMessage = (v: unknown): v is PageToServiceWorker =>
-  typeof v === 'object' && v !== null && (v as { type?: unknown }).type === SEND_ON_EXIT;
+export const isPageMessage = (v: unknown): v is PageToServiceWorker => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === SEND_ON_EXIT;

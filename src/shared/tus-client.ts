@@ -3,8 +3,9 @@
  * and a service worker (which has no XMLHttpRequest). Resume state is handed to the caller to
  * keep in IndexedDB (never localStorage, which workers lack).
  */
-import { TUS } from './protocol.js';
+
 import { networkError, responseError, SendError } from './http-errors.js';
+import { TUS } from './protocol.js';
 
 export interface UploadState {
   /** The upload's URL once created. */

@@ -26,7 +26,6 @@ export interface BuildProgress {
   packageBytes: number;
 }
 
-
 export interface SelectionQuery {
   product: string;
   /** Only this application's sessions; absent means all applications of the product. */

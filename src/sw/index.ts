@@ -9,17 +9,18 @@
  *   IndexedDB for the next page load.
  * - `message` `ferry:send-on-exit`: sends that session with full detail after its page closed.
  */
-import { SYNC_TAG, productOfDb } from '../shared/names.js';
-import { isPageMessage } from '../shared/sw-protocol.js';
+
+import { defaultEngine } from '../core/codec/engine.js';
+import { idbChunkStore } from '../core/db/chunks.js';
 import { updateDelivery } from '../core/db/delivery.js';
 import { autoSendAllowed, getMeta } from '../core/db/meta.js';
-import { openProductDb, type FerryDatabase } from '../core/db/open.js';
-import { idbChunkStore } from '../core/db/chunks.js';
-import { backoffDelay } from '../core/send/backoff.js';
-import { sendPass, type PassResult } from '../core/send/pass.js';
-import { markCrashedSessions } from '../core/session/crashed.js';
+import { type FerryDatabase, openProductDb } from '../core/db/open.js';
 import { compressSessionToOutbox } from '../core/package/detailBlob.js';
-import { defaultEngine } from '../core/codec/engine.js';
+import { backoffDelay } from '../core/send/backoff.js';
+import { type PassResult, sendPass } from '../core/send/pass.js';
+import { markCrashedSessions } from '../core/session/crashed.js';
+import { productOfDb, SYNC_TAG } from '../shared/names.js';
+import { isPageMessage } from '../shared/sw-protocol.js';
 import type { ServiceWorkerScope } from './sw-types.js';
 
 export { SYNC_TAG };

@@ -2,21 +2,21 @@
  * The worker API's implementation, with its globals injected so the same code serves the
  * dedicated worker and a service worker (no DOM, no window-only APIs).
  */
-import { PACKAGE_LIMITS, sessionEntryName } from '../shared/package-format.js';
-import { emptyCounts } from '../shared/severity.js';
-import type { LogMessage } from '../shared/message.js';
-import { markPackaged } from '../core/db/delivery.js';
-import { openOrCreateProductDb, type FerryDatabase } from '../core/db/open.js';
-import type { SessionRecord } from '../core/db/schema.js';
-import { deliveryMap } from '../core/db/delivery.js';
-import { toSummary } from '../core/db/sessions.js';
-import { buildPackage, type BuildProgress, type PackageSessionInput } from '../core/package/build.js';
-import { idbChunkStore } from '../core/db/chunks.js';
-import { compressSessionToOutbox } from '../core/package/detailBlob.js';
+
 import { defaultEngine } from '../core/codec/engine.js';
-import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from '../shared/worker-protocol.js';
+import { idbChunkStore } from '../core/db/chunks.js';
+import { deliveryMap, markPackaged } from '../core/db/delivery.js';
+import { type FerryDatabase, openOrCreateProductDb } from '../core/db/open.js';
+import type { SessionRecord } from '../core/db/schema.js';
+import { toSummary } from '../core/db/sessions.js';
+import { type BuildProgress, buildPackage, type PackageSessionInput } from '../core/package/build.js';
+import { compressSessionToOutbox } from '../core/package/detailBlob.js';
 import { readPackage } from '../core/package/read.js';
 import { selectSessions } from '../core/package/select.js';
+import type { LogMessage } from '../shared/message.js';
+import { PACKAGE_LIMITS, sessionEntryName } from '../shared/package-format.js';
+import { emptyCounts } from '../shared/severity.js';
+import type { FerryWorkerApi, PackageContents, PackageJob, PackageSessionStats } from '../shared/worker-protocol.js';
 
 export interface WorkerEnv {
   open?: (product: string) => Promise<FerryDatabase>;

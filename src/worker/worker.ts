@@ -5,8 +5,8 @@
  * `{ type: 'ferry-connect' }` with a MessagePort and the API is exposed on that port.
  */
 import { expose } from 'comlink';
-import { createWorkerApi } from './api.js';
 import { CONNECT_MESSAGE } from '../shared/names.js';
+import { createWorkerApi } from './api.js';
 
 const api = createWorkerApi();
 const scope = self as unknown as { postMessage?: unknown; addEventListener(type: 'message', l: (e: MessageEvent) => void): void };

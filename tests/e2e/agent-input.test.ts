@@ -1,10 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { MESSAGE_LIMITS } from '../../src/shared/message.js';
+import { openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserAndServer } from '../support/e2e.js';
-import { openAgentPage, readDb } from '../support/agentPage.js';
-import { MESSAGE_LIMITS } from '../../src/shared/message.js';
 
 const e2e = useBrowserAndServer();
 
@@ -54,8 +54,22 @@ test('logging with hostile arguments never throws and stores truncated, normalis
     Ferry.init({ product: 'bad', application: 'a', version: '1' });
     const circular: Record<string, unknown> = { name: 'loop' };
     circular.self = circular;
-    const throwingGetter = { get boom() { throw new Error('getter'); } };
-    const proxy = new Proxy({}, { get() { throw new Error('proxy'); }, ownKeys() { throw new Error('proxy keys'); } });
+    const throwingGetter = {
+      get boom() {
+        throw new Error('getter');
+      },
+    };
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('proxy');
+        },
+        ownKeys() {
+          throw new Error('proxy keys');
+        },
+      },
+    );
     log.error('Circular', 'has a cycle', circular);
     log.warning('Huge', 'x'.repeat(1_000_000));
     log.information(42, { not: 'a string' });
@@ -83,11 +97,14 @@ test('logging with hostile arguments never throws and stores truncated, normalis
   assert.equal(byCat('General')?.text, '');
   assert.equal(byCat('Getter')?.details, '[unserialisable]');
   const exceptions = mine.filter((m) => m.exception);
-  assert.deepEqual(exceptions.map((m) => [m.severity, m.exception!.name]), [
-    ['error', 'null'],
-    ['critical', 'string'],
-    ['error', 'Weird'],
-  ]);
+  assert.deepEqual(
+    exceptions.map((m) => [m.severity, m.exception!.name]),
+    [
+      ['error', 'null'],
+      ['critical', 'string'],
+      ['error', 'Weird'],
+    ],
+  );
   assert.equal(mine.length, 11, 'every call stored one message (the proxy one with placeholder text)');
   assert.deepEqual(pageErrors, []);
   await close();
@@ -149,7 +166,10 @@ test('beforeLog can edit or drop messages; drops and a throwing hook are counted
   });
   const { messages } = await readDb(page, 'scrub');
   const mine = messages.filter((m) => m.sessionId === result.id);
-  assert.deepEqual(mine.map((m) => [m.seq, m.text, m.details]), [[1, 'paid with ####', undefined]]);
+  assert.deepEqual(
+    mine.map((m) => [m.seq, m.text, m.details]),
+    [[1, 'paid with ####', undefined]],
+  );
   assert.equal(result.summary?.dropped.beforeLog, 2);
   assert.ok(warnings.some((w) => w.includes('beforeLog threw')));
   assert.deepEqual(pageErrors, []);
@@ -159,7 +179,7 @@ test('beforeLog can edit or drop messages; drops and a throwing hook are counted
 test('IndexedDB unavailable: a bounded memory buffer, persistence "memory", one warning', async () => {
   const context = await e2e.browser.newContext();
   await context.addInitScript(() => {
-    IDBFactory.prototype.open = function () {
+    IDBFactory.prototype.open = () => {
       throw new DOMException('IndexedDB disabled by test', 'UnknownError');
     };
   });

@@ -1,11 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 import { launchBrowser, until, WITH_BFCACHE } from '../support/browser.js';
 import { useBrowserAndServer } from '../support/e2e.js';
-import { agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 
 const e2e = useBrowserAndServer();
-
 
 test('messages at every severity are stored in order with counts, and a reload ends the session', async () => {
   const context = await e2e.browser.newContext();
@@ -41,7 +40,10 @@ test('messages at every severity are stored in order with counts, and a reload e
     mine.map((m) => m.seq),
     Array.from({ length: 256 }, (_, i) => i + 1),
   );
-  assert.deepEqual(mine.slice(0, 5).map((m) => m.severity), ['critical', 'error', 'warning', 'information', 'verbose']);
+  assert.deepEqual(
+    mine.slice(0, 5).map((m) => m.severity),
+    ['critical', 'error', 'warning', 'information', 'verbose'],
+  );
   assert.deepEqual(mine[1].details, { url: '/x', attempt: 2 });
   assert.equal(mine[5].exception?.name, 'TypeError');
   assert.match(mine[5].exception?.stack ?? '', /bad thing/);
@@ -63,18 +65,27 @@ test('messages logged right before pagehide are persisted and the session ends',
   // No flush, no timer: only pagehide can save these 40 messages.
   await page.close({ runBeforeUnload: false });
   const reader = await openAgentPage(context, e2e.server.url);
-  const db = await until(async () => {
-    const d = await readDb(reader, 'p2');
-    return d.sessions[0]?.status === 'ended' ? d : undefined;
-    // Generous: the exit write queues behind the drain's transactions, and this suite shares
-    // the machine with 50 MB packaging tests.
-  }, 'the closed session to be ended', 30_000).catch(async (e: Error) => {
+  const db = await until(
+    async () => {
+      const d = await readDb(reader, 'p2');
+      return d.sessions[0]?.status === 'ended' ? d : undefined;
+      // Generous: the exit write queues behind the drain's transactions, and this suite shares
+      // the machine with 50 MB packaging tests.
+    },
+    'the closed session to be ended',
+    30_000,
+  ).catch(async (e: Error) => {
     const d = await readDb(reader, 'p2b');
-    throw new Error(`${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`);
+    throw new Error(
+      `${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`,
+    );
   });
   const s = db.sessions.find((x) => x.id === id)!;
   assert.equal(s.messageCount, 40);
-  assert.deepEqual(db.messages.map((m) => m.text), Array.from({ length: 40 }, (_, i) => `m${i}`));
+  assert.deepEqual(
+    db.messages.map((m) => m.text),
+    Array.from({ length: 40 }, (_, i) => `m${i}`),
+  );
   await context.close();
 });
 
@@ -94,19 +105,28 @@ test('a page closed while a burst is being written loses nothing', async () => {
   }, N);
   await page.close({ runBeforeUnload: false });
   const reader = await openAgentPage(context, e2e.server.url);
-  const db = await until(async () => {
+  const db = await until(
+    async () => {
+      const d = await readDb(reader, 'p2b');
+      return d.sessions[0]?.status === 'ended' ? d : undefined;
+      // Generous: the exit write queues behind the drain's transactions, and this suite shares
+      // the machine with 50 MB packaging tests.
+    },
+    'the closed session to be ended',
+    30_000,
+  ).catch(async (e: Error) => {
     const d = await readDb(reader, 'p2b');
-    return d.sessions[0]?.status === 'ended' ? d : undefined;
-    // Generous: the exit write queues behind the drain's transactions, and this suite shares
-    // the machine with 50 MB packaging tests.
-  }, 'the closed session to be ended', 30_000).catch(async (e: Error) => {
-    const d = await readDb(reader, 'p2b');
-    throw new Error(`${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`);
+    throw new Error(
+      `${e.message}; stored: ${JSON.stringify(d.sessions.map((x) => ({ status: x.status, messageCount: x.messageCount })))}, ${d.messages.length} messages`,
+    );
   });
   const s = db.sessions.find((x) => x.id === id)!;
   assert.equal(s.messageCount, N);
   assert.equal(db.messages.length, N);
-  assert.ok(db.messages.every((m, i) => m.text === `b${i}` && m.seq === i + 1), 'every message once, in order');
+  assert.ok(
+    db.messages.every((m, i) => m.text === `b${i}` && m.seq === i + 1),
+    'every message once, in order',
+  );
   await context.close();
 });
 
@@ -230,6 +250,9 @@ test('a page restored from the back/forward cache starts a new session', async (
   assert.equal(sessions.length, 2);
   assert.equal(sessions.find((s) => s.id === first)?.status, 'ended');
   assert.equal(sessions.find((s) => s.id !== first)?.status, 'running');
-  assert.deepEqual(messages.map((m) => [m.sessionId, m.text]), [[first, 'before leaving']]);
+  assert.deepEqual(
+    messages.map((m) => [m.sessionId, m.text]),
+    [[first, 'before leaving']],
+  );
   await bfcacheBrowser.close();
 });

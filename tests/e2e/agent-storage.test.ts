@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { AGENT_PAGE, agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserAndServer } from '../support/e2e.js';
-import { AGENT_PAGE, agentLoaded, openAgentPage, readDb } from '../support/agentPage.js';
 
 const e2e = useBrowserAndServer();
 
@@ -11,9 +11,15 @@ const DAY = 86_400_000;
 type Counts = { critical: number; error: number; warning: number; information: number; verbose: number };
 
 /** A stored session with one chunk of `chars` characters of NDJSON (random, so it does not compress). */
-const fixture = (id: string, o: { product: string; ageDays: number; chars: number; status?: string; sent?: boolean; counts?: Partial<Counts>; app?: string }) => {
+const fixture = (
+  id: string,
+  o: { product: string; ageDays: number; chars: number; status?: string; sent?: boolean; counts?: Partial<Counts>; app?: string },
+) => {
   const counts: Counts = { critical: 0, error: 0, warning: 0, information: 0, verbose: 0, ...o.counts };
-  const n = Math.max(1, Object.values(counts).reduce((a, b) => a + b, 0));
+  const n = Math.max(
+    1,
+    Object.values(counts).reduce((a, b) => a + b, 0),
+  );
   if (!o.counts) counts.information = n;
   const startedAt = Date.now() - o.ageDays * DAY;
   const lines: string[] = [];
@@ -117,7 +123,10 @@ test('storage limit: sent sessions go first, then error-free ones; errors and ru
   }, 'the error session to go and the running session to be trimmed');
   const mine = db.sessions.find((s) => s.id === me)!;
   assert.equal(mine.status, 'running');
-  assert.ok(db.sessions.some((s) => s.id === liveId && s.status === 'running'), 'the other tab’s live session is kept');
+  assert.ok(
+    db.sessions.some((s) => s.id === liveId && s.status === 'running'),
+    'the other tab’s live session is kept',
+  );
   // 'ancient' was removed by the other tab's start-up (and counted on its session); this
   // session removed 'sent', 'info', 'warn', 'err' and the empty 'setup' session.
   assert.equal(mine.dropped.prunedSessions, 5);
@@ -125,7 +134,10 @@ test('storage limit: sent sessions go first, then error-free ones; errors and ru
   assert.ok(mine.dropped.pruned > 0, 'trimmed messages of the running session are counted');
   const kept = db.messages.filter((m) => m.sessionId === me);
   assert.equal(kept.length, mine.messageCount);
-  assert.ok(kept.some((m) => m.severity === 'error'), 'the running session’s error chunk is trimmed last');
+  assert.ok(
+    kept.some((m) => m.severity === 'error'),
+    'the running session’s error chunk is trimmed last',
+  );
   assert.equal(kept[kept.length - 1].seq, mine.lastSeq, 'the newest messages are kept');
   await context.close();
 });
@@ -169,7 +181,10 @@ test('real QuotaExceededError (CDP quota override): the agent prunes, retries, k
   assert.ok(left < old.length, `old sessions were pruned to make room (left ${left})`);
   const d = result.summary.dropped;
   assert.equal(d.prunedSessions, old.length - left);
-  assert.equal(d.prunedMessages, old.slice(0, old.length - left).reduce((n, s) => n + s.messageCount, 0));
+  assert.equal(
+    d.prunedMessages,
+    old.slice(0, old.length - left).reduce((n, s) => n + s.messageCount, 0),
+  );
   const mine = db.messages.filter((m) => m.sessionId === result.summary.id);
   assert.equal(mine[mine.length - 1]?.text, 'still logging', 'the agent keeps storing after quota pressure');
   assert.equal(mine.length + d.overflow + d.pruned, 12 * 200 + 1, 'every message is either stored or counted as lost');

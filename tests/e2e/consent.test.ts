@@ -138,7 +138,7 @@ test('consent withdrawn in tab A: the sender in tab B hears it at once and sends
     2_000,
   );
   assert.deepEqual(told.consents, [true, false], 'tab B heard both answers, in order');
-  assert.equal(await b.evaluate(() => W().Ferry.__agent()?.consentGranted()), false, "tab B's agent knows consent is withdrawn");
+  assert.equal(await b.evaluate(() => W().Ferry.getConsent()), false, "tab B's agent knows consent is withdrawn");
   assert.equal((await storedConsent(b))?.granted, false, 'the one stored copy says withdrawn');
   assert.deepEqual(await a.evaluate(() => (window as unknown as Seen).consents), [true, false], 'tab A emits its own changes too');
 

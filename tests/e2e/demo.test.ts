@@ -1,14 +1,15 @@
 // The demo as `npm start` serves it (scripts/start.ts: collector, demo and viewer on one
 // origin): a logged error reaches the collector by the automatic sender, and the "Report a
 // problem" buttons package and send, or explain why they could not.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { launchBrowser, until } from '../support/browser.js';
+import { test } from 'node:test';
 import { ADMIN_PATHS, type SessionListReply } from '../../src/shared/protocol.js';
+import { launchBrowser, until } from '../support/browser.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -53,7 +54,10 @@ test('the demo of npm start: the error goes to the collector, Report a problem s
 
     await page.fill('#description', 'The save button does nothing');
     await page.click('[data-destination="server"]');
-    await page.locator('#report').filter({ hasText: /^sent 1 session\(s\), [\d.]+ KB, to server as demo-Demo_App-\d{8}-\d{6}-1sessions\.ferry\.zip$/ }).waitFor();
+    await page
+      .locator('#report')
+      .filter({ hasText: /^sent 1 session\(s\), [\d.]+ KB, to server as demo-Demo_App-\d{8}-\d{6}-1sessions\.ferry\.zip$/ })
+      .waitFor();
 
     await page.click('[data-destination="email"]');
     await page.locator('#report').filter({ hasText: 'PackageSendError: emailing the package through' }).waitFor();

@@ -297,7 +297,7 @@ test('a version-1 database is migrated: sessions and messages kept, the sending 
   // meta is as it was: the consent answer (and the agent reads it), the old send target.
   assert.deepEqual(after.meta.consent, before.meta.consent);
   assert.deepEqual(after.meta.sendTarget, before.meta.sendTarget);
-  assert.equal(await page.evaluate(() => W().Ferry.__agent()?.consentGranted()), true);
+  assert.equal(await page.evaluate(() => W().Ferry.getConsent()), true);
 
   // The packager chooses as version 1 did. `new` was `sentAt == null && packagedAt == null &&
   // detailState !== 'sent'` (src/core/package/criteria.ts before the delivery store): the

@@ -1,12 +1,13 @@
 // The packager's `server` and `email` destinations against a real collector (and a real SMTP
 // peer behind it): what was stored or relayed, what was marked locally, and the diagnostics of
 // a package the collector did not take.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
-import { startSmtp, firstAttachment, type TestSmtp } from '../support/smtp.js';
-import { startTestCollector, KEYS } from '../unit/server/harness.js';
+import { firstAttachment, startSmtp, type TestSmtp } from '../support/smtp.js';
+import { KEYS, startTestCollector } from '../unit/server/harness.js';
 import { openPackagerPage } from './packager-page.js';
 
 let smtp: TestSmtp;
@@ -58,7 +59,13 @@ test('server: the package is stored whole at the collector; its sessions are mar
       onProgress: (p) => phases.push(p.phase),
     });
     const again = await Ferry.packager.send({ criteria: ['new'], destination: 'server' });
-    return { sent: { ...sent, blob: undefined }, again: again.status, phases: [...new Set(phases)], current: Ferry.getSessionId()!, stored: await Fx.sessions('demo') };
+    return {
+      sent: { ...sent, blob: undefined },
+      again: again.status,
+      phases: [...new Set(phases)],
+      current: Ferry.getSessionId()!,
+      stored: await Fx.sessions('demo'),
+    };
   });
   assert.equal(r.sent.status, 'sent');
   assert.equal(r.sent.destination, 'server');
@@ -128,7 +135,10 @@ test('a collector that cannot be reached, or refuses, rejects with diagnostics a
   const gone = await startTestCollector({ listen: true });
   const deadUrl = gone.collector.url;
   await gone.close();
-  for (const [url, key] of [[deadUrl, KEYS.all], [e2e.collector.collector.url, 'wrong-key-0000000000000000']] as const) {
+  for (const [url, key] of [
+    [deadUrl, KEYS.all],
+    [e2e.collector.collector.url, 'wrong-key-0000000000000000'],
+  ] as const) {
     const { page, close } = await setup(url, key);
     const ids = await seededIds(page);
     const r = await page.evaluate(async () => {
@@ -136,7 +146,14 @@ test('a collector that cannot be reached, or refuses, rejects with diagnostics a
       const failure = await Ferry.packager.send({ criteria: ['completed'], destination: 'server' }).then(
         () => undefined,
         (e: Error & { url?: string; status?: number; retryable?: boolean; sent?: string[]; notSent?: string[]; body?: { error: string } }) => ({
-          name: e.name, message: e.message, url: e.url, status: e.status, retryable: e.retryable, sent: e.sent, notSent: e.notSent, error: e.body?.error,
+          name: e.name,
+          message: e.message,
+          url: e.url,
+          status: e.status,
+          retryable: e.retryable,
+          sent: e.sent,
+          notSent: e.notSent,
+          error: e.body?.error,
         }),
       );
       return { failure, stored: await Fx.sessions('demo'), stillNew: (await Ferry.packager.preview({ criteria: ['new'] })).length };
@@ -157,7 +174,10 @@ test('a collector that cannot be reached, or refuses, rejects with diagnostics a
       assert.equal(f.retryable, false);
       assert.equal(f.error, 'unauthorized');
     }
-    assert.ok(r.stored.every((s) => s.packagedAt === undefined && s.sentAt === undefined), 'nothing marked');
+    assert.ok(
+      r.stored.every((s) => s.packagedAt === undefined && s.sentAt === undefined),
+      'nothing marked',
+    );
     assert.equal(r.stillNew, 3);
     await close();
   }
@@ -176,7 +196,13 @@ test('server and email need init({ server }), and each destination can be switch
         (x) => x.status,
         (e: Error & { code?: string }) => `${e.name}(${e.code}): ${e.message}`,
       );
-    return { server: await outcome('server'), email: await outcome('email'), file: await outcome('file'), download: await outcome('download'), blob: await outcome('blob') };
+    return {
+      server: await outcome('server'),
+      email: await outcome('email'),
+      file: await outcome('file'),
+      download: await outcome('download'),
+      blob: await outcome('blob'),
+    };
   });
   assert.equal(r.server, 'PackagerError(not-allowed): destination "server" is switched off (packager.allowServer: false)');
   assert.equal(r.email, 'PackagerError(unavailable): destination "email" needs init({ server: { url, ingestKey } })');

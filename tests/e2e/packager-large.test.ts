@@ -3,16 +3,17 @@
 // that was stored. Main-thread long tasks while packaging are measured by `npm run bench`
 // (package.bench.ts), not asserted here: on this shared 2-core machine a 12 ms task runs 78 ms
 // whenever another suite's browser is busy.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { startStaticServer, type StaticServer } from '../support/static-server.js';
+import { type StaticServer, startStaticServer } from '../support/static-server.js';
 import { openPackagerPage } from './packager-page.js';
 
 let browser: Browser;
@@ -51,7 +52,10 @@ test('a 50 MB session packages, and reopens with readPackage and unzip to the sa
   ]);
   assert.equal(result.status, 'sent');
   assert.equal(result.destination, 'download');
-  assert.deepEqual(result.sessions.map((s) => s.id), [big.id]);
+  assert.deepEqual(
+    result.sessions.map((s) => s.id),
+    [big.id],
+  );
   assert.equal(result.rawBytes, big.bytes);
   assert.deepEqual(result.problems, []);
   assert.equal(download.suggestedFilename(), result.fileName);
@@ -60,7 +64,9 @@ test('a 50 MB session packages, and reopens with readPackage and unzip to the sa
 
   // Our reader, in the worker: every line a valid message of the session, in order.
   const read = await page.evaluate(async () => {
-    const contents = await PW().Fx.api().readPackage(PW().lastBlob as Blob);
+    const contents = await PW()
+      .Fx.api()
+      .readPackage(PW().lastBlob as Blob);
     return { sessions: contents.sessions, manifestSessions: contents.manifest.sessions.map((s) => s.id) };
   });
   assert.deepEqual(read.manifestSessions, [big.id]);

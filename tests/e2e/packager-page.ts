@@ -1,12 +1,14 @@
 // Types of what the packager test pages (pages/packager*.html) put on window, for page.evaluate.
-import type { BrowserContext, Page } from 'playwright-core';
+
 import type { Remote } from 'comlink';
+import type { BrowserContext, Page } from 'playwright-core';
 import type * as FerryModule from '../../src/agent/boot/index.js';
-import type { FerryWorkerApi } from '../../src/shared/worker-protocol.js';
 import type { DeliveryRecord, OutboxRecord, SessionRecord } from '../../src/core/db/schema.js';
+import type { FerryWorkerApi } from '../../src/shared/worker-protocol.js';
 
 /** A stored session with its delivery row merged in, as the fixtures read it. */
 export type StoredSession = SessionRecord & Partial<Omit<DeliveryRecord, 'sessionId' | 'lastOp' | 'updatedAt'>>;
+
 import type { Severity, SeverityCounts } from '../../src/shared/severity.js';
 
 export interface SessionSpec {
@@ -29,7 +31,11 @@ export interface Fixtures {
   sessions(product: string): Promise<StoredSession[]>;
   outbox(product: string, id: string): Promise<OutboxRecord | undefined>;
   holdLiveLock(id: string): Promise<void>;
-  seedLarge(product: string, megabytes: number, application?: string): Promise<{ id: string; sha256: string; bytes: number; messages: number; counts: SeverityCounts }>;
+  seedLarge(
+    product: string,
+    megabytes: number,
+    application?: string,
+  ): Promise<{ id: string; sha256: string; bytes: number; messages: number; counts: SeverityCounts }>;
   api(): Remote<FerryWorkerApi>;
   blobToBase64(blob: Blob): Promise<string>;
   Comlink: typeof import('comlink');

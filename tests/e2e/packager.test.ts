@@ -1,13 +1,14 @@
 // The packager in real Chromium: criteria over a fixture of sessions left by other tabs and page
 // loads, destinations (with the pickers stubbed by OPFS handles, which share their interface, since
 // headless Chromium cannot answer a picker), marking, progress, cancel, and lazy loading.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { useBrowserAndServer } from '../support/e2e.js';
-import { openPackagerPage, type SessionSpec } from './packager-page.js';
 import type { PackageCriterion } from '../../src/shared/package-format.js';
 import { PACKAGE_CRITERIA } from '../../src/shared/package-format.js';
+import { useBrowserAndServer } from '../support/e2e.js';
+import { openPackagerPage, type SessionSpec } from './packager-page.js';
 
 const e2e = useBrowserAndServer();
 
@@ -65,9 +66,32 @@ const seedCriteriaFixture = async (page: Page) =>
     Ferry.log.error('Now', 'the current session has an error too');
     const current = Ferry.getSessionSummary()!;
     return {
-      sessions: records.map((r, i) => ({ key: specs[i].key, id: r.id, product: r.product, application: r.application, status: r.status, counts: r.counts, sentAt: r.sentAt, packagedAt: r.packagedAt })),
-      current: { key: 'current', id: current.id, product: current.product, application: current.application, status: current.status, counts: current.counts } as {
-        key: string; id: string; product: string; application: string; status: string; counts: Record<string, number>; sentAt?: number; packagedAt?: number;
+      sessions: records.map((r, i) => ({
+        key: specs[i].key,
+        id: r.id,
+        product: r.product,
+        application: r.application,
+        status: r.status,
+        counts: r.counts,
+        sentAt: r.sentAt,
+        packagedAt: r.packagedAt,
+      })),
+      current: {
+        key: 'current',
+        id: current.id,
+        product: current.product,
+        application: current.application,
+        status: current.status,
+        counts: current.counts,
+      } as {
+        key: string;
+        id: string;
+        product: string;
+        application: string;
+        status: string;
+        counts: Record<string, number>;
+        sentAt?: number;
+        packagedAt?: number;
       },
     };
   }, SPECS);
@@ -86,18 +110,19 @@ test('every criterion alone and in combination, with and without the application
     [...PACKAGE_CRITERIA],
   ];
   const cases = combos.flatMap((criteria) => [undefined, 'editor', 'viewer'].map((application) => ({ criteria, application })));
-  const picked = await page.evaluate(
-    async (cases) => {
-      const out: string[][] = [];
-      for (const c of cases) out.push((await PW().Ferry.packager.preview(c)).map((s) => s.id));
-      return out;
-    },
-    cases,
-  );
+  const picked = await page.evaluate(async (cases) => {
+    const out: string[][] = [];
+    for (const c of cases) out.push((await PW().Ferry.packager.preview(c)).map((s) => s.id));
+    return out;
+  }, cases);
   assert.equal(picked.length, cases.length);
   cases.forEach((c, i) => {
     const got = picked[i].map((id) => keyOf.get(id) ?? id).sort();
-    assert.deepEqual(got, expected(fixture.sessions, fixture.current, c.criteria, c.application), `${c.criteria.join('+')} / ${c.application ?? 'all applications'}`);
+    assert.deepEqual(
+      got,
+      expected(fixture.sessions, fixture.current, c.criteria, c.application),
+      `${c.criteria.join('+')} / ${c.application ?? 'all applications'}`,
+    );
   });
 
   // Sending takes the same sessions, each with all of its messages.
@@ -132,8 +157,14 @@ test('the active session is packaged up to the moment of packaging (buffered mes
     return { res: { ...res, blob: undefined }, id, contents, stored: await Fx.sessions('live') };
   });
   assert.equal(r.res.status, 'sent');
-  assert.deepEqual(r.res.sessions.map((s) => s.id), [r.id]);
-  assert.deepEqual(r.contents.messages[r.id].map((m) => m.text), [0, 1, 2, 3, 4].map((i) => `not yet stored ${i}`));
+  assert.deepEqual(
+    r.res.sessions.map((s) => s.id),
+    [r.id],
+  );
+  assert.deepEqual(
+    r.contents.messages[r.id].map((m) => m.text),
+    [0, 1, 2, 3, 4].map((i) => `not yet stored ${i}`),
+  );
   assert.equal(r.contents.manifest.description, 'it froze');
   assert.equal(r.contents.manifest.replyTo, 'me@example.com');
   assert.deepEqual(r.contents.manifest.criteria, ['active']);
@@ -153,7 +184,11 @@ test('packaged sessions are marked so that `new` leaves them out; a failed or ca
   const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
-    const seeded = await Fx.seed('marks', [{ application: 'a' }, { application: 'b', status: 'crashed', severities: ['error'] }, { application: 'a', sentAt: 5 }]);
+    const seeded = await Fx.seed('marks', [
+      { application: 'a' },
+      { application: 'b', status: 'crashed', severities: ['error'] },
+      { application: 'a', sentAt: 5 },
+    ]);
     Ferry.init({ product: 'marks', application: 'a', version: '1' });
     await Ferry.ready();
     const before = (await Ferry.packager.preview({ criteria: ['new'] })).map((s) => s.id);
@@ -182,7 +217,19 @@ test('packaged sessions are marked so that `new` leaves them out; a failed or ca
     const sent = await Ferry.packager.send({ criteria: ['new', 'active'], destination: 'blob' });
     const afterSend = (await Ferry.packager.preview({ criteria: ['new'] })).map((s) => s.id);
     const again = await Ferry.packager.send({ criteria: ['new'], destination: 'blob' });
-    return { seeded: seeded.map((s) => s.id), before, cancelled, failed, aborted, afterFailures, sent: { ...sent, blob: undefined }, afterSend, again, current: Ferry.getSessionId(), stored: await Fx.sessions('marks') };
+    return {
+      seeded: seeded.map((s) => s.id),
+      before,
+      cancelled,
+      failed,
+      aborted,
+      afterFailures,
+      sent: { ...sent, blob: undefined },
+      afterSend,
+      again,
+      current: Ferry.getSessionId(),
+      stored: await Fx.sessions('marks'),
+    };
   });
   const [a, b, sentBefore] = r.seeded;
   assert.deepEqual(r.before, [a, b]);
@@ -190,7 +237,10 @@ test('packaged sessions are marked so that `new` leaves them out; a failed or ca
   assert.match(r.failed, /NotAllowedError/);
   assert.equal(r.aborted.status, 'cancelled');
   assert.deepEqual(r.afterFailures, [a, b], 'nothing marked by a cancelled or failed package');
-  assert.deepEqual(r.sent.sessions.map((s) => s.id), [a, b, r.current]);
+  assert.deepEqual(
+    r.sent.sessions.map((s) => s.id),
+    [a, b, r.current],
+  );
   assert.deepEqual(r.sent.marked, [a, b, r.current]);
   assert.match(r.sent.fileName!, /^marks-all-apps-\d{8}-\d{6}-3sessions\.ferry\.zip$/);
   assert.deepEqual(r.afterSend, []);
@@ -211,7 +261,8 @@ test('progress reports sessions and bytes up to the totals, and aborting mid-way
     const small = await Fx.seed('progress', [{ severities: ['warning', 'information'] }, { status: 'crashed' }]);
     Ferry.init({ product: 'progress', application: 'editor', version: '1' });
     await Ferry.ready();
-    const events: { phase: string; sessionsDone: number; sessionsTotal: number; bytesDone: number; bytesTotal: number; packageBytes: number; jobId: string }[] = [];
+    const events: { phase: string; sessionsDone: number; sessionsTotal: number; bytesDone: number; bytesTotal: number; packageBytes: number; jobId: string }[] =
+      [];
     const off = Ferry.packager.on('progress', (p) => events.push(p));
     const sentEvents: number[] = [];
     Ferry.packager.on('sent', (s) => sentEvents.push(s.sessions.length));
@@ -228,7 +279,17 @@ test('progress reports sessions and bytes up to the totals, and aborting mid-way
         if (p.phase === 'packaging' && p.bytesDone > 0) controller.abort();
       },
     });
-    return { events, own, sentEvents, res: { ...res, blob: undefined }, size: res.blob!.size, cancelled, big, small: small.map((s) => s.id), stored: await Fx.sessions('progress') };
+    return {
+      events,
+      own,
+      sentEvents,
+      res: { ...res, blob: undefined },
+      size: res.blob!.size,
+      cancelled,
+      big,
+      small: small.map((s) => s.id),
+      stored: await Fx.sessions('progress'),
+    };
   });
   const phases = r.events.map((e) => e.phase);
   assert.deepEqual(r.own, phases);
@@ -263,7 +324,10 @@ test('folder destination: a unique, descriptive name in the chosen folder, never
   const page = await openPackagerPage(context, e2e.server.url);
   const r = await page.evaluate(async () => {
     const { Ferry, Fx } = PW();
-    await Fx.seed('media', [{ application: 'kiosk', severities: ['error'] }, { application: 'kiosk', status: 'crashed' }]);
+    await Fx.seed('media', [
+      { application: 'kiosk', severities: ['error'] },
+      { application: 'kiosk', status: 'crashed' },
+    ]);
     Ferry.init({ product: 'media', application: 'kiosk', version: '1' });
     await Ferry.ready();
     const root = await navigator.storage.getDirectory();
@@ -290,11 +354,21 @@ test('folder destination: a unique, descriptive name in the chosen folder, never
       pickerOptions,
     };
   });
-  assert.deepEqual(r.results.map((x) => [x.status, x.destination]), [['sent', 'folder'], ['sent', 'folder'], ['sent', 'folder']]);
+  assert.deepEqual(
+    r.results.map((x) => [x.status, x.destination]),
+    [
+      ['sent', 'folder'],
+      ['sent', 'folder'],
+      ['sent', 'folder'],
+    ],
+  );
   for (const x of r.results) assert.match(x.fileName!, /^media-kiosk-\d{8}-\d{6}-2sessions(-\d+)?\.ferry\.zip$/);
   assert.equal(new Set(r.results.map((x) => x.fileName)).size, 3, 'three distinct names');
   assert.deepEqual(r.names, r.results.map((x) => x.fileName).sort());
-  assert.deepEqual(r.sizes, r.results.map((x) => x.bytes));
+  assert.deepEqual(
+    r.sizes,
+    r.results.map((x) => x.bytes),
+  );
   assert.deepEqual(r.sessionCounts, [2, 2, 2]);
   assert.deepEqual(r.pickerOptions, { id: 'ferry-packages', mode: 'readwrite' });
 

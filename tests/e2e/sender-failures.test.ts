@@ -1,13 +1,14 @@
 // How the sender meets a collector that is busy, failing, or refusing: Playwright routes inject
 // the answers into real requests to a real collector, and the page clock skips the waits.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { SenderState } from '../../src/shared/channel.js';
+import { openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
-import { openAgentPage, readDb } from '../support/agentPage.js';
 import { KEYS } from '../unit/server/harness.js';
-import type { SenderState } from '../../src/shared/channel.js';
 
 const e2e = useBrowserServerAndCollector(() => ({
   products: {
@@ -43,13 +44,16 @@ const setup = async (
   for (let i = 0; i < (o.sessions ?? 1); i++) {
     const p = await openAgentPage(context, e2e.server.url);
     sessions.push(
-      await p.evaluate(async ([product, i]) => {
-        W().Ferry.init({ product: product as string, application: 'app', version: '1' });
-        await W().Ferry.ready();
-        W().Ferry.log.warning('Fail', `session ${i}`);
-        await W().Ferry.flush();
-        return W().Ferry.getSessionId()!;
-      }, [product, i] as const),
+      await p.evaluate(
+        async ([product, i]) => {
+          W().Ferry.init({ product: product as string, application: 'app', version: '1' });
+          await W().Ferry.ready();
+          W().Ferry.log.warning('Fail', `session ${i}`);
+          await W().Ferry.flush();
+          return W().Ferry.getSessionId()!;
+        },
+        [product, i] as const,
+      ),
     );
     await p.close();
   }
@@ -87,7 +91,12 @@ const openSender = async (context: BrowserContext, o: { product: string; key: st
 };
 
 const json = (route: Route, status: number, body: object, headers: Record<string, string> = {}) =>
-  route.fulfill({ status, contentType: 'application/json', headers: { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers }, body: JSON.stringify(body) });
+  route.fulfill({
+    status,
+    contentType: 'application/json',
+    headers: { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After', ...headers },
+    body: JSON.stringify(body),
+  });
 
 /**
  * Skips to the sender's first check, once it holds the lock: the sender loads lazily after
@@ -204,7 +213,10 @@ test('a 400 for one session parks it with the reason while the rest of the queue
   assert.ok(s.seen.length - tries <= 1, 'at most a summaries check after that, no loop');
   const db = await readDb(s.page, 'demo');
   assert.match(String(db.sessions.find((x) => x.id === refused)?.parked), /invalid-field/);
-  assert.ok(db.sessions.some((x) => x.id === refused), 'the refused session is kept locally');
+  assert.ok(
+    db.sessions.some((x) => x.id === refused),
+    'the refused session is kept locally',
+  );
   await s.context.close();
 });
 
@@ -272,7 +284,13 @@ test('an error sends the running session as it stands; once ended, the complete 
   assert.equal(complete?.summary.status, 'ended');
   assert.equal(complete?.detail?.messageCount, 6);
   assert.equal(complete?.detail?.counts.warning, 1);
-  assert.equal(e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === live).map((r) => r.result).join(), 'new,replaced');
+  assert.equal(
+    e2e.collector.logs
+      .filter((r) => r.msg === 'detail stored' && r.session === live)
+      .map((r) => r.result)
+      .join(),
+    'new,replaced',
+  );
   await next.evaluate(() => W().Ferry.flush());
   await s.context.close();
 });
@@ -342,7 +360,10 @@ test('a tab that closes before its running-session upload is confirmed: the next
   await until(() => stored(live) === 2, 'the complete session stored');
   const complete = await e2e.collector.collector.store.getSession(live);
   assert.equal(complete?.detail?.messageCount, 6, 'the error and the five messages after it');
-  const local = await until(async () => (await readDb(next, 'demo')).sessions.find((x) => x.id === live && x.detailState === 'sent'), 'the session marked sent');
+  const local = await until(
+    async () => (await readDb(next, 'demo')).sessions.find((x) => x.id === live && x.detailState === 'sent'),
+    'the session marked sent',
+  );
   assert.equal(local.lastSeq, complete?.detail?.lastSeq, 'marked sent only with every message at the collector');
   await s.context.close();
 });

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
-import { openAgentPage, readDb } from '../support/agentPage.js';
 import { KEYS } from '../unit/server/harness.js';
 import { openPackagerPage } from './packager-page.js';
 
@@ -31,7 +31,13 @@ const startAgent = (page: Page, o: SendOpts = {}) =>
         product: 'demo',
         application: o.application ?? 'editor',
         version: '1',
-        server: { url, ingestKey: key, autoSendSessions: o.autoSendSessions ?? true, sendAllApplications: o.sendAllApplications ?? false, purgeSentSessions: o.purgeSentSessions ?? false },
+        server: {
+          url,
+          ingestKey: key,
+          autoSendSessions: o.autoSendSessions ?? true,
+          sendAllApplications: o.sendAllApplications ?? false,
+          purgeSentSessions: o.purgeSentSessions ?? false,
+        },
       });
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
@@ -64,7 +70,11 @@ test('scenario one: auto-send delivers each ended session exactly once, then pur
     const d = await readDb(page, 'demo');
     return d.sessions.every((s) => s.id === me) ? d : undefined;
   }, 'sent sessions purged locally');
-  assert.deepEqual(local.sessions.map((s) => s.id), [me], 'only the running session is left');
+  assert.deepEqual(
+    local.sessions.map((s) => s.id),
+    [me],
+    'only the running session is left',
+  );
   // A second pass, asked for explicitly, finds nothing more to send.
   const idleAfterSendNow = page.evaluate(
     () =>

@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { LIMITS } from '../../src/shared/protocol.js';
+import { openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
-import { openAgentPage, readDb } from '../support/agentPage.js';
 import { KEYS } from '../unit/server/harness.js';
-import { LIMITS } from '../../src/shared/protocol.js';
 
 const e2e = useBrowserServerAndCollector(() => ({ products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } }));
 
@@ -66,7 +66,14 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
   await startWithSw(page, { autoSendSessions: true });
   await until(() => cut, 'two chunks uploaded, then the network cut', 20_000);
   // The leader sees the network failure and registers the sync tag; the data sits in the outbox.
-  await until(async () => (await page.evaluate(() => navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()))).includes('ferry-upload'), 'the ferry-upload sync tag', 20_000);
+  await until(
+    async () =>
+      (
+        await page.evaluate(() => navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()))
+      ).includes('ferry-upload'),
+    'the ferry-upload sync tag',
+    20_000,
+  );
   assert.equal(stored(id).length, 0);
   await page.close();
   // No tab is left; Chromium fires the held sync by itself when the network returns.
@@ -81,7 +88,10 @@ test('offline mid-upload: Background Sync resumes from the server offset and fin
       .reduce((n, r) => n + (r.bytes as number), 0);
   assert.ok(size > 4 * LIMITS.uploadChunkBytes, `several chunks (${size} bytes)`);
   // The request log line is written as the reply goes out, just after "detail stored".
-  const sent = await until(() => (sentBytes() >= size ? sentBytes() : 0), `every byte logged, the service worker's PATCHes included (${sentBytes()} of ${size})`);
+  const sent = await until(
+    () => (sentBytes() >= size ? sentBytes() : 0),
+    `every byte logged, the service worker's PATCHes included (${sentBytes()} of ${size})`,
+  );
   assert.ok(sent - size <= LIMITS.uploadChunkBytes, `re-sent ${sent - size} bytes, at most one chunk`);
   await context.close();
 });
@@ -138,7 +148,10 @@ test('a last-chance sync that fails (503) keeps the data; the next page load sen
   await until(() => swRefusals >= 4, 'the service worker to retry within its sync event', 30_000);
   assert.equal(stored(id).length, 0);
   const db = await readDb(page, 'demo');
-  assert.ok(db.sessions.some((s) => s.id === id), 'the session is still stored locally');
+  assert.ok(
+    db.sessions.some((s) => s.id === id),
+    'the session is still stored locally',
+  );
   await page.close();
   refuse = false;
   const next = await openAgentPage(context, e2e.server.url);

@@ -1,14 +1,15 @@
 // ferry-worker.js in real Chromium, through its comlink API: detail blobs into the outbox, both
 // compression engines, damaged IndexedDB records, unreadable packages, cancel, and the same
 // module running inside a service worker.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import type { LogMessage } from '../../src/shared/message.js';
+import type { CompressionEngine, FerryWorkerApi } from '../../src/shared/worker-protocol.js';
 import { useBrowserAndServer } from '../support/e2e.js';
 import { openPackagerPage } from './packager-page.js';
-import type { CompressionEngine, FerryWorkerApi } from '../../src/shared/worker-protocol.js';
-import type { LogMessage } from '../../src/shared/message.js';
 
 const e2e = useBrowserAndServer();
 
@@ -70,7 +71,14 @@ test('packages from every engine read back to the same messages with either read
     const ids = seeded.map((s) => s.id);
     const results: { engine: CompressionEngine; reader: CompressionEngine; size: number; rawBytes: number; messages: LogMessage[][] }[] = [];
     for (const engine of engines) {
-      const pkg = await Fx.api().buildPackage({ product: 'engines', criteria: ['completed'], jobId: `j-${results.length}`, created: Date.now(), creator: { agentVersion: '0.1.0', userAgent: 'test' }, engine });
+      const pkg = await Fx.api().buildPackage({
+        product: 'engines',
+        criteria: ['completed'],
+        jobId: `j-${results.length}`,
+        created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'test' },
+        engine,
+      });
       for (const reader of engines.slice(0, 2)) {
         const contents = await Fx.api().readPackage(pkg.blob, { messagesOf: ids, engine: reader });
         results.push({ engine: pkg.engine, reader, size: pkg.blob.size, rawBytes: pkg.rawBytes, messages: ids.map((id) => contents.messages[id]) });
@@ -80,8 +88,14 @@ test('packages from every engine read back to the same messages with either read
   }, ENGINES);
   assert.equal(r.length, 6);
   for (const x of r) assert.deepEqual(x.messages, r[0].messages, `${JSON.stringify(x.engine)} read by ${JSON.stringify(x.reader)}`);
-  assert.deepEqual(r[0].messages.map((m) => m.length), [7, 1]);
-  assert.deepEqual(r[0].messages[0].map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    r[0].messages.map((m) => m.length),
+    [7, 1],
+  );
+  assert.deepEqual(
+    r[0].messages[0].map((m) => m.seq),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
   await context.close();
 });
 
@@ -141,7 +155,13 @@ test('readPackage refuses a truncated, non-zip or foreign zip with a clear Packa
   const r = await page.evaluate(async () => {
     const { Fx } = PW();
     await Fx.seed('bad', [{ severities: ['information', 'error'] }]);
-    const pkg = await Fx.api().buildPackage({ product: 'bad', criteria: ['completed'], jobId: 'b', created: Date.now(), creator: { agentVersion: '0.1.0', userAgent: 'test' } });
+    const pkg = await Fx.api().buildPackage({
+      product: 'bad',
+      criteria: ['completed'],
+      jobId: 'b',
+      created: Date.now(),
+      creator: { agentVersion: '0.1.0', userAgent: 'test' },
+    });
     const bytes = new Uint8Array(await pkg.blob.arrayBuffer());
     const flipped = bytes.slice();
     flipped[120] ^= 0x55;
@@ -208,13 +228,18 @@ test('the packaging module runs inside a service worker (no DOM, no window-only 
     const [s] = await Fx.seed('sw', [{ status: 'crashed', severities: ['error', 'information', 'verbose'] }]);
     const reg = await navigator.serviceWorker.register('/dist/ferry-worker.js', { type: 'module', scope: '/dist/' });
     const sw = reg.installing ?? reg.waiting ?? reg.active!;
-    if (sw.state !== 'activated')
-      await new Promise<void>((resolve) => sw.addEventListener('statechange', () => sw.state === 'activated' && resolve()));
+    if (sw.state !== 'activated') await new Promise<void>((resolve) => sw.addEventListener('statechange', () => sw.state === 'activated' && resolve()));
     const { port1, port2 } = new MessageChannel();
     sw.postMessage({ type: 'ferry-connect' }, [port2]);
     const api = Fx.Comlink.wrap<FerryWorkerApi>(port1);
     const selected = await api.selectSessions({ product: 'sw', criteria: ['crashed'] });
-    const pkg = await api.buildPackage({ product: 'sw', criteria: ['crashed'], jobId: 'sw', created: Date.now(), creator: { agentVersion: '0.1.0', userAgent: 'test' } });
+    const pkg = await api.buildPackage({
+      product: 'sw',
+      criteria: ['crashed'],
+      jobId: 'sw',
+      created: Date.now(),
+      creator: { agentVersion: '0.1.0', userAgent: 'test' },
+    });
     const detail = await api.compressSession('sw', s.id);
     const contents = await api.readPackage(pkg.blob, { messagesOf: [s.id] });
     await reg.unregister();

@@ -53,8 +53,7 @@ export const openAgentPage = async (context: BrowserContext, base: string, path 
 /** Waits for the test page's module to have run (after goto or reload). */
 export const agentLoaded = (page: Page) => page.waitForFunction(() => (window as unknown as TestWindow).ferryLoaded === true);
 
-export const readDb = (page: Page, product: string) =>
-  page.evaluate((p) => (window as unknown as TestWindow).Inspect.read(p), product);
+export const readDb = (page: Page, product: string) => page.evaluate((p) => (window as unknown as TestWindow).Inspect.read(p), product);
 
 declare global {
   /** Defined by the test page: the window with the agent and inspector on it (usable inside page.evaluate). */

@@ -1,7 +1,7 @@
-import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type LaunchOptions } from 'playwright-core';
 
 /** Debian's Chromium with the flags this machine needs (see ../shared/BROWSER-FACTS.md). */
 export const CHROMIUM_ARGS = [

@@ -1,9 +1,9 @@
 /** The Chromium and static file server an e2e test file shares: started before its tests, closed after. */
 import { after, before } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './browser.js';
-import { startStaticServer, type StaticServer } from './static-server.js';
 import { startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { launchBrowser } from './browser.js';
+import { type StaticServer, startStaticServer } from './static-server.js';
 
 export interface E2e {
   browser: Browser;

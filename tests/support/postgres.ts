@@ -7,8 +7,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 
 export interface TestPostgres {
   /** A `postgres://` URL of a fresh, empty database. */
@@ -24,7 +24,8 @@ const findBinDir = (): string => {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))) : [];
   versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres); install the Debian "postgresql" package (.ci/run does)');
+  if (!versions[0])
+    throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres); install the Debian "postgresql" package (.ci/run does)');
   return join(root, versions[0], 'bin');
 };
 
@@ -56,7 +57,13 @@ export const startPostgres = async (): Promise<TestPostgres> => {
   const sock = join(base, 'sock');
   mkdirSync(data);
   mkdirSync(sock);
-  if (asRoot) for (const p of [base, data, sock]) chownSync(p, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()));
+  if (asRoot)
+    for (const p of [base, data, sock])
+      chownSync(
+        p,
+        Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+      );
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
 
   let port = 0;

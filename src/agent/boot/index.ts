@@ -4,33 +4,42 @@
  */
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
-import { startAgent, type Agent, type AgentEvents } from './startAgent.js';
+import { AGENT_VERSION } from '../../shared/version.js';
+import { type FerryOptions, resolveOptions } from '../config/options.js';
+import { createPackagerApi } from '../packager/loader.js';
 import type { Handler } from '../tools/emitter.js';
 import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
-import { resolveOptions, type FerryOptions } from '../config/options.js';
-import { AGENT_VERSION } from '../../shared/version.js';
-import { createPackagerApi } from '../packager/loader.js';
 import { scriptUrl } from './scriptUrl.js';
+import { type Agent, type AgentEvents, startAgent } from './startAgent.js';
 
-export type { FerryOptions, ServerOptions, StorageOptions, CaptureOptions, ConsentOptions, PackagerOptions, BeforeLog, BeforeLogMessage } from '../config/options.js';
-export type { Severity } from '../../shared/severity.js';
-export type { SessionSummary, LossAccounting, StorageReset, SessionStatus } from '../../shared/summary.js';
-export type { LogMessage, ExceptionInfo } from '../../shared/message.js';
-export type { AgentEvents, AlertEvent } from './startAgent.js';
 export type { SenderState } from '../../shared/channel.js';
+export type { ExceptionInfo, LogMessage } from '../../shared/message.js';
+export type { Severity } from '../../shared/severity.js';
+export type { LossAccounting, SessionStatus, SessionSummary, StorageReset } from '../../shared/summary.js';
 export type {
-  SendOptions,
-  SendResult,
-  PreviewOptions,
-  PackagerProgress,
-  PackagerPhase,
-  PackagerEvents,
+  BeforeLog,
+  BeforeLogMessage,
+  CaptureOptions,
+  ConsentOptions,
+  FerryOptions,
+  PackagerOptions,
+  ServerOptions,
+  StorageOptions,
+} from '../config/options.js';
+export type { PackagerApi } from '../packager/loader.js';
+export type {
   Destination,
   DestinationKind,
   PackageCriterion,
   PackageProblem,
+  PackagerEvents,
+  PackagerPhase,
+  PackagerProgress,
+  PreviewOptions,
+  SendOptions,
+  SendResult,
 } from '../packager/types.js';
-export type { PackagerApi } from '../packager/loader.js';
+export type { AgentEvents, AlertEvent } from './startAgent.js';
 
 export const VERSION = AGENT_VERSION;
 
@@ -41,7 +50,10 @@ let early: Call[] = [];
 let agent: Agent | undefined;
 
 const record = (severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void => {
-  if (agent) return agent.record(severity, category, text, details, exception);
+  if (agent) {
+    agent.record(severity, category, text, details, exception);
+    return;
+  }
   try {
     if (early.length < EARLY_LIMIT) early.push([severity, category, text, details, exception]);
     else warnOnce('early-overflow', `more than ${EARLY_LIMIT} messages before init(); later ones are dropped`);
@@ -128,6 +140,9 @@ export const sendNow = (): void => guard('sendNow', (a) => a.sendNow(), undefine
 /** Records the user's consent answer; with `consent.required`, nothing is sent automatically until it is true. */
 export const setConsent = (granted: boolean): Promise<void> => guardAsync('setConsent', (a) => a.setConsent(granted === true), undefined);
 
+/** The user's consent answer as this tab last knew it (its one copy is in IndexedDB; other tabs' changes arrive at once); false before any answer. */
+export const getConsent = (): boolean => guard('getConsent', (a) => a.consentGranted(), false);
+
 export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
 
 export const getSessionSummary = (): SessionSummary | undefined => guard('getSessionSummary', (a) => a.summary(), undefined);
@@ -137,7 +152,12 @@ let earlyHandlers: { event: keyof AgentEvents; handler: Handler<never>; off?: ()
 
 /** Subscribes to agent events (`alert`, `state`, `session`, `crashed`); works before init too. Returns an unsubscribe function. */
 export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<AgentEvents[K]>): (() => void) => {
-  if (agent) return guard('on', (a) => a.on(event, handler), () => {});
+  if (agent)
+    return guard(
+      'on',
+      (a) => a.on(event, handler),
+      () => {},
+    );
   const entry: (typeof earlyHandlers)[number] = { event, handler: handler as Handler<never> };
   earlyHandlers.push(entry);
   return () => {

@@ -4,14 +4,15 @@
  * loaded sender, the service-worker link). Each room does its own work; this file only wires them
  * and owns the page events.
  */
+
+import type { FerryDatabase } from '../../core/db/open.js';
+import { toSummary } from '../../core/db/sessions.js';
 import type { SenderState } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
-import type { FerryDatabase } from '../../core/db/open.js';
-import { toSummary } from '../../core/db/sessions.js';
-import { findProblems, mergeOptions, type FerryOptions, type ResolvedOptions } from '../config/options.js';
-import { createAlerts, type AlertEvent } from '../log/alerts.js';
-import { captureConsole, captureErrors, captureRejections, type Capture } from '../log/capture.js';
+import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } from '../config/options.js';
+import { type AlertEvent, createAlerts } from '../log/alerts.js';
+import { type Capture, captureConsole, captureErrors, captureRejections } from '../log/capture.js';
 import { createRecorder, type RecordFn } from '../log/record.js';
 import { createConsent } from '../send/consent.js';
 import { createSendLink } from '../send/link.js';
@@ -88,10 +89,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     began: (r) => events.emit('session', toSummary(r)),
     crashed: (ids) => events.emit('crashed', ids),
   });
-  const limits = createLimits(
-    { database, options: () => opts.storage, current: session.record, now },
-    (e) => monitorError('limits', e),
-  );
+  const limits = createLimits({ database, options: () => opts.storage, current: session.record, now }, (e) => monitorError('limits', e));
   const writer = createWriter({
     database,
     ready: session.ready,

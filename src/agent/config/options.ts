@@ -129,8 +129,7 @@ export interface ResolvedOptions {
 
 const GROUPS = Object.keys(SCHEMA) as Group[];
 
-const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.slice(0, 40)}"` : typeof v;
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.slice(0, 40)}"` : typeof v);
 
 /** Returns the problem with `value` for option `group.key`, or undefined when it is valid. */
 const checkField = (group: Group, key: string, value: unknown): string | undefined => {
@@ -149,6 +148,7 @@ const checkField = (group: Group, key: string, value: unknown): string | undefin
   }
 };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters in names is the point
 const NAME_RE = /^[^\u0000-\u001f]{1,100}$/;
 
 /**
@@ -178,8 +178,7 @@ export const findProblems = (o: unknown, partial = false): string[] => {
       if (p) problems.push(`${g}.${k}: ${p}`);
     }
   }
-  if (opts.beforeLog !== undefined && typeof opts.beforeLog !== 'function')
-    problems.push(`beforeLog: must be a function (got ${describe(opts.beforeLog)})`);
+  if (opts.beforeLog !== undefined && typeof opts.beforeLog !== 'function') problems.push(`beforeLog: must be a function (got ${describe(opts.beforeLog)})`);
   const sw = opts.serviceWorker;
   if (sw !== undefined && sw !== false && (typeof sw !== 'object' || sw === null || typeof (sw as { url?: unknown }).url !== 'string'))
     problems.push(`serviceWorker: must be { url: string } or false (got ${describe(sw)})`);

@@ -1,9 +1,8 @@
 // Turns whatever the app passed into the strings and JSON a message holds, without throwing
 // and within MESSAGE_LIMITS (circular objects, BigInt, huge strings, hostile toString).
-import { MESSAGE_LIMITS, TRUNCATION_MARKER, type ExceptionInfo } from '../../shared/message.js';
+import { type ExceptionInfo, MESSAGE_LIMITS, TRUNCATION_MARKER } from '../../shared/message.js';
 
-export const truncate = (s: string, max: number): string =>
-  s.length <= max ? s : s.slice(0, max - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
+export const truncate = (s: string, max: number): string => (s.length <= max ? s : s.slice(0, max - TRUNCATION_MARKER.length) + TRUNCATION_MARKER);
 
 export const safeString = (v: unknown): string => {
   if (typeof v === 'string') return v;

@@ -59,7 +59,8 @@ export const createRecorder = (deps: RecorderDeps): RecordFn => {
         seq: 0,
         time: deps.now(),
         severity,
-        category: typeof category === 'string' && category !== '' && category.length <= MESSAGE_LIMITS.maxCategoryLength ? category : normalize.category(category),
+        category:
+          typeof category === 'string' && category !== '' && category.length <= MESSAGE_LIMITS.maxCategoryLength ? category : normalize.category(category),
         text: typeof text === 'string' && text.length <= MESSAGE_LIMITS.maxTextLength ? text : normalize.text(text),
         detailsJson: undefined,
         exception: undefined,

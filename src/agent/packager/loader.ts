@@ -5,18 +5,18 @@
  * chunk; the script-tag build cannot split, so it imports the ESM build (`ferry.js`, next to
  * `ferry.iife.js`) and takes the chunk from there.
  */
-import type * as PackagerModule from './packager.js';
-import type * as WorkerCompressModule from '../send/workerCompress.js';
+
 import type { SessionSummary } from '../../shared/summary.js';
+import type * as WorkerCompressModule from '../send/workerCompress.js';
 import { createEmitter, type Handler } from '../tools/emitter.js';
 import { monitorError } from '../tools/monitor.js';
+import type * as PackagerModule from './packager.js';
 import type { PackagerEvents, PackagerHost, PreviewOptions, SendOptions, SendResult } from './types.js';
 
 type Packager = typeof PackagerModule;
 
 // Replaced at build time (vite `--mode iife`), so the branch not taken is dropped from the bundle.
 const IIFE = import.meta.env?.MODE === 'iife';
-
 
 /** @internal The packager chunk, for the script-tag build (which loads this file's ESM build). */
 export const __loadPackager = (): Promise<Packager> =>

@@ -4,14 +4,14 @@
  * destination, and marks what was packaged. Nothing is marked unless the package was saved.
  */
 import { proxy } from 'comlink';
-import { encodeLine } from '../../shared/message.js';
-import { PACKAGE_LIMITS, packageFileName, type PackageCreator } from '../../shared/package-format.js';
-import type { SessionSummary } from '../../shared/summary.js';
-import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../../shared/worker-protocol.js';
 import { checkCriteria, matchesCriteria } from '../../core/package/criteria.js';
-import { checkAllowed, destinationKind, prepareDestination, type DestinationEnv } from './destinations/index.js';
-import type { PackagerEvents, PackagerHost, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
+import { encodeLine } from '../../shared/message.js';
+import { PACKAGE_LIMITS, type PackageCreator, packageFileName } from '../../shared/package-format.js';
+import type { SessionSummary } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
+import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../../shared/worker-protocol.js';
+import { checkAllowed, type DestinationEnv, destinationKind, prepareDestination } from './destinations/index.js';
+import type { PackagerEvents, PackagerHost, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
 import { acquireWorker, defaultWorkerUrl, type WorkerLease } from './workerClient.js';
 
 export { PackagerError } from './destinations/index.js';
@@ -166,10 +166,22 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
       engine: options.engine,
     };
     let building = true;
-    const built = await lease.call((api) => api.buildPackage(job, proxy((p: BuildProgress) => void (building && progress('packaging', p)))));
+    const built = await lease.call((api) =>
+      api.buildPackage(
+        job,
+        proxy((p: BuildProgress) => void (building && progress('packaging', p))),
+      ),
+    );
     building = false;
     if (signal?.aborted) return outcome('cancelled');
-    const done: BuildProgress = { ...none, sessionsDone: built.sessions.length, sessionsTotal: built.sessions.length, bytesDone: built.rawBytes, bytesTotal: built.rawBytes, packageBytes: built.blob.size };
+    const done: BuildProgress = {
+      ...none,
+      sessionsDone: built.sessions.length,
+      sessionsTotal: built.sessions.length,
+      bytesDone: built.rawBytes,
+      bytesTotal: built.rawBytes,
+      packageBytes: built.blob.size,
+    };
     progress('saving', done);
     const ids = built.sessions.map((s) => s.id);
     const saved = await destination.save(built.blob, suggested, ids, signal);

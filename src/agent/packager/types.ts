@@ -1,9 +1,10 @@
 /** The packager's public types (src/agent/packager.ts), kept apart so the core imports types only. */
+
+import type { FerryDatabase } from '../../core/db/open.js';
+import type { PendingMessage } from '../../shared/message.js';
 import type { PackageCriterion, PackageProblem } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BuildProgress, CompressionEngine } from '../../shared/worker-protocol.js';
-import type { PendingMessage } from '../../shared/message.js';
-import type { FerryDatabase } from '../../core/db/open.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { CollectorReceipt } from './destinations/collector.js';
 

@@ -3,7 +3,7 @@
  * minute without work. Every call races the worker's own failure, so a worker that cannot load
  * (wrong URL, CSP) rejects the call instead of leaving it pending forever.
  */
-import { releaseProxy, wrap, type Remote } from 'comlink';
+import { type Remote, releaseProxy, wrap } from 'comlink';
 import type { FerryWorkerApi } from '../../shared/worker-protocol.js';
 
 const IDLE_MS = 60_000;
@@ -58,7 +58,9 @@ const start = (url: string): Running => {
   const r: Running = { url, worker, api: wrap<FerryWorkerApi>(worker), failed, started: Promise.resolve(), users: 0 };
   worker.addEventListener('error', (e) => {
     e.preventDefault();
-    fail(new Error(`Ferry: the worker ${url} failed${e.message ? `: ${e.message}` : ' to load'} (set the workerUrl option to where ferry-worker.js is served)`));
+    fail(
+      new Error(`Ferry: the worker ${url} failed${e.message ? `: ${e.message}` : ' to load'} (set the workerUrl option to where ferry-worker.js is served)`),
+    );
     stop(r);
   });
   let timer: ReturnType<typeof setTimeout> | undefined;

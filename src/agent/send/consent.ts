@@ -3,10 +3,11 @@
  * every tab and the service worker; a change is also broadcast, so other tabs stop (or start)
  * sending at once instead of at their next read.
  */
-import { isChannelMessage, type ChannelMessage } from '../../shared/channel.js';
-import { channelName } from '../../shared/names.js';
+
 import { getMeta, putMeta } from '../../core/db/meta.js';
 import type { FerryDatabase } from '../../core/db/open.js';
+import { type ChannelMessage, isChannelMessage } from '../../shared/channel.js';
+import { channelName } from '../../shared/names.js';
 import { monitorError } from '../tools/monitor.js';
 
 export interface ConsentDeps {

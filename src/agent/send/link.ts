@@ -3,29 +3,12 @@
  * send side (send/start.ts) — only when a collector or a service worker is configured, so a page
  * without one never downloads it.
  */
-import type { SenderState } from '../../shared/channel.js';
-import type { FerryDatabase } from '../../core/db/open.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { background } from '../tools/monitor.js';
-import type { ConsentState } from './consent.js';
 import type { SendSide } from './start.js';
+import type { SendLinkDeps, SendReason } from './types.js';
 
-export type SendReason = 'error' | 'request';
-
-export interface SendLinkDeps {
-  options: () => ResolvedOptions;
-  database: () => FerryDatabase | undefined;
-  sessionId: () => string;
-  consent: ConsentState;
-  markCrashed: () => Promise<string[]>;
-  locks: LockManager | undefined;
-  now: () => number;
-  state: (s: SenderState) => void;
-  /** URL of the agent script (ferry-worker.js and, for the script-tag build, ferry.js are found next to it). */
-  scriptUrl: string | undefined;
-  /** The agent was stopped: a send side that finishes loading now is not started. */
-  stopped: () => boolean;
-}
+export type { SendLinkDeps, SendReason } from './types.js';
 
 export interface SendLink {
   /** After start-up: loads the send side when the options ask for one. */

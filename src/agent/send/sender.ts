@@ -3,12 +3,13 @@
  * with a Web Lock, runs send passes on its cadence, and talks to other tabs over the
  * product's BroadcastChannel. Loaded lazily when sending is configured.
  */
-import { isChannelMessage, type ChannelMessage, type SenderState } from '../../shared/channel.js';
-import type { SendError } from '../../shared/http-errors.js';
-import { channelName, senderLockName, SYNC_TAG } from '../../shared/names.js';
+
 import type { FerryDatabase } from '../../core/db/open.js';
 import { CADENCE, nextCheckDelay } from '../../core/send/backoff.js';
-import { sendPass, type PassResult } from '../../core/send/pass.js';
+import { type PassResult, sendPass } from '../../core/send/pass.js';
+import { type ChannelMessage, isChannelMessage, type SenderState } from '../../shared/channel.js';
+import type { SendError } from '../../shared/http-errors.js';
+import { channelName, SYNC_TAG, senderLockName } from '../../shared/names.js';
 import type { ServerOptions } from '../config/options.js';
 import { background, monitorError, warnOnce } from '../tools/monitor.js';
 

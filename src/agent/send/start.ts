@@ -9,8 +9,8 @@ import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { loadWorkerCompress } from '../packager/loader.js';
 import { background, warnOnce } from '../tools/monitor.js';
-import type { SendLinkDeps, SendReason } from './link.js';
 import type { Sender } from './sender.js';
+import type { SendLinkDeps, SendReason } from './types.js';
 
 export interface SendSide {
   requestSend(reason: SendReason, sessionId?: string): void;

@@ -2,8 +2,9 @@
 // upload) can be torn down before the queued 'ended' write commits; the next start would then
 // call a normally closed session crashed. localStorage is written synchronously at pagehide,
 // so this mark survives where the IndexedDB write did not.
-import { localStore } from './localStore.js';
+
 import { endMarkPrefix } from '../../shared/names.js';
+import { localStore } from './localStore.js';
 
 const prefix = endMarkPrefix;
 

@@ -11,7 +11,7 @@ import type { ResolvedOptions } from '../config/options.js';
 import type { Writer } from '../storage/writer.js';
 import { background } from '../tools/monitor.js';
 import { clearEnded, markEnded, readEndMarks } from './endMark.js';
-import { holdLiveLock, type HeldLock } from './liveLock.js';
+import { type HeldLock, holdLiveLock } from './liveLock.js';
 import { newSessionRecord } from './record.js';
 
 export interface LifecycleDeps {

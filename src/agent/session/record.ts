@@ -1,9 +1,9 @@
+import type { SessionRecord } from '../../core/db/schema.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { emptyCounts } from '../../shared/severity.js';
 import { emptyLoss } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
 import type { ResolvedOptions } from '../config/options.js';
-import type { SessionRecord } from '../../core/db/schema.js';
 
 export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord => ({
   id: uuidv7(now),

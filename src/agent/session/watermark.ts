@@ -1,9 +1,10 @@
 // Chromium opens a corrupted IndexedDB as an empty one (BROWSER-FACTS.md), so an emptied
 // database looks new. A small watermark in localStorage, outside IndexedDB, remembers that a
 // database existed; finding it beside a freshly created database means data was lost.
-import { localStore } from './localStore.js';
+
 import { watermarkKey } from '../../shared/names.js';
 import type { StorageReset } from '../../shared/summary.js';
+import { localStore } from './localStore.js';
 
 export interface Watermark {
   instance: string;

@@ -1,11 +1,11 @@
-import { SEVERITIES } from '../../shared/severity.js';
-import { chooseChunkTrim, choosePrune } from './prunePolicy.js';
 import { chunkRange } from '../../core/db/chunks.js';
 import { deliveryMap } from '../../core/db/delivery.js';
 import type { FerryDatabase } from '../../core/db/open.js';
+import type { SessionRecord } from '../../core/db/schema.js';
 import { allSessions, deleteSessions } from '../../core/db/sessions.js';
 import { isSettled } from '../../core/send/eligibility.js';
-import type { SessionRecord } from '../../core/db/schema.js';
+import { SEVERITIES } from '../../shared/severity.js';
+import { chooseChunkTrim, choosePrune } from './prunePolicy.js';
 
 export interface LimitResult {
   /** Bytes stored for the product after pruning. */

@@ -1,7 +1,7 @@
 // Opens the product database for this page and checks it was not silently emptied (Chromium opens
 // a corrupted IndexedDB as an empty one); without IndexedDB the session stays in memory.
 import { getMeta, putMeta } from '../../core/db/meta.js';
-import { openOrCreateProductDb, type FerryDatabase } from '../../core/db/open.js';
+import { type FerryDatabase, openOrCreateProductDb } from '../../core/db/open.js';
 import type { StorageReset } from '../../shared/summary.js';
 import { detectReset, readWatermark, writeWatermark } from '../session/watermark.js';
 import { warnOnce } from '../tools/monitor.js';

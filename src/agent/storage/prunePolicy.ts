@@ -43,9 +43,7 @@ export const choosePrune = ({ sessions, maxBytes, maxAgeMs, now, freeBytes = 0 }
     if (s.counts.warning > 0) return 2;
     return 1;
   };
-  const ordered = candidates
-    .filter((s) => !removed.has(s.id))
-    .sort((a, b) => tier(a) - tier(b) || a.startedAt - b.startedAt);
+  const ordered = candidates.filter((s) => !removed.has(s.id)).sort((a, b) => tier(a) - tier(b) || a.startedAt - b.startedAt);
   const target = Math.min(maxBytes, sessions.reduce((n, s) => n + s.bytes, 0) - freeBytes);
   for (const s of ordered) {
     if (total <= target) break;
@@ -58,10 +56,7 @@ export const choosePrune = ({ sessions, maxBytes, maxAgeMs, now, freeBytes = 0 }
  * When running sessions alone exceed the limit: which of the current session's chunks to
  * drop, oldest error-free chunks first, then the oldest of the rest.
  */
-export const chooseChunkTrim = (
-  chunks: readonly { seq: number; bytes: number; hasErrors: boolean }[],
-  bytesToFree: number,
-): number[] => {
+export const chooseChunkTrim = (chunks: readonly { seq: number; bytes: number; hasErrors: boolean }[], bytesToFree: number): number[] => {
   const ordered = [...chunks].sort((a, b) => Number(a.hasErrors) - Number(b.hasErrors) || a.seq - b.seq);
   const out: number[] = [];
   let freed = 0;

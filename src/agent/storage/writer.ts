@@ -1,10 +1,10 @@
+import { type FerryDatabase, isQuotaError } from '../../core/db/open.js';
+import type { ChunkRecord, SessionRecord } from '../../core/db/schema.js';
 import { encodeLine, type PendingMessage } from '../../shared/message.js';
 import { emptyCounts, SEVERITIES, type SeverityCounts } from '../../shared/severity.js';
+import { monitorError, warnOnce } from '../tools/monitor.js';
 import { BATCH, flushTimingFor } from './batchPolicy.js';
 import { createMessageBuffer } from './buffer.js';
-import { isQuotaError, type FerryDatabase } from '../../core/db/open.js';
-import type { ChunkRecord, SessionRecord } from '../../core/db/schema.js';
-import { monitorError, warnOnce } from '../tools/monitor.js';
 
 /** Messages kept when IndexedDB is unavailable (the newest are kept). */
 export const MEMORY_MODE_LIMIT = 10_000;

@@ -36,7 +36,11 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { the
 export const callMonitored = <R>(where: string, fn: () => R, fallback: R): R => {
   try {
     const r = fn();
-    if (isThenable(r)) return Promise.resolve(r).catch((e: unknown) => (monitorError(where, e), fallback)) as R;
+    if (isThenable(r))
+      return Promise.resolve(r).catch((e: unknown) => {
+        monitorError(where, e);
+        return fallback;
+      }) as R;
     return r;
   } catch (e) {
     monitorError(where, e);

@@ -29,7 +29,6 @@ export const hasNativeCompression = (): boolean => {
 let detected: CompressionEngine | undefined;
 
 /** The engine to use when the caller does not choose: native when available. */
-export const defaultEngine = (): CompressionEngine =>
-  (detected ??= hasNativeCompression() ? { kind: 'native' } : { kind: 'fflate', level: FALLBACK_LEVEL });
+export const defaultEngine = (): CompressionEngine => (detected ??= hasNativeCompression() ? { kind: 'native' } : { kind: 'fflate', level: FALLBACK_LEVEL });
 
 export const engineName = (e: CompressionEngine): string => (e.kind === 'native' ? 'native' : `fflate-${e.level}`);

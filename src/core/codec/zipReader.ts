@@ -4,8 +4,8 @@
  * ZIP64, multi-disk archives, unsafe names, methods other than stored and deflate.
  */
 import { Inflate } from 'fflate';
-import type { CompressionEngine } from './engine.js';
 import { crc32 } from './crc32.js';
+import type { CompressionEngine } from './engine.js';
 import { gzipHeader, gzipTrailer } from './gzipFrame.js';
 
 export class PackageReadError extends Error {

@@ -14,8 +14,7 @@ export interface ChunkStore {
   chunk(sessionId: string, seq: number): Promise<ChunkRecord | undefined>;
 }
 
-const after = (sessionId: string, afterSeq: number): IDBKeyRange =>
-  IDBKeyRange.bound([sessionId, afterSeq], [sessionId, Number.MAX_SAFE_INTEGER], true, false);
+const after = (sessionId: string, afterSeq: number): IDBKeyRange => IDBKeyRange.bound([sessionId, afterSeq], [sessionId, Number.MAX_SAFE_INTEGER], true, false);
 
 export const idbChunkStore = (db: FerryDatabase): ChunkStore => ({
   chunksAfter: (id, afterSeq, count) => db.getAll('chunks', after(id, afterSeq), count),

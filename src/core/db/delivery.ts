@@ -9,6 +9,7 @@ import type { FerryDatabase } from './open.js';
 import type { DeliveryOp, DeliveryRecord, FerryDB } from './schema.js';
 
 /** Edits the row in place; returning false leaves it unchanged (nothing written). */
+// biome-ignore lint/suspicious/noConfusingVoidType: an updater edits in place (and returns nothing) or returns false
 export type DeliveryUpdate = (row: DeliveryRecord) => void | false;
 
 type TxWithDelivery = IDBPTransaction<FerryDB, StoreNames<FerryDB>[], 'readwrite'>;

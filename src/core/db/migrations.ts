@@ -54,8 +54,7 @@ const MIGRATIONS: Migration[] = [
     db.createObjectStore('delivery', { keyPath: 'sessionId' });
     const sessions = tx.objectStore('sessions');
     // Indexes of version 1 that nothing queries.
-    for (const name of ['by-detailState', 'by-start'])
-      if (sessions.indexNames.contains(name as never)) sessions.deleteIndex(name as never);
+    for (const name of ['by-detailState', 'by-start']) if (sessions.indexNames.contains(name as never)) sessions.deleteIndex(name as never);
     const delivery = tx.objectStore('delivery');
     for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {
       const old = cursor.value as SessionRecord & V1SessionFields;

@@ -1,5 +1,5 @@
 // The one way page, worker and service worker open a product database.
-import { openDB, type IDBPDatabase } from 'idb';
+import { type IDBPDatabase, openDB } from 'idb';
 import { dbName } from '../../shared/names.js';
 import { runMigrations } from './migrations.js';
 import { DB_VERSION, type FerryDB } from './schema.js';
@@ -63,5 +63,4 @@ export const openProductDb = async (product: string, o: OpenOptions = {}): Promi
 export const openOrCreateProductDb = async (product: string, o: Omit<OpenOptions, 'create'> = {}): Promise<OpenResult> =>
   (await openProductDb(product, { ...o, create: true }))!;
 
-export const isQuotaError = (e: unknown): boolean =>
-  typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'QuotaExceededError';
+export const isQuotaError = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'QuotaExceededError';

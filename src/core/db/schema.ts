@@ -20,15 +20,7 @@ export interface SessionRecord extends Omit<SessionSummary, 'force'> {
 export type DetailState = 'wanted' | 'not-wanted' | 'queued' | 'partial' | 'sent';
 
 /** The names of every change made to a delivery row, so each write says who made it and why. */
-export type DeliveryOp =
-  | 'summary-reply'
-  | 'summary-refused'
-  | 'compressed'
-  | 'upload-confirmed'
-  | 'upload-refused'
-  | 'packaged'
-  | 'send-on-exit'
-  | 'migrated';
+export type DeliveryOp = 'summary-reply' | 'summary-refused' | 'compressed' | 'upload-confirmed' | 'upload-refused' | 'packaged' | 'send-on-exit' | 'migrated';
 
 /** What the sending side knows of a session. No row: never summarised, sent nor packaged. */
 export interface DeliveryRecord {

@@ -4,8 +4,7 @@ import { chunkRange } from './chunks.js';
 import type { FerryDatabase } from './open.js';
 import type { DeliveryRecord, SessionRecord } from './schema.js';
 
-export const sessionsByStatus = (db: FerryDatabase, status: SessionStatus): Promise<SessionRecord[]> =>
-  db.getAllFromIndex('sessions', 'by-status', status);
+export const sessionsByStatus = (db: FerryDatabase, status: SessionStatus): Promise<SessionRecord[]> => db.getAllFromIndex('sessions', 'by-status', status);
 
 export const allSessions = (db: FerryDatabase): Promise<SessionRecord[]> => db.getAll('sessions');
 

@@ -3,24 +3,25 @@
  * (last, because it lists the chunks that had to be left out), streamed into a Blob. DOM-free:
  * it runs in the page's worker and in the service worker.
  */
-import type { BuildProgress } from '../../shared/worker-protocol.js';
+
 import {
+  type BuiltPackageManifest,
   MANIFEST_ENTRY,
   PACKAGE_FORMAT,
   PACKAGE_FORMAT_VERSION,
   PACKAGE_MEDIA_TYPE,
-  sessionEntryName,
-  type BuiltPackageManifest,
   type PackageCreator,
   type PackageCriterion,
   type PackageProblem,
+  sessionEntryName,
 } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
+import type { BuildProgress } from '../../shared/worker-protocol.js';
 import { createBlobSink } from '../codec/blobSink.js';
-import type { ChunkStore } from '../db/chunks.js';
 import type { CompressionEngine } from '../codec/engine.js';
-import { writeSessionText, writeText } from './sessionText.js';
 import { createZipWriter } from '../codec/zipWriter.js';
+import type { ChunkStore } from '../db/chunks.js';
+import { writeSessionText, writeText } from './sessionText.js';
 
 export interface PackageSessionInput {
   summary: SessionSummary;

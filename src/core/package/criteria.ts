@@ -48,8 +48,7 @@ export const matchesCriteria = (s: CriteriaSession, criteria: readonly PackageCr
 
 /** Checks criteria given by app code; throws a TypeError naming the bad value. Duplicates are dropped. */
 export const checkCriteria = (value: unknown): PackageCriterion[] => {
-  if (!Array.isArray(value) || value.length === 0)
-    throw new TypeError(`criteria: must be a non-empty array of ${PACKAGE_CRITERIA.join(', ')}`);
+  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`criteria: must be a non-empty array of ${PACKAGE_CRITERIA.join(', ')}`);
   for (const c of value)
     if (!(PACKAGE_CRITERIA as readonly unknown[]).includes(c))
       throw new TypeError(`criteria: ${JSON.stringify(c)} is not one of ${PACKAGE_CRITERIA.join(', ')}`);

@@ -5,12 +5,12 @@
  * finished blob because Web Crypto has no incremental digest.
  */
 import type { PackageProblem } from '../../shared/package-format.js';
-import type { FerryDatabase } from '../db/open.js';
-import type { OutboxRecord } from '../db/schema.js';
 import { createBlobSink } from '../codec/blobSink.js';
-import type { ChunkStore } from '../db/chunks.js';
 import type { CompressionEngine } from '../codec/engine.js';
 import { createGzipWriter } from '../codec/gzipStream.js';
+import type { ChunkStore } from '../db/chunks.js';
+import type { FerryDatabase } from '../db/open.js';
+import type { OutboxRecord } from '../db/schema.js';
 import { writeSessionText } from './sessionText.js';
 
 export interface DetailBlob {
@@ -66,7 +66,15 @@ export const compressSessionToOutbox = async (
   const session = await db.get('sessions', sessionId);
   if (!session) throw new Error(`session ${sessionId} is not stored`);
   const detail = await gzipSession(store, sessionId, engine, { untilSeq: session.status === 'running' ? session.lastSeq : undefined });
-  const record: OutboxRecord = { sessionId, blob: detail.blob, sha256: detail.sha256, size: detail.blob.size, lastSeq: session.lastSeq, createdAt: now, offset: 0 };
+  const record: OutboxRecord = {
+    sessionId,
+    blob: detail.blob,
+    sha256: detail.sha256,
+    size: detail.blob.size,
+    lastSeq: session.lastSeq,
+    createdAt: now,
+    offset: 0,
+  };
   await db.put('outbox', record);
   return detail;
 };

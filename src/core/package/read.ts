@@ -6,15 +6,15 @@
  */
 import { checkMessage, type LogMessage } from '../../shared/message.js';
 import {
+  type BuiltPackageManifest,
   MANIFEST_ENTRY,
   PACKAGE_FORMAT,
   PACKAGE_FORMAT_VERSION,
   PACKAGE_LIMITS,
   sessionEntryName,
   sessionIdOfEntry,
-  type BuiltPackageManifest,
 } from '../../shared/package-format.js';
-import { defaultEngine, type CompressionEngine } from '../codec/engine.js';
+import { type CompressionEngine, defaultEngine } from '../codec/engine.js';
 import { damaged, entryStream, PackageReadError, readZipDirectory, type ZipEntryInfo } from '../codec/zipReader.js';
 
 export { PackageReadError } from '../codec/zipReader.js';

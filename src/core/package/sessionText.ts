@@ -4,10 +4,10 @@
  * and written. Chunks that cannot be used are left out and reported, never fatal.
  */
 import type { PackageProblem } from '../../shared/package-format.js';
+import type { GzipWriter } from '../codec/gzipStream.js';
+import type { ChunkStore } from '../db/chunks.js';
 import type { ChunkRecord } from '../db/schema.js';
 import { checkChunk } from './chunkCheck.js';
-import type { ChunkStore } from '../db/chunks.js';
-import type { GzipWriter } from '../codec/gzipStream.js';
 
 /** Chunks per IndexedDB read; the writer stores up to 1,000 messages (~200 KB) per chunk. */
 const BATCH = 32;

@@ -15,8 +15,7 @@ export interface EligibilityScope {
 }
 
 /** The server confirmed the whole session. */
-export const isSentWhole = (s: Session, d: Delivery): boolean =>
-  d?.detailState === 'sent' && s.status !== 'running' && (d.sentSeq ?? s.lastSeq) >= s.lastSeq;
+export const isSentWhole = (s: Session, d: Delivery): boolean => d?.detailState === 'sent' && s.status !== 'running' && (d.sentSeq ?? s.lastSeq) >= s.lastSeq;
 
 /**
  * The server has not heard of the session as it stands: never summarised, or summarised while it
@@ -30,8 +29,7 @@ export const needsSummary = (s: Session, d: Delivery): boolean => {
 };
 
 /** Nothing is left to do: sent whole, or declined as it stands now. */
-export const isSettled = (s: Session, d: Delivery): boolean =>
-  isSentWhole(s, d) || (d?.detailState === 'not-wanted' && !needsSummary(s, d));
+export const isSettled = (s: Session, d: Delivery): boolean => isSentWhole(s, d) || (d?.detailState === 'not-wanted' && !needsSummary(s, d));
 
 /** A session waits to be sent when it is over (ended or crashed), in scope, not refused for good and not settled. */
 export const isEligible = (s: Session, d: Delivery, scope: EligibilityScope): boolean =>

@@ -4,7 +4,7 @@
  */
 import { networkError, responseError, SendError } from '../../shared/http-errors.js';
 import { uploadLockName } from '../../shared/names.js';
-import { ingestAuthorization, LIMITS, PATHS, TUS, type SummariesReply, type SummariesRequest } from '../../shared/protocol.js';
+import { ingestAuthorization, LIMITS, PATHS, type SummariesReply, type SummariesRequest, TUS } from '../../shared/protocol.js';
 import { tusUpload } from '../../shared/tus-client.js';
 import { deliveryMap, getDelivery, updateDelivery, updateDeliveryIn } from '../db/delivery.js';
 import type { FerryDatabase } from '../db/open.js';
@@ -284,7 +284,10 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
     // Declined sessions count as delivered (the server has their summary), as in Loupe. A running
     // session is never deleted under its writer's feet.
     const live = new Set((await sessionsByStatus(d.db, 'running')).map((s) => s.id));
-    await deleteSessions(d.db, [...result.sent, ...result.declined].filter((id) => !live.has(id)));
+    await deleteSessions(
+      d.db,
+      [...result.sent, ...result.declined].filter((id) => !live.has(id)),
+    );
   }
   result.remaining = (await list()).length;
   return result;

@@ -30,7 +30,7 @@ export const markCrashedSessions = async (db: FerryDatabase, options: CrashCheck
   const marked: string[] = [];
   for (const seen of dead) {
     const current = await tx.store.get(seen.id);
-    if (!current || current.status !== 'running' || current.heartbeatAt !== seen.heartbeatAt) continue;
+    if (current?.status !== 'running' || current.heartbeatAt !== seen.heartbeatAt) continue;
     const ended = options.endedAt?.get(current.id);
     current.status = ended === undefined ? 'crashed' : 'ended';
     current.endedAt = ended ?? current.heartbeatAt;

@@ -4,11 +4,11 @@ import type { EmailReply, PackageRecord, PackageReply } from '../../shared/proto
 import { clockOffset } from '../clock.js';
 import type { CollectorConfig } from '../config.js';
 import type { Mailer } from '../email.js';
-import { ApiError } from '../errors.js';
 import type { AppEnv } from '../env.js';
+import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mediaType, readBody } from '../middleware/body.js';
-import { readPackage, type ReadPackage } from '../package/read-package.js';
+import { type ReadPackage, readPackage } from '../package/read-package.js';
 import type { Store } from '../store/types.js';
 
 export interface PackagesDeps {
@@ -91,65 +91,69 @@ const loadPackage = async (c: Context<AppEnv>, d: PackagesDeps): Promise<{ body:
 };
 
 /** `POST /packages`: validate the whole package, then store every session (idempotent by id). */
-export const packageHandler = (d: PackagesDeps) => async (c: Context<AppEnv>): Promise<Response> => {
-  const receivedAt = d.now();
-  const { body, pkg } = await loadPackage(c, d);
-  const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs);
-  const m = pkg.manifest;
-  const record: PackageRecord = {
-    id: pkg.id,
-    product: m.product,
-    receivedAt,
-    created: m.created,
-    creator: m.creator,
-    criteria: m.criteria,
-    sessionIds: m.sessions.map((s) => s.id),
-    ...(m.description !== undefined ? { description: m.description } : {}),
-    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+export const packageHandler =
+  (d: PackagesDeps) =>
+  async (c: Context<AppEnv>): Promise<Response> => {
+    const receivedAt = d.now();
+    const { body, pkg } = await loadPackage(c, d);
+    const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs);
+    const m = pkg.manifest;
+    const record: PackageRecord = {
+      id: pkg.id,
+      product: m.product,
+      receivedAt,
+      created: m.created,
+      creator: m.creator,
+      criteria: m.criteria,
+      sessionIds: m.sessions.map((s) => s.id),
+      ...(m.description !== undefined ? { description: m.description } : {}),
+      ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    };
+    const sessions = await d.store.storePackage(
+      record,
+      pkg.sessions.map((s) => ({
+        session: {
+          summary: s.summary,
+          startedAt: s.summary.startedAt + offset,
+          ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
+          clockOffsetMs: offset,
+          receivedAt,
+          ...(body.sentAt !== undefined ? { sentAt: body.sentAt } : {}),
+        },
+        detail: {
+          sessionId: s.summary.id,
+          sha256: s.sha256,
+          compressedBytes: s.gz.length,
+          bytes: s.stats.bytes,
+          messageCount: s.stats.messageCount,
+          counts: s.stats.counts,
+          lastSeq: s.stats.lastSeq,
+          receivedAt,
+        },
+        blob: { bytes: s.gz },
+      })),
+    );
+    d.log.info('package stored', { package: pkg.id, sessions: sessions.length, new: sessions.filter((s) => s.stored === 'new').length });
+    const reply: PackageReply = { package: pkg.id, sessions };
+    return c.json(reply, 200);
   };
-  const sessions = await d.store.storePackage(
-    record,
-    pkg.sessions.map((s) => ({
-      session: {
-        summary: s.summary,
-        startedAt: s.summary.startedAt + offset,
-        ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
-        clockOffsetMs: offset,
-        receivedAt,
-        ...(body.sentAt !== undefined ? { sentAt: body.sentAt } : {}),
-      },
-      detail: {
-        sessionId: s.summary.id,
-        sha256: s.sha256,
-        compressedBytes: s.gz.length,
-        bytes: s.stats.bytes,
-        messageCount: s.stats.messageCount,
-        counts: s.stats.counts,
-        lastSeq: s.stats.lastSeq,
-        receivedAt,
-      },
-      blob: { bytes: s.gz },
-    })),
-  );
-  d.log.info('package stored', { package: pkg.id, sessions: sessions.length, new: sessions.filter((s) => s.stored === 'new').length });
-  const reply: PackageReply = { package: pkg.id, sessions };
-  return c.json(reply, 200);
-};
 
 /** `POST /packages/email`: validate the package exactly as for storing, then relay it by SMTP. */
-export const emailHandler = (d: PackagesDeps) => async (c: Context<AppEnv>): Promise<Response> => {
-  const key = c.get('ingest');
-  const to = d.config.products[key.product]?.emailTo ?? d.config.email?.to ?? [];
-  if (!d.mailer || to.length === 0) throw new ApiError(404, 'email-not-configured', `this collector relays no email for product "${key.product}"`);
-  const { body, pkg } = await loadPackage(c, d);
-  let messageId: string;
-  try {
-    messageId = await d.mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });
-  } catch (e) {
-    d.log.error('email relay failed', { package: pkg.id, err: e });
-    throw new ApiError(502, 'email-failed', 'the SMTP server did not accept the message; retry later');
-  }
-  d.log.info('package emailed', { package: pkg.id, to: to.length, messageId });
-  const reply: EmailReply = { sent: true, messageId };
-  return c.json(reply, 200);
-};
+export const emailHandler =
+  (d: PackagesDeps) =>
+  async (c: Context<AppEnv>): Promise<Response> => {
+    const key = c.get('ingest');
+    const to = d.config.products[key.product]?.emailTo ?? d.config.email?.to ?? [];
+    if (!d.mailer || to.length === 0) throw new ApiError(404, 'email-not-configured', `this collector relays no email for product "${key.product}"`);
+    const { body, pkg } = await loadPackage(c, d);
+    let messageId: string;
+    try {
+      messageId = await d.mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });
+    } catch (e) {
+      d.log.error('email relay failed', { package: pkg.id, err: e });
+      throw new ApiError(502, 'email-failed', 'the SMTP server did not accept the message; retry later');
+    }
+    d.log.info('package emailed', { package: pkg.id, to: to.length, messageId });
+    const reply: EmailReply = { sent: true, messageId };
+    return c.json(reply, 200);
+  };

@@ -13,15 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { FileStore } from '@tus/file-store';
+import { type Locker, Server as TusServer, Upload } from '@tus/server';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { FileStore } from '@tus/file-store';
-import { Server as TusServer, Upload, type Locker } from '@tus/server';
 import { UUID_RE } from '../../shared/ids.js';
-import { PATHS, TUS, type ErrorBody, type ErrorCode } from '../../shared/protocol.js';
+import { type ErrorBody, type ErrorCode, PATHS, TUS } from '../../shared/protocol.js';
 import type { CollectorConfig } from '../config.js';
-import { ApiError, errorResponse } from '../errors.js';
 import type { AppEnv, IngestKey } from '../env.js';
+import { ApiError, errorResponse } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decideDetail } from '../policy.js';
 import { publicOrigin } from '../public-url.js';
@@ -137,7 +137,12 @@ const jsonErrors = async (res: Response): Promise<Response> => {
   res.headers.forEach((v, k) => {
     if (k !== 'content-length' && k !== 'content-type') headers[k] = v;
   });
-  return errorResponse(status, (body?.error as ErrorCode) ?? TUS_CODES[status] ?? 'bad-request', body?.detail ?? (text.trim() || `tus error ${res.status}`), headers);
+  return errorResponse(
+    status,
+    (body?.error as ErrorCode) ?? TUS_CODES[status] ?? 'bad-request',
+    body?.detail ?? (text.trim() || `tus error ${res.status}`),
+    headers,
+  );
 };
 
 export const createUploads = (o: UploadsOptions): Uploads => {
@@ -166,7 +171,16 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     try {
       const stats = await checkDetailFile(file, { sessionId, sha256, maxDecompressedBytes: config.limits.decompressedBytes });
       const result = await store.storeDetail(
-        { sessionId, sha256, compressedBytes: upload.size ?? 0, bytes: stats.bytes, messageCount: stats.messageCount, counts: stats.counts, lastSeq: stats.lastSeq, receivedAt: now() },
+        {
+          sessionId,
+          sha256,
+          compressedBytes: upload.size ?? 0,
+          bytes: stats.bytes,
+          messageCount: stats.messageCount,
+          counts: stats.counts,
+          lastSeq: stats.lastSeq,
+          receivedAt: now(),
+        },
         { file },
         id,
       );
@@ -232,7 +246,8 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const sessionId = value(TUS.metadata.sessionId);
     if (!UUID_RE.test(sessionId)) throw toTus(new ApiError(400, 'invalid-field', 'Upload-Metadata: sessionId must be a lowercase UUID'));
     const product = value(TUS.metadata.product);
-    if (product !== key.product) throw toTus(new ApiError(403, 'product-mismatch', `this ingest key belongs to product "${key.product}", not "${product.slice(0, 200)}"`));
+    if (product !== key.product)
+      throw toTus(new ApiError(403, 'product-mismatch', `this ingest key belongs to product "${key.product}", not "${product.slice(0, 200)}"`));
     if (!SHA_RE.test(value(TUS.metadata.sha256))) throw toTus(new ApiError(400, 'invalid-field', 'Upload-Metadata: sha256 must be 64 lowercase hex digits'));
     if (upload.size === undefined || upload.size < MIN_GZIP_BYTES)
       throw toTus(new ApiError(400, 'invalid-field', `Upload-Length must be at least ${MIN_GZIP_BYTES} (a gzip stream)`));

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ADMIN_AUTH_SCHEME, AUTH_SCHEME } from '../../shared/protocol.js';
-import { ApiError } from '../errors.js';
 import type { AppEnv, IngestKey } from '../env.js';
+import { ApiError } from '../errors.js';
 
 const AUTH_RE = /^(\S+)[ \t]+(\S+)$/;
 
@@ -15,18 +15,20 @@ export interface IngestAuthOptions {
 }
 
 /** `Authorization: Ferry <ingestKey>`, then the key's allowed origins (when the request has one). */
-export const ingestAuth = (o: IngestAuthOptions): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const m = AUTH_RE.exec(c.req.header('authorization') ?? '');
-  if (!m || m[1].toLowerCase() !== AUTH_SCHEME.toLowerCase())
-    throw new ApiError(401, 'unauthorized', `Authorization: ${AUTH_SCHEME} <ingestKey> is required`, { 'WWW-Authenticate': AUTH_SCHEME });
-  const key = o.keys.get(m[2]);
-  if (!key) throw new ApiError(401, 'unauthorized', 'unknown ingest key', { 'WWW-Authenticate': AUTH_SCHEME });
-  const origin = c.req.header('origin');
-  if (origin !== undefined && !originAllowed(key.origins, origin, o.selfOrigin(c.req.raw)))
-    throw new ApiError(403, 'origin-not-allowed', `origin ${origin.slice(0, 200)} may not use this ingest key`);
-  c.set('ingest', key);
-  await next();
-};
+export const ingestAuth =
+  (o: IngestAuthOptions): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const m = AUTH_RE.exec(c.req.header('authorization') ?? '');
+    if (!m || m[1].toLowerCase() !== AUTH_SCHEME.toLowerCase())
+      throw new ApiError(401, 'unauthorized', `Authorization: ${AUTH_SCHEME} <ingestKey> is required`, { 'WWW-Authenticate': AUTH_SCHEME });
+    const key = o.keys.get(m[2]);
+    if (!key) throw new ApiError(401, 'unauthorized', 'unknown ingest key', { 'WWW-Authenticate': AUTH_SCHEME });
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !originAllowed(key.origins, origin, o.selfOrigin(c.req.raw)))
+      throw new ApiError(403, 'origin-not-allowed', `origin ${origin.slice(0, 200)} may not use this ingest key`);
+    c.set('ingest', key);
+    await next();
+  };
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { RateLimitConfig } from '../config.js';
-import { ApiError } from '../errors.js';
 import type { AppEnv } from '../env.js';
+import { ApiError } from '../errors.js';
 
 export interface RateLimiter {
   /** Takes one token; returns 0 when allowed, else the ms until a token is available. */
@@ -28,14 +28,16 @@ export const createRateLimiter = (now: () => number = Date.now): RateLimiter => 
   };
 };
 
-export const rateLimit = (limiter: RateLimiter): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const key = c.get('ingest');
-  const wait = limiter.take(key.key, key.rateLimit);
-  if (wait > 0) {
-    const seconds = Math.max(1, Math.ceil(wait / 1000));
-    throw new ApiError(429, 'too-many-requests', `rate limit of ${key.rateLimit.perMinute}/min for this ingest key; retry in ${seconds} s`, {
-      'Retry-After': String(seconds),
-    });
-  }
-  await next();
-};
+export const rateLimit =
+  (limiter: RateLimiter): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const key = c.get('ingest');
+    const wait = limiter.take(key.key, key.rateLimit);
+    if (wait > 0) {
+      const seconds = Math.max(1, Math.ceil(wait / 1000));
+      throw new ApiError(429, 'too-many-requests', `rate limit of ${key.rateLimit.perMinute}/min for this ingest key; retry in ${seconds} s`, {
+        'Retry-After': String(seconds),
+      });
+    }
+    await next();
+  };

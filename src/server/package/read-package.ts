@@ -4,13 +4,13 @@
  * The result holds each session's detail as a gzip blob ready for the store.
  */
 import { createHash } from 'node:crypto';
-import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
-import { MANIFEST_ENTRY, PACKAGE_LIMITS, sessionIdOfEntry, type PackageManifest } from '../../shared/package-format.js';
+import { gzip as gzipCb } from 'node:zlib';
+import { MANIFEST_ENTRY, PACKAGE_LIMITS, type PackageManifest, sessionIdOfEntry } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { ApiError, FieldError } from '../errors.js';
-import { checkManifest } from '../validate/manifest.js';
 import { createNdjsonChecker, type NdjsonStats } from '../ingest/ndjson-check.js';
+import { checkManifest } from '../validate/manifest.js';
 import { entryData, gzipFromDeflated, inflateEntry, readZipDirectory, type ZipEntry } from './zip.js';
 
 const gzip = promisify(gzipCb);

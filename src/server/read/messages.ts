@@ -1,6 +1,7 @@
 /** Decoded messages of stored sessions, with a small cache so paging through one session is cheap. */
-import { gunzip as gunzipCb } from 'node:zlib';
+
 import { promisify } from 'node:util';
+import { gunzip as gunzipCb } from 'node:zlib';
 import { decodeMessages, type LogMessage } from '../../shared/message.js';
 import type { BlobStore } from '../store/blobs.js';
 

@@ -5,10 +5,10 @@
 import { Hono } from 'hono';
 import { UUID_RE } from '../../shared/ids.js';
 import type { MessagesReply, PackageListReply, ViewedMessage } from '../../shared/protocol.js';
-import { SEVERITIES, isSeverity, severityRank, type Severity } from '../../shared/severity.js';
+import { isSeverity, SEVERITIES, type Severity, severityRank } from '../../shared/severity.js';
 import { ApiError } from '../errors.js';
-import type { Store, SessionQuery } from '../store/types.js';
 import { decodeCursor } from '../store/sql-store.js';
+import type { SessionQuery, Store } from '../store/types.js';
 import type { MessageReader } from './messages.js';
 
 const DAY = 24 * 3600_000;

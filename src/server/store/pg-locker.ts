@@ -5,8 +5,9 @@
  * processes a session-level advisory lock, held on a dedicated connection while the request
  * writes, does the rest.
  */
+
+import { ERRORS, type Lock, type Locker, MemoryLocker, type RequestRelease } from '@tus/server';
 import pg from 'pg';
-import { ERRORS, MemoryLocker, type Lock, type Locker, type RequestRelease } from '@tus/server';
 
 // The first key of the two-key advisory lock space: keeps Ferry's locks apart from anyone else's.
 const NAMESPACE = 0x46e2;

@@ -2,17 +2,12 @@
  * The Store over a SQL database: one implementation for SQLite and PostgreSQL (they differ only
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
-import type {
-  CountsBucket,
-  PackageRecord,
-  PackageReply,
-  StoredSession,
-} from '../../shared/protocol.js';
-import { SEVERITIES, emptyCounts, severityRank, worstSeverity, type Severity, type SeverityCounts } from '../../shared/severity.js';
+import type { CountsBucket, PackageRecord, PackageReply, StoredSession } from '../../shared/protocol.js';
+import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
-import { StoreError, type Store, type SummaryInput, type UploadRecord, type SessionQuery, type DetailInput, type SessionState } from './types.js';
+import { type DetailInput, type SessionQuery, type SessionState, type Store, StoreError, type SummaryInput, type UploadRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 interface StoredDetailRef {
@@ -22,9 +17,27 @@ interface StoredDetailRef {
 }
 
 const SESSION_COLS = [
-  'id', 'product', 'application', 'version', 'status', 'started_at', 'ended_at', 'clock_offset_ms', 'worst',
-  'n_critical', 'n_error', 'n_warning', 'n_information', 'n_verbose', 'message_count', 'summary',
-  'received_at', 'sent_at', 'source', 'package_id', 'last_seq',
+  'id',
+  'product',
+  'application',
+  'version',
+  'status',
+  'started_at',
+  'ended_at',
+  'clock_offset_ms',
+  'worst',
+  'n_critical',
+  'n_error',
+  'n_warning',
+  'n_information',
+  'n_verbose',
+  'message_count',
+  'summary',
+  'received_at',
+  'sent_at',
+  'source',
+  'package_id',
+  'last_seq',
 ] as const;
 const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at', 'detail_last_seq'] as const;
 /**
@@ -49,15 +62,38 @@ const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: 
   const w = worstSeverity(s.summary.counts);
   const c = s.summary.counts;
   return [
-    s.summary.id, s.summary.product, s.summary.application, s.summary.version, s.summary.status,
-    int(s.startedAt), int(s.endedAt), int(s.clockOffsetMs), w === undefined ? -1 : severityRank(w),
-    c.critical, c.error, c.warning, c.information, c.verbose, s.summary.messageCount, JSON.stringify(s.summary),
-    int(s.receivedAt), int(s.sentAt), source, packageId, s.summary.lastSeq,
+    s.summary.id,
+    s.summary.product,
+    s.summary.application,
+    s.summary.version,
+    s.summary.status,
+    int(s.startedAt),
+    int(s.endedAt),
+    int(s.clockOffsetMs),
+    w === undefined ? -1 : severityRank(w),
+    c.critical,
+    c.error,
+    c.warning,
+    c.information,
+    c.verbose,
+    s.summary.messageCount,
+    JSON.stringify(s.summary),
+    int(s.receivedAt),
+    int(s.sentAt),
+    source,
+    packageId,
+    s.summary.lastSeq,
   ];
 };
 
 const detailValues = (d: DetailInput): SqlValue[] => [
-  d.sha256, d.compressedBytes, d.bytes, d.messageCount, JSON.stringify(d.counts), int(d.receivedAt), d.lastSeq,
+  d.sha256,
+  d.compressedBytes,
+  d.bytes,
+  d.messageCount,
+  JSON.stringify(d.counts),
+  int(d.receivedAt),
+  d.lastSeq,
 ];
 
 const placeholders = (n: number): string => `(${Array(n).fill('?').join(', ')})`;
@@ -208,7 +244,9 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     const state = (s: SummaryInput): SessionState => {
       const d = detail.get(s.summary.id);
       if (!d || d.product !== s.summary.product) return { id: s.summary.id, hasDetail: true };
-      return d.sha && d.lastSeq !== undefined ? { id: s.summary.id, hasDetail: true, detailLastSeq: d.lastSeq } : { id: s.summary.id, hasDetail: Boolean(d.sha) };
+      return d.sha && d.lastSeq !== undefined
+        ? { id: s.summary.id, hasDetail: true, detailLastSeq: d.lastSeq }
+        : { id: s.summary.id, hasDetail: Boolean(d.sha) };
     };
     return batches.map((b) => b.map(state));
   };
@@ -260,10 +298,17 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     },
 
     async createUpload(u) {
-      await db.run(
-        `INSERT INTO uploads (id, session_id, product, length, sha256, created_at, expires_at, state, completed_at) VALUES ${placeholders(9)}`,
-        [u.id, u.sessionId, u.product, u.length, u.sha256, int(u.createdAt), int(u.expiresAt), u.state, int(u.completedAt)],
-      );
+      await db.run(`INSERT INTO uploads (id, session_id, product, length, sha256, created_at, expires_at, state, completed_at) VALUES ${placeholders(9)}`, [
+        u.id,
+        u.sessionId,
+        u.product,
+        u.length,
+        u.sha256,
+        int(u.createdAt),
+        int(u.expiresAt),
+        u.state,
+        int(u.completedAt),
+      ]);
     },
 
     async getUpload(id) {
@@ -275,10 +320,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       const out = new Map<string, UploadRecord>();
       for (const part of chunks(sessionIds, 500)) {
         if (part.length === 0) continue;
-        const rows = await db.all<Row>(
-          `SELECT * FROM uploads WHERE state = 'open' AND session_id IN ${inList(part.length)} ORDER BY created_at, id`,
-          part,
-        );
+        const rows = await db.all<Row>(`SELECT * FROM uploads WHERE state = 'open' AND session_id IN ${inList(part.length)} ORDER BY created_at, id`, part);
         for (const r of rows) out.set(r.session_id as string, rowToUpload(r));
       }
       return out;
@@ -334,8 +376,15 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids)
            VALUES ${placeholders(9)} ON CONFLICT (id) DO NOTHING`,
           [
-            pkg.id, pkg.product, int(pkg.receivedAt), int(pkg.created), JSON.stringify(pkg.creator), JSON.stringify(pkg.criteria),
-            pkg.description ?? null, pkg.replyTo ?? null, JSON.stringify(pkg.sessionIds),
+            pkg.id,
+            pkg.product,
+            int(pkg.receivedAt),
+            int(pkg.created),
+            JSON.stringify(pkg.creator),
+            JSON.stringify(pkg.criteria),
+            pkg.description ?? null,
+            pkg.replyTo ?? null,
+            JSON.stringify(pkg.sessionIds),
           ],
         );
         return got;
@@ -371,10 +420,10 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
         where.push('(started_at < ? OR (started_at = ? AND id < ?))');
         params.push(c.startedAt, c.startedAt, c.id);
       }
-      const rows = await db.all<Row>(
-        `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
-        [...params, q.limit + 1],
-      );
+      const rows = await db.all<Row>(`SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`, [
+        ...params,
+        q.limit + 1,
+      ]);
       const page = rows.slice(0, q.limit).map(rowToSession);
       const last = page[page.length - 1];
       return rows.length > q.limit && last ? { sessions: page, next: encodeCursor(last.startedAt, last.summary.id) } : { sessions: page };

@@ -1,10 +1,4 @@
-import type {
-  CountsReply,
-  PackageRecord,
-  PackageReply,
-  SessionListReply,
-  StoredSession,
-} from '../../shared/protocol.js';
+import type { CountsReply, PackageRecord, PackageReply, SessionListReply, StoredSession } from '../../shared/protocol.js';
 import type { Severity, SeverityCounts } from '../../shared/severity.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 import type { BlobSource, BlobStore } from './blobs.js';
@@ -59,7 +53,6 @@ export interface DetailInput {
   lastSeq: number;
   receivedAt: number;
 }
-
 
 export interface PackageSessionInput {
   session: SummaryInput;

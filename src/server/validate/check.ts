@@ -36,8 +36,7 @@ export const str = (v: unknown, field: string, o: StrOptions): string => {
   return v;
 };
 
-export const optStr = (v: unknown, field: string, o: StrOptions): string | undefined =>
-  v === undefined ? undefined : str(v, field, o);
+export const optStr = (v: unknown, field: string, o: StrOptions): string | undefined => (v === undefined ? undefined : str(v, field, o));
 
 export const int = (v: unknown, field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new FieldError(field, `must be an integer, got ${typeName(v)}`);
@@ -58,8 +57,7 @@ export const bool = (v: unknown, field: string): boolean => {
 };
 
 export const oneOf = <T extends string>(v: unknown, field: string, values: readonly T[]): T => {
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
-    throw new FieldError(field, `must be one of ${values.join(', ')}`);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new FieldError(field, `must be one of ${values.join(', ')}`);
   return v as T;
 };
 

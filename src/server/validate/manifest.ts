@@ -11,8 +11,15 @@ import { arr, at, int, obj, oneOf, optStr, str, time } from './check.js';
 import { checkSummary, PRODUCT_RE, SUMMARY_LIMITS } from './summary.js';
 
 const MANIFEST_FIELDS = {
-  format: true, formatVersion: true, product: true, created: true, creator: true, criteria: true,
-  description: true, replyTo: true, sessions: true,
+  format: true,
+  formatVersion: true,
+  product: true,
+  created: true,
+  creator: true,
+  criteria: true,
+  description: true,
+  replyTo: true,
+  sessions: true,
 } satisfies Record<keyof PackageManifest, true>;
 const CREATOR_FIELDS = { agentVersion: true, userAgent: true, application: true, version: true } satisfies Record<keyof PackageCreator, true>;
 
@@ -33,9 +40,7 @@ export const checkManifest = (v: unknown): PackageManifest => {
   if (application !== undefined) creator.application = application;
   const version = optStr(c.version, 'manifest.creator.version', { max: SUMMARY_LIMITS.version });
   if (version !== undefined) creator.version = version;
-  const criteria = arr(o.criteria, 'manifest.criteria', PACKAGE_CRITERIA.length).map((x, i) =>
-    oneOf(x, `manifest.criteria[${i}]`, PACKAGE_CRITERIA),
-  );
+  const criteria = arr(o.criteria, 'manifest.criteria', PACKAGE_CRITERIA.length).map((x, i) => oneOf(x, `manifest.criteria[${i}]`, PACKAGE_CRITERIA));
   const seen = new Set<string>();
   const sessions = arr(o.sessions, 'manifest.sessions', PACKAGE_LIMITS.maxSessions).map((x, i) => {
     const s = checkSummary(x, `manifest.sessions[${i}]`);

@@ -18,12 +18,31 @@ export const SUMMARY_LIMITS = {
 // `satisfies Record<keyof T, true>` keeps these lists in step with the shared types: a field added
 // to SessionSummary without a check here fails to compile.
 const SUMMARY_FIELDS = {
-  id: true, product: true, application: true, version: true, status: true, startedAt: true, endedAt: true,
-  counts: true, messageCount: true, lastSeq: true, bytes: true, userAgent: true, url: true,
-  agentVersion: true, persistence: true, dropped: true, storageReset: true, force: true,
+  id: true,
+  product: true,
+  application: true,
+  version: true,
+  status: true,
+  startedAt: true,
+  endedAt: true,
+  counts: true,
+  messageCount: true,
+  lastSeq: true,
+  bytes: true,
+  userAgent: true,
+  url: true,
+  agentVersion: true,
+  persistence: true,
+  dropped: true,
+  storageReset: true,
+  force: true,
 } satisfies Record<keyof SessionSummary, true>;
 const LOSS_FIELDS = {
-  beforeLog: true, overflow: true, pruned: true, prunedSessions: true, prunedMessages: true,
+  beforeLog: true,
+  overflow: true,
+  pruned: true,
+  prunedSessions: true,
+  prunedMessages: true,
 } satisfies Record<keyof LossAccounting, true>;
 const RESET_FIELDS = { detectedAt: true, sessionsBefore: true, lastSessionStartedAt: true } satisfies Record<keyof StorageReset, true>;
 const REQUEST_FIELDS = { product: true, sentAt: true, sessions: true } satisfies Record<keyof SummariesRequest, true>;
@@ -103,4 +122,3 @@ export const checkSummariesRequest = (v: unknown, maxSessions: number = LIMITS.m
   });
   return { product, sentAt, sessions };
 };
-

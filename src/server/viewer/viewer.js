@@ -125,9 +125,10 @@ const loadChart = async () => {
       }
     });
     const total = body.buckets.reduce((a, b) => a + b.sessions, 0);
-    $('#chart-legend').textContent = `${total} sessions from ${fmtTime(body.from)} to ${fmtTime(body.to)}, ${Math.round(body.bucketMs / 60000)} min per bar (red: crashed)`;
+    $('#chart-legend').textContent =
+      `${total} sessions from ${fmtTime(body.from)} to ${fmtTime(body.to)}, ${Math.round(body.bucketMs / 60000)} min per bar (red: crashed)`;
     $('#chart-section').hidden = false;
-  } catch (e) {
+  } catch {
     $('#chart-section').hidden = true;
   }
 };
@@ -145,7 +146,10 @@ const facts = (s) => {
   add('User agent', m.userAgent);
   add('Agent', `${m.agentVersion}, storage: ${m.persistence}`);
   const d = m.dropped;
-  add('Dropped', `beforeLog ${d.beforeLog}, overflow ${d.overflow}, pruned ${d.pruned} (other sessions pruned: ${d.prunedSessions} / ${d.prunedMessages} messages)`);
+  add(
+    'Dropped',
+    `beforeLog ${d.beforeLog}, overflow ${d.overflow}, pruned ${d.pruned} (other sessions pruned: ${d.prunedSessions} / ${d.prunedMessages} messages)`,
+  );
   add('Received', `${fmtTime(s.receivedAt)} via ${s.source}${s.packageId ? ` (package ${s.packageId.slice(0, 12)}…)` : ''}`);
   add('Messages', s.detail ? `${s.detail.messageCount} (${s.detail.bytes} bytes, ${s.detail.compressedBytes} compressed)` : 'not received');
 };

@@ -1,8 +1,17 @@
 // Reads and writes a product database with the raw IndexedDB API (not through the agent), so tests
 // check what is really stored. Sessions are read with their delivery row merged in (the fields the
 // sending side keeps: detailState, sentAt, packagedAt…), and seeded the same way.
-const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-const done = (tx) => new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error); });
+const req = (r) =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+const done = (tx) =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
 
 /** The agent's schema version 2 (src/core/db/migrations.ts), for databases a test creates first. */
 const createV2 = (db) => {
@@ -24,7 +33,18 @@ export const open = async (product) => {
   return req(r);
 };
 
-const DELIVERY_FIELDS = ['summarySentAt', 'summaryStatus', 'summarySeq', 'detailState', 'sentAt', 'sentSeq', 'packagedAt', 'packagedSeq', 'parked', 'forceSend'];
+const DELIVERY_FIELDS = [
+  'summarySentAt',
+  'summaryStatus',
+  'summarySeq',
+  'detailState',
+  'sentAt',
+  'sentSeq',
+  'packagedAt',
+  'packagedSeq',
+  'parked',
+  'forceSend',
+];
 
 /** A session spec with delivery fields → the session record and its delivery row (or undefined). */
 export const splitDelivery = (s) => {
@@ -69,7 +89,12 @@ export async function read(product) {
   const sessions = await sessionsWithDelivery(db);
   const chunks = await req(db.transaction('chunks', 'readonly').objectStore('chunks').getAll());
   db.close();
-  const messages = chunks.flatMap((c) => c.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  const messages = chunks.flatMap((c) =>
+    c.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
   return { sessions, chunks: chunks.map(({ text, ...c }) => c), messages };
 }
 

@@ -4,8 +4,17 @@
 import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
 import { open, sessionsWithDelivery, splitDelivery } from './inspect.js';
 
-const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-const done = (tx) => new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error); });
+const req = (r) =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+const done = (tx) =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
 export { open };
@@ -20,7 +29,19 @@ export const newId = () => {
 
 /** `severities`: one entry per message. Returns NDJSON lines of messages seq from..from+n-1. */
 export const lines = (sessionId, from, severities) =>
-  severities.map((severity, i) => JSON.stringify({ sessionId, seq: from + i, time: 1_700_000_000_000 + from + i, severity, category: 'Test', text: `message ${from + i} of ${sessionId.slice(-4)}` }) + '\n').join('');
+  severities
+    .map(
+      (severity, i) =>
+        JSON.stringify({
+          sessionId,
+          seq: from + i,
+          time: 1_700_000_000_000 + from + i,
+          severity,
+          category: 'Test',
+          text: `message ${from + i} of ${sessionId.slice(-4)}`,
+        }) + '\n',
+    )
+    .join('');
 
 const countsOf = (severities) => Object.fromEntries(SEVERITIES.map((s) => [s, severities.filter((x) => x === s).length]));
 
@@ -42,16 +63,37 @@ export async function seed(product, specs) {
       const part = sev.slice(i, i + size);
       const text = lines(id, i + 1, part);
       bytes += text.length;
-      tx.objectStore('chunks').put({ sessionId: id, seq: i + 1, lastSeq: i + part.length, count: part.length, counts: countsOf(part), bytes: text.length, text });
+      tx.objectStore('chunks').put({
+        sessionId: id,
+        seq: i + 1,
+        lastSeq: i + part.length,
+        count: part.length,
+        counts: countsOf(part),
+        bytes: text.length,
+        text,
+      });
     }
     const startedAt = Number(BigInt('0x' + id.replace(/-/g, '').slice(0, 12)));
     const record = {
-      id, product: spec.product ?? product, application: spec.application ?? 'editor', version: '1.0', status: spec.status ?? 'ended',
-      startedAt, ...(spec.status === 'running' ? {} : { endedAt: startedAt + 500 }),
-      counts: countsOf(sev), messageCount: sev.length, lastSeq: sev.length, bytes, userAgent: navigator.userAgent, url: location.href,
-      agentVersion: '0.1.0', persistence: 'indexeddb', dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
+      id,
+      product: spec.product ?? product,
+      application: spec.application ?? 'editor',
+      version: '1.0',
+      status: spec.status ?? 'ended',
+      startedAt,
+      ...(spec.status === 'running' ? {} : { endedAt: startedAt + 500 }),
+      counts: countsOf(sev),
+      messageCount: sev.length,
+      lastSeq: sev.length,
+      bytes,
+      userAgent: navigator.userAgent,
+      url: location.href,
+      agentVersion: '0.1.0',
+      persistence: 'indexeddb',
+      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
       heartbeatAt: startedAt + 500,
-      ...(spec.sentAt ? { sentAt: spec.sentAt, summarySentAt: spec.sentAt } : {}), ...(spec.packagedAt ? { packagedAt: spec.packagedAt } : {}),
+      ...(spec.sentAt ? { sentAt: spec.sentAt, summarySentAt: spec.sentAt } : {}),
+      ...(spec.packagedAt ? { packagedAt: spec.packagedAt } : {}),
     };
     const [session, row] = splitDelivery(record);
     tx.objectStore('sessions').put(session);
@@ -88,7 +130,12 @@ export async function outbox(product, id) {
 
 /** Holds a session's live lock, as the tab running it would. */
 export const holdLiveLock = (id) =>
-  new Promise((resolve) => navigator.locks.request(`ferry:live:${id}`, () => { resolve(); return new Promise(() => {}); }));
+  new Promise((resolve) =>
+    navigator.locks.request(`ferry:live:${id}`, () => {
+      resolve();
+      return new Promise(() => {});
+    }),
+  );
 
 /**
  * Generates an ended session of about `megabytes` MB of realistic log NDJSON in a worker (see

@@ -1,10 +1,15 @@
 // Generates a large ended session straight into IndexedDB off the main thread (so the page's
 // long-task measurements see only the packager), in 1,000-message chunks as the agent stores
 // them. Replies with its id, size, counts and the SHA-256 of its whole NDJSON.
-import { open, newId } from '/tests/e2e/pages/packager-fixtures.js';
+import { newId, open } from '/tests/e2e/pages/packager-fixtures.js';
 
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
-const done = (tx) => new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error); });
+const done = (tx) =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
 
 self.onmessage = async (e) => {
   try {
@@ -14,7 +19,7 @@ self.onmessage = async (e) => {
     const cats = ['Net', 'Ui', 'Db', 'Auth', 'Render'];
     const sev = ['information', 'verbose', 'warning', 'information', 'information', 'error'];
     let x = 12345;
-    const rnd = (n) => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n) => (x = (x * 1103515245 + 12345) & 0x7fffffff) % n;
     const enc = new TextEncoder();
     const parts = [];
     const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
@@ -41,15 +46,29 @@ self.onmessage = async (e) => {
     const startedAt = Date.now() - 60_000;
     const tx = db.transaction('sessions', 'readwrite');
     tx.objectStore('sessions').put({
-      id, product, application, version: '1.0', status: 'ended', startedAt, endedAt: startedAt + 1000, counts, messageCount: seq, lastSeq: seq, bytes,
-      userAgent: navigator.userAgent, url: location.href, agentVersion: '0.1.0', persistence: 'indexeddb',
-      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, heartbeatAt: startedAt + 1000,
+      id,
+      product,
+      application,
+      version: '1.0',
+      status: 'ended',
+      startedAt,
+      endedAt: startedAt + 1000,
+      counts,
+      messageCount: seq,
+      lastSeq: seq,
+      bytes,
+      userAgent: navigator.userAgent,
+      url: location.href,
+      agentVersion: '0.1.0',
+      persistence: 'indexeddb',
+      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
+      heartbeatAt: startedAt + 1000,
     });
     await done(tx);
     db.close();
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await new Blob(parts).arrayBuffer()));
     self.postMessage({ ok: true, id, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), bytes, messages: seq, counts });
   } catch (err) {
-    self.postMessage({ ok: false, error: String(err && err.stack || err) });
+    self.postMessage({ ok: false, error: String(err?.stack || err) });
   }
 };

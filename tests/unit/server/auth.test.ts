@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { ADMIN_PATHS, PATHS } from '../../../src/shared/protocol.js';
-import { ADMIN, APP_ORIGIN, KEYS, startTestCollector, type TestCollector } from './harness.js';
 import { makeSummary } from './fixtures.js';
+import { ADMIN, APP_ORIGIN, KEYS, startTestCollector, type TestCollector } from './harness.js';
 
 const body = (s = makeSummary()) => JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [s] });
 const json = { 'content-type': 'application/json' };
@@ -69,7 +69,8 @@ describe('auth, CORS and rate limits', () => {
       assert.equal(res.status, 204, path);
       assert.equal(res.headers.get('access-control-allow-origin'), APP_ORIGIN);
       const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase();
-      for (const h of ['authorization', 'content-type', 'tus-resumable', 'upload-length', 'upload-metadata', 'upload-offset']) assert.ok(allowed.includes(h), h);
+      for (const h of ['authorization', 'content-type', 'tus-resumable', 'upload-length', 'upload-metadata', 'upload-offset'])
+        assert.ok(allowed.includes(h), h);
       assert.match(res.headers.get('access-control-allow-methods') ?? '', /PATCH/);
     }
   });

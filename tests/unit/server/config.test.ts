@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { clockOffset } from '../../../src/server/clock.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from '../../../src/server/config.js';
 import { FieldError } from '../../../src/server/errors.js';
-import { clockOffset } from '../../../src/server/clock.js';
-import { decideDetail } from '../../../src/server/policy.js';
-import { checkEntryName } from '../../../src/server/package/zip.js';
 import { createRateLimiter } from '../../../src/server/middleware/rate-limit.js';
+import { checkEntryName } from '../../../src/server/package/zip.js';
+import { decideDetail } from '../../../src/server/policy.js';
 import { countsWith, makeSummary } from './fixtures.js';
 
 test('defaults: loopback, embedded store, ./.data', () => {
@@ -30,14 +30,22 @@ test('config errors name the field', () => {
     [{ adminTokens: ['short'] }, /^adminTokens\[0\]:/],
     [{ email: { smtp: { host: 'h' }, from: 'a@b', to: ['nope'] } }, /^email\.to\[0\]: must be an email address/],
   ];
-  for (const [raw, re] of bad) assert.throws(() => parseConfig(raw), (e: unknown) => e instanceof FieldError && re.test(e.message), JSON.stringify(raw));
+  for (const [raw, re] of bad)
+    assert.throws(
+      () => parseConfig(raw),
+      (e: unknown) => e instanceof FieldError && re.test(e.message),
+      JSON.stringify(raw),
+    );
   const ok = parseConfig({ products: { demo: { keys: [{ key: 'demo-key', origins: ['self', '*', 'http://localhost:5173'] }] } } });
   assert.equal(ok.products.demo.policy, 'error-or-worse', 'the default policy');
 });
 
 test('loadConfig: the file, then environment variables over it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-cfg-'));
-  writeFileSync(join(dir, 'ferry.config.json'), JSON.stringify({ port: 9000, dataDir: 'store', products: { demo: { policy: 'all', keys: [{ key: 'demo-key', origins: ['self'] }] } } }));
+  writeFileSync(
+    join(dir, 'ferry.config.json'),
+    JSON.stringify({ port: 9000, dataDir: 'store', products: { demo: { policy: 'all', keys: [{ key: 'demo-key', origins: ['self'] }] } } }),
+  );
   const c = loadConfig([], { FERRY_PORT: '9100', FERRY_DATABASE_URL: 'postgres://u@127.0.0.1/db', FERRY_ADMIN_TOKEN: 'a-very-long-admin-token' }, dir);
   assert.equal(c.port, 9100);
   assert.equal(c.dataDir, join(dir, 'store'));

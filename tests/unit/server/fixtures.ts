@@ -1,12 +1,12 @@
 /** Builders for summaries, messages, detail blobs and packages used by the collector tests. */
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { zipSync, strToU8, type Zippable } from 'fflate';
+import { strToU8, type Zippable, zipSync } from 'fflate';
 import { uuidv7 } from '../../../src/shared/ids.js';
 import { encodeMessages, type LogMessage } from '../../../src/shared/message.js';
+import { MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, sessionEntryName } from '../../../src/shared/package-format.js';
 import { emptyCounts, type Severity, type SeverityCounts } from '../../../src/shared/severity.js';
 import { emptyLoss, type SessionSummary } from '../../../src/shared/summary.js';
-import { MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, sessionEntryName, type PackageManifest } from '../../../src/shared/package-format.js';
 
 export const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -88,7 +88,14 @@ export const makePackage = (
   opts: { manifest?: Partial<PackageManifest>; extra?: Zippable } = {},
 ): Uint8Array => {
   const files: Zippable = {
-    [MANIFEST_ENTRY]: strToU8(JSON.stringify(makeManifest(sessions.map((s) => s.summary), opts.manifest))),
+    [MANIFEST_ENTRY]: strToU8(
+      JSON.stringify(
+        makeManifest(
+          sessions.map((s) => s.summary),
+          opts.manifest,
+        ),
+      ),
+    ),
   };
   for (const s of sessions) files[sessionEntryName(s.summary.id)] = strToU8(encodeMessages(s.messages));
   return zipSync({ ...files, ...opts.extra }, { level: 6 });

@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCollector, type Collector } from '../../../src/server/collector.js';
-import { parseConfig, type CollectorConfig } from '../../../src/server/config.js';
-import { createMemoryLogger } from '../../../src/server/log.js';
+import { type Collector, startCollector } from '../../../src/server/collector.js';
+import { type CollectorConfig, parseConfig } from '../../../src/server/config.js';
 import type { Mailer } from '../../../src/server/email.js';
-import { PATHS, TUS, type SummariesReply } from '../../../src/shared/protocol.js';
+import { createMemoryLogger } from '../../../src/server/log.js';
+import { PATHS, type SummariesReply, TUS } from '../../../src/shared/protocol.js';
 import type { SessionSummary } from '../../../src/shared/summary.js';
 
 export const ADMIN = 'admin-token-for-tests-0001';
@@ -122,7 +122,14 @@ export const head = (t: Pick<TestCollector, 'req'>, url: string, key: string = K
   t.req(url, { method: 'HEAD', key, headers: tusHeaders() });
 
 /** Uploads a whole blob in chunks; returns the final PATCH response. */
-export const uploadAll = async (t: Pick<TestCollector, 'req'>, url: string, blob: Uint8Array, chunk = 64 * 1024, from = 0, key: string = KEYS.all): Promise<Response> => {
+export const uploadAll = async (
+  t: Pick<TestCollector, 'req'>,
+  url: string,
+  blob: Uint8Array,
+  chunk = 64 * 1024,
+  from = 0,
+  key: string = KEYS.all,
+): Promise<Response> => {
   let offset = from;
   let last: Response | undefined;
   while (offset < blob.length) {

@@ -1,13 +1,13 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { encodeMessages } from '../../../src/shared/message.js';
 import { MANIFEST_ENTRY, sessionEntryName } from '../../../src/shared/package-format.js';
 import { PATHS, type PackageReply } from '../../../src/shared/protocol.js';
-import { startSmtp, firstAttachment, header, type TestSmtp } from '../../support/smtp.js';
-import { KEYS, startTestCollector, type TestCollector } from './harness.js';
+import { firstAttachment, header, startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { countsWith, makeManifest, makeMessages, makePackage, makeSummary, sha256 } from './fixtures.js';
+import { KEYS, startTestCollector, type TestCollector } from './harness.js';
 
 const zipOf = (files: Record<string, string | Uint8Array>): Uint8Array =>
   zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? strToU8(v) : v])));
@@ -20,7 +20,12 @@ describe('POST /packages', () => {
   after(() => t.close());
 
   const send = (zip: Uint8Array, o: { key?: string; type?: string; query?: string } = {}) =>
-    t.req(`${PATHS.packages}${o.query ?? ''}`, { method: 'POST', key: o.key ?? KEYS.all, headers: { 'content-type': o.type ?? 'application/zip' }, body: zip as Uint8Array<ArrayBuffer> });
+    t.req(`${PATHS.packages}${o.query ?? ''}`, {
+      method: 'POST',
+      key: o.key ?? KEYS.all,
+      headers: { 'content-type': o.type ?? 'application/zip' },
+      body: zip as Uint8Array<ArrayBuffer>,
+    });
   const errorOf = async (res: Response) => (await res.json()) as { error: string; detail: string };
   const countDemo = async () => (await t.collector.store.listSessions({ product: 'demo', limit: 500 })).sessions.length;
 
@@ -29,12 +34,18 @@ describe('POST /packages', () => {
     const b = makeSummary({ status: 'crashed' });
     const ma = makeMessages(a.id, 3);
     const mb = makeMessages(b.id, 5, 'warning');
-    const zip = makePackage([{ summary: a, messages: ma }, { summary: b, messages: mb }]);
+    const zip = makePackage([
+      { summary: a, messages: ma },
+      { summary: b, messages: mb },
+    ]);
     const res = await send(zip);
     assert.equal(res.status, 200);
     const reply = (await res.json()) as PackageReply;
     assert.equal(reply.package, sha256(zip));
-    assert.deepEqual(reply.sessions, [{ id: a.id, stored: 'new' }, { id: b.id, stored: 'new' }]);
+    assert.deepEqual(reply.sessions, [
+      { id: a.id, stored: 'new' },
+      { id: b.id, stored: 'new' },
+    ]);
 
     const sa = await t.collector.store.getSession(a.id);
     assert.equal(sa?.source, 'package');
@@ -46,7 +57,10 @@ describe('POST /packages', () => {
     assert.equal((await t.collector.store.getSession(b.id))?.detail?.counts.warning, 5);
 
     const again = (await (await send(zip)).json()) as PackageReply;
-    assert.deepEqual(again.sessions, [{ id: a.id, stored: 'existing' }, { id: b.id, stored: 'existing' }]);
+    assert.deepEqual(again.sessions, [
+      { id: a.id, stored: 'existing' },
+      { id: b.id, stored: 'existing' },
+    ]);
     const pkgs = await t.collector.store.listPackages(10);
     assert.equal(pkgs.filter((p) => p.id === reply.package).length, 1);
     assert.equal(pkgs.find((p) => p.id === reply.package)?.description, 'It broke when I clicked Save');
@@ -105,7 +119,10 @@ describe('POST /packages', () => {
 
   test('a package over the size limit is a 413', async () => {
     const s = makeSummary();
-    const zip = zipSync({ [MANIFEST_ENTRY]: strToU8(JSON.stringify(makeManifest([s]))), pad: crypto.getRandomValues(new Uint8Array(65536)).map((x) => x) }, { level: 0 });
+    const zip = zipSync(
+      { [MANIFEST_ENTRY]: strToU8(JSON.stringify(makeManifest([s]))), pad: crypto.getRandomValues(new Uint8Array(65536)).map((x) => x) },
+      { level: 0 },
+    );
     const big = new Uint8Array(2 * 1024 * 1024 + 1);
     big.set(zip);
     await refused(big, 413, 'too-large', /limit .*2097152/);
@@ -134,8 +151,18 @@ describe('POST /packages', () => {
     const entry = { [sessionEntryName(s.id)]: encodeMessages(makeMessages(s.id, 1)) };
     await refused(zipOf(entry), 400, 'bad-package', /no manifest\.json/);
     await refused(zipOf({ [MANIFEST_ENTRY]: '{nope', ...entry }), 400, 'malformed-json');
-    await refused(zipOf({ [MANIFEST_ENTRY]: JSON.stringify({ ...makeManifest([s]), extra: 1 }), ...entry }), 400, 'invalid-field', /manifest\.extra: unknown field/);
-    await refused(zipOf({ [MANIFEST_ENTRY]: JSON.stringify(makeManifest([{ ...s, counts: { error: 1 } } as never])), ...entry }), 400, 'invalid-field', /manifest\.sessions\[0\]\.counts\.critical/);
+    await refused(
+      zipOf({ [MANIFEST_ENTRY]: JSON.stringify({ ...makeManifest([s]), extra: 1 }), ...entry }),
+      400,
+      'invalid-field',
+      /manifest\.extra: unknown field/,
+    );
+    await refused(
+      zipOf({ [MANIFEST_ENTRY]: JSON.stringify(makeManifest([{ ...s, counts: { error: 1 } } as never])), ...entry }),
+      400,
+      'invalid-field',
+      /manifest\.sessions\[0\]\.counts\.critical/,
+    );
     await refused(zipOf({ [MANIFEST_ENTRY]: JSON.stringify(makeManifest([s])) }), 400, 'bad-package', /listed in manifest\.json but has no entry/);
     const stray = makeSummary();
     await refused(
@@ -162,7 +189,10 @@ describe('POST /packages', () => {
 
   test('a corrupted entry (CRC mismatch) is refused', async () => {
     const s = makeSummary();
-    const zip = zipSync({ [MANIFEST_ENTRY]: strToU8(JSON.stringify(makeManifest([s]))), [sessionEntryName(s.id)]: strToU8(encodeMessages(makeMessages(s.id, 1))) }, { level: 0 });
+    const zip = zipSync(
+      { [MANIFEST_ENTRY]: strToU8(JSON.stringify(makeManifest([s]))), [sessionEntryName(s.id)]: strToU8(encodeMessages(makeMessages(s.id, 1))) },
+      { level: 0 },
+    );
     const text = Buffer.from(zip);
     const at = text.indexOf('"category"');
     text[at + 2] = 'C'.charCodeAt(0);
@@ -235,7 +265,12 @@ describe('POST /packages/email', () => {
     assert.equal(res.status, 200, 'falls back to email.to');
     const t2 = await startTestCollector();
     try {
-      const r2 = await t2.req(PATHS.packagesEmail, { method: 'POST', key: KEYS.all, headers: { 'content-type': 'application/zip' }, body: new Uint8Array([1]) });
+      const r2 = await t2.req(PATHS.packagesEmail, {
+        method: 'POST',
+        key: KEYS.all,
+        headers: { 'content-type': 'application/zip' },
+        body: new Uint8Array([1]),
+      });
       assert.equal(r2.status, 404);
       assert.equal(((await r2.json()) as { error: string }).error, 'email-not-configured');
     } finally {

@@ -1,9 +1,10 @@
 /** Upload locks shared by replicas through PostgreSQL advisory locks (store/pg-locker.ts). */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { createPgLocker } from '../../../src/server/store/pg-locker.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { until } from '../../support/browser.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 
 let pg: TestPostgres;
 before(async () => {

@@ -3,18 +3,19 @@
  * loses nothing), resuming an upload across a restart, and a graceful shutdown that finishes an
  * upload in flight. Both stores.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PATHS, PATHS, TUS, type StoredSession } from '../../../src/shared/protocol.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
-import { ADMIN, KEYS, createUpload, head, patch, tusHeaders, uploadAll, type TestCollector } from './harness.js';
-import { makeDetail, makeMessages, makePackage, makeSummary, noisyMessages } from './fixtures.js';
-import { spawnCollector, type CollectorProcess } from './spawn.js';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_PATHS, PATHS, type StoredSession, TUS } from '../../../src/shared/protocol.js';
 import { until } from '../../support/browser.js';
+import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { makeDetail, makeMessages, makePackage, makeSummary, noisyMessages } from './fixtures.js';
+import { ADMIN, createUpload, head, KEYS, patch, type TestCollector, tusHeaders, uploadAll } from './harness.js';
+import { type CollectorProcess, spawnCollector } from './spawn.js';
 
 type Req = Pick<TestCollector, 'req'>;
 
@@ -158,7 +159,17 @@ const suite = (name: string, storeConfig: () => Record<string, unknown>): void =
       const half = Math.floor(d.gz.length / 2);
       const done = new Promise<{ status: number; offset: string | undefined }>((resolve, reject) => {
         const r = request(
-          { host: url.hostname, port: url.port, path: url.pathname, method: 'PATCH', headers: { ...tusHeaders({ 'upload-offset': '0', 'content-type': TUS.contentType }), authorization: `Ferry ${KEYS.all}`, 'content-length': d.gz.length } },
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'PATCH',
+            headers: {
+              ...tusHeaders({ 'upload-offset': '0', 'content-type': TUS.contentType }),
+              authorization: `Ferry ${KEYS.all}`,
+              'content-length': d.gz.length,
+            },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve({ status: res.statusCode ?? 0, offset: res.headers['upload-offset'] as string | undefined }));
@@ -181,7 +192,10 @@ const suite = (name: string, storeConfig: () => Record<string, unknown>): void =
       });
       await until(() => p1.logs.some((l) => l.msg === 'shutting down'), 'the collector to start draining');
       // New work is refused while draining: no new connections, and a 503 on a kept-alive one.
-      const late = await fetch(`${p1.url}/health`).then((r) => r.status, () => 'refused');
+      const late = await fetch(`${p1.url}/health`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
       assert.ok(late === 'refused' || late === 503, `late request got ${late}`);
       const res = await done;
       assert.equal(res.status, 204);

@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { ADMIN_PATHS, type CountsReply, type MessagesReply, type SessionListReply, type StoredSession } from '../../../src/shared/protocol.js';
 import type { LogMessage } from '../../../src/shared/message.js';
-import { startTestCollector, uploadAll, createUpload, type TestCollector } from './harness.js';
+import { ADMIN_PATHS, type CountsReply, type MessagesReply, type SessionListReply, type StoredSession } from '../../../src/shared/protocol.js';
 import { countsWith, makeDetail, makeSummary } from './fixtures.js';
+import { createUpload, startTestCollector, type TestCollector, uploadAll } from './harness.js';
 
 describe('read API (viewer)', () => {
   let t: TestCollector;
@@ -65,7 +65,10 @@ describe('read API (viewer)', () => {
     assert.equal(p1.sessions.length, 2);
     assert.ok(p1.next);
     const p2 = await get<SessionListReply>(`${q}&cursor=${p1.next}`);
-    assert.deepEqual(p2.sessions.map((s) => s.summary.id), [ids[0]]);
+    assert.deepEqual(
+      p2.sessions.map((s) => s.summary.id),
+      [ids[0]],
+    );
     assert.equal(p2.next, undefined);
   });
 
@@ -95,7 +98,10 @@ describe('read API (viewer)', () => {
   test('a session’s messages: in seq order, paginated, filtered by severity and text', async () => {
     const all = await get<MessagesReply>(`${ADMIN_PATHS.messages(ids[1])}?limit=12`);
     assert.equal(all.total, 30);
-    assert.deepEqual(all.messages.map((m) => m.seq), Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.deepEqual(
+      all.messages.map((m) => m.seq),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
     assert.equal(all.next, 12);
     const p2 = await get<MessagesReply>(`${ADMIN_PATHS.messages(ids[1])}?limit=12&afterSeq=${all.next}`);
     assert.equal(p2.messages[0].seq, 13);
@@ -108,7 +114,10 @@ describe('read API (viewer)', () => {
     assert.equal(warn.total, messages.filter((m) => m.severity !== 'verbose').length);
     assert.ok(warn.messages.every((m) => m.severity !== 'verbose'));
     const text = await get<MessagesReply>(`${ADMIN_PATHS.messages(ids[1])}?q=${encodeURIComponent('typeerror')}`);
-    assert.deepEqual(text.messages.map((m) => m.seq), [21]);
+    assert.deepEqual(
+      text.messages.map((m) => m.seq),
+      [21],
+    );
     assert.deepEqual(text.messages[0].exception, { name: 'TypeError', message: 'boom' });
     const none = await t.req(ADMIN_PATHS.messages(ids[0]), { admin: true });
     assert.equal(none.status, 404, 'no detail received for this one');

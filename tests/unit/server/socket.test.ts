@@ -1,10 +1,11 @@
 /** The protocol over a real socket on 127.0.0.1: what in-process requests cannot show. */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
 import { PATHS, TUS } from '../../../src/shared/protocol.js';
-import { KEYS, createUpload, head, startTestCollector, tusHeaders, uploadAll, type TestCollector } from './harness.js';
 import { makeDetail, makeSummary, noisyMessages } from './fixtures.js';
+import { createUpload, head, KEYS, startTestCollector, type TestCollector, tusHeaders, uploadAll } from './harness.js';
 
 describe('over a socket', () => {
   let t: TestCollector;
@@ -32,7 +33,11 @@ describe('over a socket', () => {
         port: url.port,
         path: url.pathname,
         method: 'PATCH',
-        headers: { ...tusHeaders({ 'upload-offset': '0', 'content-type': TUS.contentType }), authorization: `Ferry ${KEYS.all}`, 'content-length': d.gz.length },
+        headers: {
+          ...tusHeaders({ 'upload-offset': '0', 'content-type': TUS.contentType }),
+          authorization: `Ferry ${KEYS.all}`,
+          'content-length': d.gz.length,
+        },
       });
       r.on('error', () => resolve());
       r.write(d.gz.subarray(0, sent), () => setImmediate(() => r.destroy()));
@@ -65,11 +70,19 @@ describe('over a socket', () => {
 
   test('an oversized body gets a readable 413, declared or chunked, and the server keeps serving', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
-    const declared = await rawPost(PATHS.summaries, { authorization: `Ferry ${KEYS.all}`, 'content-type': 'application/json', 'content-length': big.length }, big);
+    const declared = await rawPost(
+      PATHS.summaries,
+      { authorization: `Ferry ${KEYS.all}`, 'content-type': 'application/json', 'content-length': big.length },
+      big,
+    );
     assert.equal(declared.status, 413);
     assert.match(declared.body, /"too-large"/);
     const chunks = Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x20));
-    const chunked = await rawPost(PATHS.summaries, { authorization: `Ferry ${KEYS.all}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, chunks);
+    const chunked = await rawPost(
+      PATHS.summaries,
+      { authorization: `Ferry ${KEYS.all}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      chunks,
+    );
     assert.equal(chunked.status, 413);
     const ok = await t.summaries([makeSummary()]);
     assert.equal(ok.sessions.length, 1);

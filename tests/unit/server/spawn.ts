@@ -1,5 +1,5 @@
 /** Runs the collector as its own process (`src/server/main.ts`), as an operator would. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { until } from '../../support/browser.js';

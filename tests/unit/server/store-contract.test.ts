@@ -2,18 +2,19 @@
  * The Store contract, run against the embedded store (SQLite + blob files) and the production
  * store (PostgreSQL + blob files, a real server started for this file).
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { openStore } from '../../../src/server/store/open.js';
-import type { Store, SummaryInput, DetailInput, UploadRecord } from '../../../src/server/store/types.js';
+import type { DetailInput, Store, SummaryInput, UploadRecord } from '../../../src/server/store/types.js';
 import { StoreError } from '../../../src/server/store/types.js';
-import type { SessionSummary } from '../../../src/shared/summary.js';
 import { emptyCounts } from '../../../src/shared/severity.js';
+import type { SessionSummary } from '../../../src/shared/summary.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { countsWith, makeSummary, sha256 } from './fixtures.js';
 
@@ -82,7 +83,12 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       const shared = makeSummary({ product: p });
       const calls = Array.from({ length: 8 }, (_, i) => [input(shared), input(makeSummary({ product: p, version: String(i) }))]);
       const results = await Promise.all(calls.map((c) => store.saveSummaries(c)));
-      results.forEach((r, i) => assert.deepEqual(r.map((x) => x.id), calls[i].map((c) => c.summary.id)));
+      results.forEach((r, i) =>
+        assert.deepEqual(
+          r.map((x) => x.id),
+          calls[i].map((c) => c.summary.id),
+        ),
+      );
       const list = await store.listSessions({ product: p, limit: 100 });
       assert.equal(list.sessions.length, 9);
     });
@@ -93,8 +99,18 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       const theirs = { ...mine, product: product(), application: 'intruder' };
       assert.deepEqual(await store.saveSummaries([input(theirs)]), [{ id: mine.id, hasDetail: true }], 'told to stop');
       const b = blobOf(`{"x":"${mine.id}"}\n`);
-      const pkg = { id: randomBytes(32).toString('hex'), product: theirs.product, receivedAt: Date.now(), created: Date.now(), creator: { agentVersion: '1', userAgent: 'u' }, criteria: [], sessionIds: [mine.id] };
-      assert.deepEqual(await store.storePackage(pkg, [{ session: input(theirs), detail: detail(mine.id, b.sha, b.gz), blob: { bytes: b.gz } }]), [{ id: mine.id, stored: 'existing' }]);
+      const pkg = {
+        id: randomBytes(32).toString('hex'),
+        product: theirs.product,
+        receivedAt: Date.now(),
+        created: Date.now(),
+        creator: { agentVersion: '1', userAgent: 'u' },
+        criteria: [],
+        sessionIds: [mine.id],
+      };
+      assert.deepEqual(await store.storePackage(pkg, [{ session: input(theirs), detail: detail(mine.id, b.sha, b.gz), blob: { bytes: b.gz } }]), [
+        { id: mine.id, stored: 'existing' },
+      ]);
       const kept = await store.getSession(mine.id);
       assert.equal(kept?.summary.product, mine.product);
       assert.equal(kept?.summary.application, mine.application);
@@ -254,8 +270,13 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       const old = blobOf(`{"old":"${running.id}"}\n`);
       assert.equal(await store.storeDetail(detail(running.id, old.sha, old.gz, 5), { bytes: old.gz }), 'existing');
       const pkg = (ids: string[]) => ({
-        id: randomBytes(32).toString('hex'), product: p, receivedAt: Date.now(), created: Date.now(),
-        creator: { agentVersion: '0.1.0', userAgent: 'ua' }, criteria: ['active'], sessionIds: ids,
+        id: randomBytes(32).toString('hex'),
+        product: p,
+        receivedAt: Date.now(),
+        created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'ua' },
+        criteria: ['active'],
+        sessionIds: ids,
       });
       assert.deepEqual(
         await store.storePackage(pkg([running.id]), [{ session: input(running), detail: detail(running.id, old.sha, old.gz, 5), blob: { bytes: old.gz } }]),
@@ -313,7 +334,10 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       assert.equal(pages, 3);
       assert.deepEqual([...order].sort(), idsOf(0, 1, 2, 3, 4));
       const starts = order.map((id) => all.find((s) => s.id === id)!.startedAt);
-      assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+      assert.deepEqual(
+        starts,
+        [...starts].sort((a, b) => b - a),
+      );
     });
 
     test('counts over time sum sessions, crashes and severities per bucket', async () => {

@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { PATHS } from '../../../src/shared/protocol.js';
-import { KEYS, startTestCollector, type TestCollector } from './harness.js';
 import { countsWith, makeSummary } from './fixtures.js';
+import { KEYS, startTestCollector, type TestCollector } from './harness.js';
 
 describe('POST /sessions/summaries', () => {
   let t: TestCollector;
@@ -19,7 +19,11 @@ describe('POST /sessions/summaries', () => {
   const decide = async (key: string, product: string, sessions: ReturnType<typeof makeSummary>[]) => {
     const ss = sessions.map((s) => ({ ...s, product }));
     const reply = await t.summaries(ss, { key, product });
-    assert.deepEqual(reply.sessions.map((x) => x.id), ss.map((s) => s.id), 'one decision per session, in order');
+    assert.deepEqual(
+      reply.sessions.map((x) => x.id),
+      ss.map((s) => s.id),
+      'one decision per session, in order',
+    );
     return reply.sessions.map((x) => x.detail);
   };
 

@@ -1,13 +1,13 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { encodeMessages } from '../../../src/shared/message.js';
-import { until } from '../../support/browser.js';
 import { PATHS, TUS } from '../../../src/shared/protocol.js';
-import { createUpload, head, KEYS, patch, startTestCollector, tusHeaders, tusMetadata, uploadAll, type TestCollector } from './harness.js';
+import { until } from '../../support/browser.js';
 import { countsWith, makeDetail, makeMessages, makeSummary, noisyMessages, sha256 } from './fixtures.js';
+import { createUpload, head, KEYS, patch, startTestCollector, type TestCollector, tusHeaders, tusMetadata, uploadAll } from './harness.js';
 
 const LIMIT = 1024 * 1024;
 
@@ -38,7 +38,7 @@ describe('detail uploads (tus)', () => {
     return url;
   };
 
-  const errorOf = async (res: Response) => ((await res.json()) as { error: string; detail: string });
+  const errorOf = async (res: Response) => (await res.json()) as { error: string; detail: string };
 
   test('upload in chunks, then the session is stored and the upload reads as complete', async () => {
     const { s, reply } = await announce();
@@ -132,7 +132,9 @@ describe('detail uploads (tus)', () => {
   };
 
   test('SHA-256 mismatch is refused', async () => {
-    const { body } = await refusedFinal(encodeMessages(makeMessages('00000000-0000-7000-8000-000000000000', 1)), 400, 'sha256-mismatch', { sha: 'f'.repeat(64) });
+    const { body } = await refusedFinal(encodeMessages(makeMessages('00000000-0000-7000-8000-000000000000', 1)), 400, 'sha256-mismatch', {
+      sha: 'f'.repeat(64),
+    });
     assert.match(body.detail, /metadata sha256 said f{64}/);
   });
 
@@ -295,7 +297,14 @@ describe('detail uploads (tus)', () => {
     assert.equal((await t.summaries([s])).sessions[0].detail, 'not-wanted', 'the same summary again: nothing new');
 
     // The session ends with two more messages: the server wants it again and takes it whole.
-    const ended = { ...s, status: 'ended' as const, endedAt: s.startedAt + 60_000, counts: countsWith({ error: 2, information: 3 }), messageCount: 5, lastSeq: 5 };
+    const ended = {
+      ...s,
+      status: 'ended' as const,
+      endedAt: s.startedAt + 60_000,
+      counts: countsWith({ error: 2, information: 3 }),
+      messageCount: 5,
+      lastSeq: 5,
+    };
     assert.equal((await t.summaries([ended])).sessions[0].detail, 'wanted');
     const stale = await t.collector.store.getSession(s.id);
     assert.equal(stale?.summary.status, 'ended', 'the newer summary is taken');
@@ -363,7 +372,11 @@ describe('detail uploads (tus)', () => {
       assert.equal((await patch(t2, url, 0, d.gz.subarray(0, 100))).status, 204);
       assert.equal(readdirSync(join(t2.dir, 'uploads')).filter((f) => f.startsWith(id)).length, 2);
       const files = () => readdirSync(join(t2.dir, 'uploads')).filter((f) => f.startsWith(id));
-      await until(async () => (await t2.collector.store.getUpload(id))?.state === 'expired' && files().length === 0, 'the scheduled cleanup to expire the upload and delete its files', 10_000);
+      await until(
+        async () => (await t2.collector.store.getUpload(id))?.state === 'expired' && files().length === 0,
+        'the scheduled cleanup to expire the upload and delete its files',
+        10_000,
+      );
       assert.equal((await head(t2, url)).status, 410);
     } finally {
       await t2.close();

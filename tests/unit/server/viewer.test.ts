@@ -1,10 +1,11 @@
 /** The viewer page in Chromium against a real collector: token, session list, messages. */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../support/browser.js';
-import { ADMIN, createUpload, startTestCollector, uploadAll, type TestCollector } from './harness.js';
 import { countsWith, makeDetail, makeSummary } from './fixtures.js';
+import { ADMIN, createUpload, startTestCollector, type TestCollector, uploadAll } from './harness.js';
 
 let t: TestCollector;
 let browser: Browser;
@@ -24,7 +25,15 @@ test('the viewer lists sessions and shows a session’s messages with the admin 
   const d = makeDetail([
     { sessionId: s.id, seq: 1, time: Date.now(), severity: 'information', category: 'boot', text: 'starting <b>up</b>' },
     { sessionId: s.id, seq: 2, time: Date.now(), severity: 'information', category: 'ui', text: 'clicked save' },
-    { sessionId: s.id, seq: 3, time: Date.now(), severity: 'error', category: 'ui', text: 'save failed', exception: { name: 'TypeError', message: 'x is undefined' } },
+    {
+      sessionId: s.id,
+      seq: 3,
+      time: Date.now(),
+      severity: 'error',
+      category: 'ui',
+      text: 'save failed',
+      exception: { name: 'TypeError', message: 'x is undefined' },
+    },
   ]);
   const created = await createUpload(t, { sessionId: s.id, length: d.gz.length, sha256: d.sha256 });
   assert.equal((await uploadAll(t, created.headers.get('location')!, d.gz)).status, 204);
@@ -47,7 +56,7 @@ test('the viewer lists sessions and shows a session’s messages with the admin 
     await page.selectOption('#message-filters select[name=minSeverity]', 'error');
     await page.click('#message-filters button[type=submit]');
     await page.getByText('1 of 1 matching message(s).').waitFor();
-    assert.equal(await page.locator('#chart rect').count() > 0, true, 'the chart is drawn');
+    assert.equal((await page.locator('#chart rect').count()) > 0, true, 'the chart is drawn');
   } finally {
     await page.close();
   }

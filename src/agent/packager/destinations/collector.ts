@@ -3,9 +3,9 @@
  * (`/packages` stores it, `/packages/email` relays it to the product's configured recipients).
  * No retry here: the caller is waiting, so a failure comes back at once with what went wrong.
  */
-import { SendError, networkError, responseError } from '../../../shared/http-errors.js';
+import { networkError, responseError, SendError } from '../../../shared/http-errors.js';
 import { PACKAGE_MEDIA_TYPE } from '../../../shared/package-format.js';
-import { ingestAuthorization, PATHS, type EmailReply, type PackageReply } from '../../../shared/protocol.js';
+import { type EmailReply, ingestAuthorization, PATHS, type PackageReply } from '../../../shared/protocol.js';
 
 export interface CollectorTarget {
   url: string;

@@ -2,14 +2,15 @@
  * Destinations, in two steps: `prepare` runs before the package is built (pickers need the
  * user's click to be recent, and a cancelled picker should cost no work), `save` after.
  */
+
+import { PICKER_ID } from '../../../shared/names.js';
 import { PACKAGE_MEDIA_TYPE } from '../../../shared/package-format.js';
 import type { PackagerOptions } from '../../config/options.js';
 import type { Destination, DestinationKind } from '../types.js';
-import { postPackage, type CollectorReceipt, type CollectorTarget } from './collector.js';
+import { type CollectorReceipt, type CollectorTarget, postPackage } from './collector.js';
 import { download, type ObjectUrlMaker } from './download.js';
 import { writeFile, writeIntoFolder } from './fileSystem.js';
 import { ensureWritable, isCancel, type PickerWindow } from './pickers.js';
-import { PICKER_ID } from '../../../shared/names.js';
 
 export class PackagerError extends Error {
   override name = 'PackagerError';
@@ -78,11 +79,7 @@ export const checkAllowed = (kind: DestinationKind, options: PackagerOptions): v
 };
 
 /** Resolves `undefined` when the user cancelled a picker. */
-export const prepareDestination = async (
-  destination: Destination,
-  fileName: string,
-  env: DestinationEnv = {},
-): Promise<PreparedDestination | undefined> => {
+export const prepareDestination = async (destination: Destination, fileName: string, env: DestinationEnv = {}): Promise<PreparedDestination | undefined> => {
   const kind = destinationKind(destination);
   const win = env.window ?? (globalThis as PickerWindow);
   const doc = env.document ?? (typeof document === 'undefined' ? undefined : document);
