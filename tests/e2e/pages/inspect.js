@@ -1,12 +1,12 @@
 // Reads and writes a product database with the raw IndexedDB API (not through the agent), so tests
 // check what is really stored. Sessions are read with their delivery row merged in (the fields the
 // sending side keeps: detailState, sentAt, packagedAt…), and seeded the same way.
-const req = (r) =>
+export const req = (r) =>
   new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
   });
-const done = (tx) =>
+export const done = (tx) =>
   new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);

@@ -2,19 +2,8 @@
 // IndexedDB API (as another tab or an older page load would have left them), large sessions
 // generated here rather than sent over CDP, and a comlink handle on the built worker.
 import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
-import { open, sessionsWithDelivery, splitDelivery } from './inspect.js';
+import { done, open, req, sessionsWithDelivery, splitDelivery } from './inspect.js';
 
-const req = (r) =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
 export { open };
