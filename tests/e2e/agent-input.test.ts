@@ -21,27 +21,82 @@ const watchedPage = async (): Promise<{ page: Page; pageErrors: string[]; warnin
   return { page, pageErrors, warnings, close: () => context.close() };
 };
 
-test('init with bad options throws a TypeError naming each option, and nothing later', async () => {
-  const { page, close } = await watchedPage();
-  const errors = await page.evaluate(() => {
+test('init never throws: invalid options are named once on the console and leave the agent off; unknown keys only warn', async () => {
+  const { page, pageErrors, warnings, close } = await watchedPage();
+  const r = await page.evaluate(async () => {
     const attempt = (o: unknown) => {
       try {
         W().Ferry.init(o as never);
-        return 'no error';
+        return W().Ferry.getSessionId() ?? 'off';
       } catch (e) {
-        return `${(e as Error).name}: ${(e as Error).message}`;
+        return `threw ${(e as Error).name}: ${(e as Error).message}`;
       }
     };
-    return [
+    const outcomes = [
       attempt(undefined),
       attempt({ product: 'p' }),
       attempt({ product: 'p', application: 'a', version: '1', server: { url: 'not a url' }, storage: { maxLocalBytes: 'big' } }),
     ];
+    // Habits from other SDKs: warned about and ignored, the agent starts.
+    const started = attempt({ product: 'p', application: 'a', version: '1', dsn: 'https://x@example/1', server: { environment: 'prod' } });
+    await W().Ferry.ready();
+    return { outcomes, started };
   });
-  assert.match(errors[0], /^TypeError: .*options must be an object/);
-  assert.match(errors[1], /^TypeError: .*application: required.*version: required/);
-  assert.match(errors[2], /server\.url: must be an absolute URL/);
-  assert.match(errors[2], /storage\.maxLocalBytes: must be a number/);
+  assert.deepEqual(r.outcomes, ['off', 'off', 'off'], 'nothing thrown, no session started');
+  assert.match(r.started, /^[0-9a-f-]{36}$/, 'unknown keys do not keep the agent off');
+  const invalid = warnings.filter((w) => w.includes('invalid options'));
+  assert.equal(invalid.length, 3);
+  assert.match(invalid[0], /options must be an object/);
+  assert.match(invalid[1], /application: required.*version: required/);
+  assert.match(invalid[2], /server\.url: must be an absolute URL/);
+  assert.match(invalid[2], /storage\.maxLocalBytes: must be a number/);
+  const unknown = warnings.filter((w) => w.includes('unknown options ignored'));
+  assert.equal(unknown.length, 1);
+  assert.match(unknown[0], /dsn: is not a known option/);
+  assert.match(unknown[0], /server\.environment: is not a known option/);
+  assert.deepEqual(pageErrors, []);
+  await close();
+});
+
+test('log methods read both Loupe and JavaScript habits; an Error anywhere becomes the exception with its cause chain', async () => {
+  const { page, close } = await watchedPage();
+  const id = await page.evaluate(async () => {
+    const { Ferry } = W();
+    Ferry.init({ product: 'habits', application: 'a', version: '1', capture: { errors: false, rejections: false } });
+    await Ferry.ready();
+    Ferry.log.error('Something broke');
+    Ferry.log.error(new Error('boom'));
+    Ferry.log.warn('Save failed', { documentId: 42 });
+    Ferry.log.info('Sync', 'saved', { documentId: 42 });
+    Ferry.log.debug('Sync', 'retrying', new TypeError('socket closed'));
+    const root = new RangeError('disk full');
+    Ferry.log.error('Upload failed', new Error('write failed', { cause: root }), { attempt: 3 });
+    const http = Ferry.createLogger('Http');
+    http.warn('slow response', { ms: 900 });
+    http.error(new Error('502 from upstream'));
+    http.exception('thrown string');
+    await Ferry.flush();
+    return Ferry.getSessionId()!;
+  });
+  const { messages } = await readDb(page, 'habits');
+  const mine = messages
+    .filter((m) => m.sessionId === id)
+    .map((m) => ({ severity: m.severity, category: m.category, text: m.text, details: m.details, exception: m.exception?.name }));
+  assert.deepEqual(mine, [
+    { severity: 'error', category: 'General', text: 'Something broke', details: undefined, exception: undefined },
+    { severity: 'error', category: 'General', text: 'boom', details: undefined, exception: 'Error' },
+    { severity: 'warning', category: 'General', text: 'Save failed', details: { documentId: 42 }, exception: undefined },
+    { severity: 'information', category: 'Sync', text: 'saved', details: { documentId: 42 }, exception: undefined },
+    { severity: 'verbose', category: 'Sync', text: 'retrying', details: undefined, exception: 'TypeError' },
+    { severity: 'error', category: 'General', text: 'Upload failed', details: { attempt: 3 }, exception: 'Error' },
+    { severity: 'warning', category: 'Http', text: 'slow response', details: { ms: 900 }, exception: undefined },
+    { severity: 'error', category: 'Http', text: '502 from upstream', details: undefined, exception: 'Error' },
+    { severity: 'error', category: 'Http', text: 'thrown string', details: undefined, exception: 'string' },
+  ]);
+  const chained = messages.find((m) => m.sessionId === id && m.text === 'Upload failed')!;
+  assert.match(chained.exception!.stack!, /^Error: write failed\n/);
+  assert.match(chained.exception!.stack!, /\nCaused by: RangeError: disk full\n\s+at /);
+  assert.match(messages.find((m) => m.sessionId === id && m.text === 'boom')!.exception!.stack!, /boom/);
   await close();
 });
 
@@ -93,8 +148,17 @@ test('logging with hostile arguments never throws and stores truncated, normalis
   assert.deepEqual(byCat('Circular')?.details, { name: 'loop', self: '[Circular]' });
   assert.equal(byCat('Huge')?.text.length, MESSAGE_LIMITS.maxTextLength);
   assert.match(byCat('Huge')!.text, /…\[truncated\]$/);
-  assert.equal(byCat('42')?.text, '{"not":"a string"}');
-  assert.equal(byCat('General')?.text, '');
+  // Not two strings: read as JavaScript's (text, details) under the default category.
+  const notStrings = mine.filter((m) => m.category === 'General');
+  assert.deepEqual(
+    notStrings.map((m) => [m.text, m.details]),
+    [
+      ['42', { not: 'a string' }],
+      ['', undefined],
+      ['Symbol(s)', undefined],
+      ['"[unserialisable]"', '[unserialisable]'],
+    ],
+  );
   assert.equal(byCat('Getter')?.details, '[unserialisable]');
   const exceptions = mine.filter((m) => m.exception);
   assert.deepEqual(

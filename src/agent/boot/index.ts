@@ -1,11 +1,12 @@
 /**
- * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the
- * app except `init` with invalid options (a TypeError naming each bad option).
+ * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the app,
+ * `init` included (invalid options are named on the console and leave the agent off).
  */
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
-import { type FerryOptions, resolveOptions } from '../config/options.js';
+import { type FerryOptions, findProblems, type ResolvedOptions, resolveOptions, splitProblems } from '../config/options.js';
+import { DEFAULT_CATEGORY, readLogArgs } from '../log/args.js';
 import { createPackagerApi } from '../packager/loader.js';
 import type { Handler } from '../tools/emitter.js';
 import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
@@ -63,11 +64,24 @@ const record = (severity: Severity, category: unknown, text: unknown, details?: 
 };
 
 /**
- * Starts the agent: a new session for this page load. Throws a TypeError naming each invalid
- * option; a second call is ignored (with a console warning).
+ * Starts the agent: a new session for this page load. Never throws: invalid options are reported
+ * once on the console, each by name, and the agent stays off; unknown options are reported and
+ * ignored; a second call is ignored (with a console warning).
  */
 export const init = (options: FerryOptions): void => {
-  const resolved = resolveOptions(options);
+  let resolved: ResolvedOptions;
+  try {
+    const { unknown, invalid } = splitProblems(findProblems(options));
+    if (unknown.length) warnOnce(`init-unknown:${unknown.join()}`, `init(): unknown options ignored — ${unknown.join('; ')}`);
+    if (invalid.length) {
+      warnOnce(`init-invalid:${invalid.join()}`, `init(): invalid options, so the agent stays off — ${invalid.join('; ')}`);
+      return;
+    }
+    resolved = resolveOptions(options);
+  } catch (e) {
+    monitorError('init', e);
+    return;
+  }
   if (agent) {
     warnOnce('init-twice', 'init() called again; the first configuration stays (use configure() to change options)');
     return;
@@ -89,30 +103,91 @@ export const init = (options: FerryOptions): void => {
   }
 };
 
-const at =
-  (severity: Severity) =>
-  (category: string, text: string, details?: unknown): void =>
-    record(severity, category, text, details);
+/** One log method: Loupe's `(category, text, details?)`, or JavaScript's `(text or Error, details?)`. */
+export interface LogMethod {
+  /** A category (what part of the app), the text, and optional JSON-able details; an Error among them becomes the exception. */
+  (category: string, text: string, details?: unknown): void;
+  /** The text (or an Error, whose message becomes the text and whose stack and causes are kept), and optional details. */
+  (text: string | Error, details?: unknown): void;
+  /** The text, the Error behind it, and optional details. */
+  (text: string, error: Error, details?: unknown): void;
+}
 
-/** The logging API. Every method is safe to call with any arguments, before or after init. */
-export const log = {
-  critical: at('critical'),
-  error: at('error'),
-  warning: at('warning'),
-  information: at('information'),
-  verbose: at('verbose'),
-  /** Logs an Error (or any thrown value) with its stack; severity `error` unless given. */
-  exception(error: unknown, options?: { severity?: Severity; category?: string; details?: unknown }): void {
+/** A log method of a logger bound to a category (createLogger). */
+export interface BoundLogMethod {
+  (text: string | Error, details?: unknown): void;
+  (text: string, error: Error, details?: unknown): void;
+}
+
+export interface ExceptionOptions {
+  severity?: Severity;
+  category?: string;
+  details?: unknown;
+}
+
+const SEVERITY_NAMES: readonly string[] = ['critical', 'error', 'warning', 'information', 'verbose'];
+
+const method =
+  (severity: Severity, category?: string) =>
+  (a?: unknown, b?: unknown, c?: unknown): void => {
     try {
-      const o = typeof options === 'object' && options !== null ? options : {};
-      const severity: Severity = o.severity && ['critical', 'error', 'warning', 'information', 'verbose'].includes(o.severity) ? o.severity : 'error';
+      const m = readLogArgs(a, b, c, category);
+      record(severity, m.category, m.text, m.details, m.exception);
+    } catch (e) {
+      monitorError('log', e);
+    }
+  };
+
+const exceptionMethod =
+  (boundCategory?: string) =>
+  (error: unknown, options?: ExceptionOptions): void => {
+    try {
+      const o: ExceptionOptions = typeof options === 'object' && options !== null ? options : {};
+      const severity: Severity = o.severity && SEVERITY_NAMES.includes(o.severity) ? o.severity : 'error';
       const text = error instanceof Error ? error.message : error;
-      record(severity, o.category ?? 'Exception', text, o.details, error === undefined ? { name: 'undefined', message: 'undefined' } : error);
+      record(severity, o.category ?? boundCategory ?? 'Exception', text, o.details, error === undefined ? { name: 'undefined', message: 'undefined' } : error);
     } catch (e) {
       monitorError('log.exception', e);
     }
-  },
+  };
+
+export interface Logger<M> {
+  critical: M;
+  error: M;
+  warning: M;
+  information: M;
+  verbose: M;
+  /** Alias of information. */
+  info: M;
+  /** Alias of warning. */
+  warn: M;
+  /** Alias of verbose. */
+  debug: M;
+  /** Logs an Error (or any thrown value) with its stack and causes; severity `error` unless given. */
+  exception(error: unknown, options?: ExceptionOptions): void;
+}
+
+const makeLogger = <M>(category?: string): Logger<M> => {
+  const m = (s: Severity) => method(s, category) as unknown as M;
+  return {
+    critical: m('critical'),
+    error: m('error'),
+    warning: m('warning'),
+    information: m('information'),
+    verbose: m('verbose'),
+    info: m('information'),
+    warn: m('warning'),
+    debug: m('verbose'),
+    exception: exceptionMethod(category),
+  };
 };
+
+/** The logging API. Every method is safe to call with any arguments, before or after init. */
+export const log: Logger<LogMethod> = makeLogger<LogMethod>();
+
+/** A logger whose messages all go under `category`: `const http = createLogger('Http'); http.warn('slow', { ms })`. */
+export const createLogger = (category: string): Logger<BoundLogMethod> =>
+  makeLogger<BoundLogMethod>(typeof category === 'string' && category !== '' ? category : DEFAULT_CATEGORY);
 
 /** A public call on the running agent: `fallback` before init, and whenever it would throw. */
 const guard = <T>(where: string, fn: (a: Agent) => T, fallback: T): T => callMonitored(where, () => (agent ? fn(agent) : fallback), fallback);

@@ -190,10 +190,35 @@ export const findProblems = (o: unknown, partial = false): string[] => {
   return problems;
 };
 
-/** Validates and fills defaults; throws a TypeError naming every bad option. */
-export const resolveOptions = (o: FerryOptions): ResolvedOptions => {
-  const problems = findProblems(o);
-  if (problems.length) throw new TypeError(`Ferry init: invalid options — ${problems.join('; ')}`);
+const UNKNOWN = ': is not a known option';
+
+/** Splits problems into unknown keys (a habit from another SDK: warned about, ignored) and invalid values (the agent stays off). */
+export const splitProblems = (problems: readonly string[]): { unknown: string[]; invalid: string[] } => ({
+  unknown: problems.filter((p) => p.endsWith(UNKNOWN)),
+  invalid: problems.filter((p) => !p.endsWith(UNKNOWN)),
+});
+
+/** `o` without the keys findProblems called unknown, so they never reach the resolved options. */
+const withoutUnknown = (o: FerryOptions, unknown: readonly string[]): FerryOptions => {
+  const out: Record<string, unknown> = { ...o };
+  for (const p of unknown) {
+    const [path] = p.split(':');
+    const [group, key] = path.split('.');
+    if (key === undefined) delete out[group];
+    else if (typeof out[group] === 'object' && out[group] !== null) {
+      const copy: Record<string, unknown> = { ...(out[group] as Record<string, unknown>) };
+      delete copy[key];
+      out[group] = copy;
+    }
+  }
+  return out as unknown as FerryOptions;
+};
+
+/** Validates and fills defaults, leaving out unknown keys; throws a TypeError naming every invalid option. */
+export const resolveOptions = (given: FerryOptions): ResolvedOptions => {
+  const { unknown, invalid } = splitProblems(findProblems(given));
+  if (invalid.length) throw new TypeError(`Ferry init: invalid options — ${invalid.join('; ')}`);
+  const o = withoutUnknown(given, unknown);
   return mergeOptions(
     {
       product: o.product.trim(),

@@ -82,12 +82,27 @@ const guardedJson = (v: unknown): string | undefined => {
   return json;
 };
 
+/** The stack with each `cause` appended, Java style ("Caused by: …"), so the chain travels in the existing field. */
+const withCauses = (e: unknown, stack: string): string => {
+  let out = stack;
+  let cause = (e as { cause?: unknown }).cause;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    const c = cause as { name?: unknown; message?: unknown; stack?: unknown; cause?: unknown };
+    const head = cause instanceof Error ? `${c.name}: ${c.message}` : safeString(cause);
+    const body = typeof c.stack === 'string' ? c.stack.split('\n').slice(1).join('\n') : '';
+    out += `${out ? '\n' : ''}Caused by: ${head}${body ? `\n${body}` : ''}`;
+    cause = typeof cause === 'object' ? c.cause : undefined;
+  }
+  return out;
+};
+
 export const exceptionInfo = (e: unknown): ExceptionInfo => {
   try {
     if (e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e && 'name' in e)) {
       const err = e as { name: unknown; message: unknown; stack?: unknown };
       const info: ExceptionInfo = { name: truncate(safeString(err.name) || 'Error', 256), message: text(err.message) };
-      if (typeof err.stack === 'string') info.stack = truncate(err.stack, MESSAGE_LIMITS.maxStackLength);
+      const stack = withCauses(e, typeof err.stack === 'string' ? err.stack : '');
+      if (stack) info.stack = truncate(stack, MESSAGE_LIMITS.maxStackLength);
       return info;
     }
     const name = e === null ? 'null' : typeof e === 'object' ? ((e as object).constructor?.name ?? 'Object') : typeof e;

@@ -33,3 +33,19 @@ test('normalising: circular, BigInt, huge strings and odd categories', () => {
   assert.deepEqual(exceptionInfo('plain'), { name: 'string', message: 'plain' });
   assert.equal(exceptionInfo(new RangeError('r')).name, 'RangeError');
 });
+
+test('an exception keeps its cause chain in the stack, Java style, at most five deep', () => {
+  const root = new RangeError('disk full');
+  const mid = new Error('write failed', { cause: root });
+  const top = new Error('upload failed', { cause: mid });
+  const info = exceptionInfo(top);
+  assert.equal(info.name, 'Error');
+  assert.equal(info.message, 'upload failed');
+  assert.match(info.stack!, /^Error: upload failed\n/);
+  assert.match(info.stack!, /\nCaused by: Error: write failed\n\s+at /);
+  assert.match(info.stack!, /\nCaused by: RangeError: disk full\n\s+at /);
+  const loop: Error & { cause?: unknown } = new Error('loop');
+  loop.cause = loop;
+  assert.equal(exceptionInfo(loop).stack!.split('Caused by').length - 1, 5, 'a cycle stops after five causes');
+  assert.match(exceptionInfo(new Error('plain', { cause: 'a reason' })).stack!, /\nCaused by: a reason$/);
+});
