@@ -38,17 +38,6 @@ const createV1 = (page: Page): Promise<Fixture> =>
         r.onsuccess = () => resolve(r.result);
         r.onerror = () => reject(r.error);
       });
-    const uuidv7 = (t: number) => {
-      const b = crypto.getRandomValues(new Uint8Array(16));
-      for (let i = 5; i >= 0; i--) {
-        b[i] = t % 256;
-        t = Math.floor(t / 256);
-      }
-      b[6] = (b[6] & 0x0f) | 0x70;
-      b[8] = (b[8] & 0x3f) | 0x80;
-      const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-    };
     const at = Date.now();
     const open = indexedDB.open(`ferry:${product}`, 1);
     open.onupgradeneeded = () => {
@@ -81,7 +70,7 @@ const createV1 = (page: Page): Promise<Fixture> =>
     const tx = db.transaction(['sessions', 'chunks', 'meta'], 'readwrite');
     roles.forEach((role, i) => {
       const startedAt = at - 600_000 + i * 60_000;
-      const id = uuidv7(startedAt);
+      const id = W().Inspect.idAt(startedAt);
       ids[role] = id;
       const n = 4 + 3 * i;
       const counts = { critical: 0, error: 1, warning: 0, information: n - 1, verbose: 0 };

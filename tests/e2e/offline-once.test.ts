@@ -140,6 +140,23 @@ const assertOnce = (tabs: Opened[], already: number) => {
   }
 };
 
+/**
+ * Goes offline and closes every tab but the leader; returns once the leader's pass has failed for
+ * lack of network (registering the Background Sync tag) and the closed sessions are ended locally.
+ */
+const closeOthersOffline = async (context: BrowserContext, tabs: Opened[], leader: Opened): Promise<Opened[]> => {
+  await context.setOffline(true);
+  for (const t of tabs) if (t !== leader) await t.page.close();
+  assert.equal((await passEnds(leader.page, ['offline', 'idle', 'waiting'])).phase, 'offline');
+  await until(async () => (await syncTags(leader.page)).includes('ferry-upload'), 'the ferry-upload sync tag');
+  const closed = tabs.filter((t) => t !== leader);
+  await until(async () => {
+    const d = await readDb(leader.page, PRODUCT);
+    return closed.every((t) => d.sessions.find((s) => s.id === t.id)?.status === 'ended');
+  }, 'the closed sessions ended locally');
+  return closed;
+};
+
 test('offline close, every tab closed: after reconnecting each session is uploaded exactly once', async () => {
   const context = await e2e.browser.newContext();
   watchSenders(context);
@@ -195,16 +212,7 @@ test('offline close after errors, the leader still open: its online check and th
   const { tabs, leader } = await openTabs(context, 5, true);
   const createdBefore = uploadsCreated();
 
-  await context.setOffline(true);
-  for (const t of tabs) if (t !== leader) await t.page.close();
-  const failed = await passEnds(leader.page, ['offline', 'idle', 'waiting']);
-  assert.equal(failed.phase, 'offline');
-  await until(async () => (await syncTags(leader.page)).includes('ferry-upload'), 'the ferry-upload sync tag');
-  const closed = tabs.filter((t) => t !== leader);
-  await until(async () => {
-    const d = await readDb(leader.page, PRODUCT);
-    return closed.every((t) => d.sessions.find((s) => s.id === t.id)?.status === 'ended');
-  }, 'the closed sessions ended locally');
+  const closed = await closeOthersOffline(context, tabs, leader);
 
   // Back online: the leader's `online` event and the service worker's sync both check at once.
   senders.length = 0;
@@ -247,15 +255,7 @@ test('reconnecting with the leader open, forced overlap: a sender that reaches a
   watchSenders(context);
   const { tabs, leader } = await openTabs(context, 6, false);
   const createdBefore = uploadsCreated();
-  await context.setOffline(true);
-  for (const t of tabs) if (t !== leader) await t.page.close();
-  assert.equal((await passEnds(leader.page, ['offline', 'idle', 'waiting'])).phase, 'offline');
-  await until(async () => (await syncTags(leader.page)).includes('ferry-upload'), 'the ferry-upload sync tag');
-  const closed = tabs.filter((t) => t !== leader);
-  await until(async () => {
-    const d = await readDb(leader.page, PRODUCT);
-    return closed.every((t) => d.sessions.find((s) => s.id === t.id)?.status === 'ended');
-  }, 'the closed sessions ended locally');
+  const closed = await closeOthersOffline(context, tabs, leader);
 
   // Both senders list the sessions before either uploads one: their summary requests are held
   // until the tab's and the service worker's are both in.

@@ -1,6 +1,13 @@
 // Reads and writes a product database with the raw IndexedDB API (not through the agent), so tests
 // check what is really stored. Sessions are read with their delivery row merged in (the fields the
 // sending side keeps: detailState, sentAt, packagedAt…), and seeded the same way.
+/** A UUIDv7 for `ms`, as the agent makes session ids (time-ordered, the rest random). */
+export const idAt = (ms) => {
+  const t = Math.floor(ms).toString(16).padStart(12, '0');
+  const r = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6, 18)}`;
+};
+
 export const req = (r) =>
   new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);

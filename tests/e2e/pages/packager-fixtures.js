@@ -2,7 +2,7 @@
 // IndexedDB API (as another tab or an older page load would have left them), large sessions
 // generated here rather than sent over CDP, and a comlink handle on the built worker.
 import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
-import { done, open, req, sessionsWithDelivery, splitDelivery } from './inspect.js';
+import { done, idAt, open, req, sessionsWithDelivery, splitDelivery } from './inspect.js';
 
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
@@ -10,11 +10,7 @@ export { open };
 
 let clock = Date.now() - 3_600_000;
 /** A time-ordered id like the agent's (UUIDv7), distinct per call. */
-export const newId = () => {
-  const t = (clock += 1000).toString(16).padStart(12, '0');
-  const r = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6, 18)}`;
-};
+export const newId = () => idAt((clock += 1000));
 
 /** `severities`: one entry per message. Returns NDJSON lines of messages seq from..from+n-1. */
 export const lines = (sessionId, from, severities) =>
