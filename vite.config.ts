@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vite';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 // One config, one bundle per `--mode` (see the "build" script): the ESM library, the
 // script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
@@ -16,8 +16,33 @@ const common = (emptyOutDir: boolean): UserConfig['build'] => ({
   reportCompressedSize: false,
 });
 
+// The agent finds its worker with `new URL('../ferry-worker.js', import.meta.url)` so that an
+// app's bundler (Vite, webpack, Parcel) copies the worker into its own output. This build must
+// leave that URL alone (`@vite-ignore`: the worker is built by its own run), but the comment
+// would then make the app's Vite skip it too; so it is taken out of the output, and the build
+// fails when the form is missing, so that an upgrade cannot silently break every bundled app.
+const WORKER_URL_IGNORED = /new URL\(\s*\/\* @vite-ignore \*\/\s*"\.\.\/ferry-worker\.js",\s*import\.meta\.url\s*\)/g;
+const keepWorkerUrlForAppBundlers = (): Plugin => {
+  let seen = 0;
+  return {
+    name: 'ferry:keep-worker-url',
+    enforce: 'post',
+    renderChunk(code) {
+      // The newlines are kept so the chunk's source map still lines up.
+      const out = code.replace(WORKER_URL_IGNORED, (m) => `new URL("../ferry-worker.js", import.meta.url)${'\n'.repeat(m.split('\n').length - 1)}`);
+      if (out === code) return null;
+      seen++;
+      return { code: out, map: null };
+    },
+    generateBundle() {
+      if (seen !== 1) this.error(`expected the worker URL in exactly one chunk, found it in ${seen}; see keepWorkerUrlForAppBundlers`);
+    },
+  };
+};
+
 const targets: Record<string, UserConfig> = {
   lib: {
+    plugins: [keepWorkerUrlForAppBundlers()],
     build: {
       ...common(true),
       lib: {

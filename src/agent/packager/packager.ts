@@ -75,7 +75,7 @@ const choose = async (agent: PackagerHost, lease: WorkerLease, o: ReturnType<typ
   return { query, sessions: [summary], inline: [{ summary, text: memoryNdjson(agent) }] };
 };
 
-const workerUrl = (ctx: PackagerContext): string => ctx.agent.options().workerUrl ?? defaultWorkerUrl(ctx.scriptUrl);
+const workerUrl = (ctx: PackagerContext): string => ctx.agent.options().workerUrl ?? defaultWorkerUrl();
 
 /** The sessions `send` would package now. */
 export const preview = async (ctx: PackagerContext, options: PreviewOptions): Promise<SessionSummary[]> => {
