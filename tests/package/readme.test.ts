@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
+import { devProducts } from '../../scripts/dev-config.js';
 import { until } from '../support/browser.js';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
-import { devProducts } from '../../scripts/dev-config.js';
 
 const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
 /** The first ```js block of the README, exactly as written. */
@@ -42,14 +42,13 @@ window.exampleRan = true;
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${e2e.server.url}/readme.html`);
   await page.waitForFunction(() => (window as unknown as { exampleRan?: boolean }).exampleRan === true);
-  const stored = await until(
-    () => e2e.collector.logs.find((r) => r.msg === 'detail stored'),
-    'the session detail at the collector',
-    30_000,
-  );
+  const stored = await until(() => e2e.collector.logs.find((r) => r.msg === 'detail stored'), 'the session detail at the collector', 30_000);
   assert.equal(typeof stored.session, 'string');
   assert.deepEqual(errors, [], 'the example threw nothing');
   const summaries = e2e.collector.logs.filter((r) => r.msg === 'request' && r.path === '/api/v1/summaries');
-  assert.ok(summaries.every((r) => r.status === 200), `every summary accepted: ${summaries.map((r) => r.status).join(', ')}`);
+  assert.ok(
+    summaries.every((r) => r.status === 200),
+    `every summary accepted: ${summaries.map((r) => r.status).join(', ')}`,
+  );
   await context.close();
 });
