@@ -69,7 +69,10 @@ const targets: Record<string, UserConfig> = {
         entry: { ferry: src('agent/boot/index.ts') },
         formats: ['es'],
       },
-      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+      // 'allow-extension' lets Rolldown merge the modules that start-up and the lazy parts share
+      // into ferry.js (which then also exports them, under minified names) instead of fetching
+      // them as extra start-up chunks.
+      rollupOptions: { preserveEntrySignatures: 'allow-extension', output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },
   // Its own run: built with the page entry, the code both use became shared chunks that each
