@@ -2,6 +2,7 @@
 import nodemailer from 'nodemailer';
 import { type PackageManifest, packageFileName } from '../shared/package-format.js';
 import { worstSeverity } from '../shared/severity.js';
+import type { SessionSummary } from '../shared/summary.js';
 import type { EmailConfig } from './config.js';
 
 export interface Mailer {
@@ -23,6 +24,20 @@ export const packageSubject = (m: PackageManifest): string => {
   return `[Ferry] ${m.product} ${apps.slice(0, 3).join(', ')}${apps.length > 3 ? '…' : ''}: ${parts.join(', ')}${about}`;
 };
 
+/** A session's environment, user and context tags, as one indented line (empty when it has none). */
+const contextLine = (s: SessionSummary): string => {
+  const parts: string[] = [];
+  if (s.environment) parts.push(`environment ${s.environment}`);
+  if (s.user) parts.push(`user ${s.user.id}${s.user.name ? ` (${s.user.name})` : ''}`);
+  if (s.context)
+    parts.push(
+      `context ${Object.entries(s.context)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
+  return parts.length ? `\n  ${parts.join('; ')}` : '';
+};
+
 export const packageBody = (m: PackageManifest, packageId: string): string => {
   const lines = [
     `A Ferry package for product "${m.product}" was sent to the collector.`,
@@ -42,7 +57,7 @@ export const packageBody = (m: PackageManifest, packageId: string): string => {
     lines.push(
       `- ${s.id}  ${s.application} ${s.version}  ${s.status}  started ${new Date(s.startedAt).toISOString()}` +
         `  worst: ${worstSeverity(c) ?? 'none'}  (critical ${c.critical}, error ${c.error}, warning ${c.warning}, information ${c.information}, verbose ${c.verbose})` +
-        `\n  ${s.url}`,
+        `\n  ${s.url}${contextLine(s)}`,
     );
   }
   lines.push('', 'Open the attached .ferry.zip in the Ferry viewer, or with any zip tool.');

@@ -29,6 +29,10 @@ export interface PackageCreator {
   /** The application that built it (its sessions may span the product's applications). */
   application?: string;
   version?: string;
+  /** The packaging app's `environment` option. */
+  environment?: string;
+  /** The packaging installation (`meta.instance`); each session's own is in its summary. */
+  installationId?: string;
 }
 
 export interface PackageManifest {
@@ -43,7 +47,10 @@ export interface PackageManifest {
   description?: string;
   /** Where the user wants an answer (an email address, usually). */
   replyTo?: string;
-  /** Every session in the package; each has exactly one `sessions/<id>.ndjson` entry. */
+  /**
+   * Every session in the package; each has exactly one `sessions/<id>.ndjson` entry. A summary
+   * carries its session's context (environment, installation id, user, context tags) as stored.
+   */
   sessions: SessionSummary[];
 }
 

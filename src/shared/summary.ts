@@ -1,3 +1,4 @@
+import type { SessionContext, SessionUser } from './context.js';
 import type { SeverityCounts } from './severity.js';
 
 export type SessionStatus = 'running' | 'ended' | 'crashed';
@@ -55,11 +56,20 @@ export interface SessionSummary {
   /** Bytes of NDJSON stored for the session. */
   bytes: number;
   userAgent: string;
+  /** The page's URL when the session started; without its query and fragment unless the `privacy` options keep them. */
   url: string;
   agentVersion: string;
   persistence: Persistence;
   dropped: LossAccounting;
   storageReset?: StorageReset;
+  /** The `environment` option: where the app runs ("production", "staging"). */
+  environment?: string;
+  /** This browser profile's installation of the product: a random id made when its database was created (`meta.instance`); absent in memory mode. */
+  installationId?: string;
+  /** Who uses the app, as `setUser()` last said while the session ran. */
+  user?: SessionUser;
+  /** The app's context tags, as `setContext()` last left them while the session ran; absent when there are none. */
+  context?: SessionContext;
   /** Always ask for detail (packager "send to server", send on exit). */
   force?: boolean;
 }

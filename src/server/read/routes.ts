@@ -2,13 +2,14 @@
  * The read API for the viewer (admin token required, see middleware/auth.ts): sessions with
  * filters and keyset pagination, one session's messages with filters, counts over time, packages.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { CONTEXT_LIMITS, tokenProblem } from '../../shared/context.js';
 import { UUID_RE } from '../../shared/ids.js';
 import type { MessagesReply, PackageListReply, ViewedMessage } from '../../shared/protocol.js';
 import { isSeverity, SEVERITIES, type Severity, severityRank } from '../../shared/severity.js';
 import { ApiError } from '../errors.js';
 import { decodeCursor } from '../store/sql-store.js';
-import type { SessionQuery, Store } from '../store/types.js';
+import type { SessionFilter, SessionQuery, Store } from '../store/types.js';
 import type { MessageReader } from './messages.js';
 
 const DAY = 24 * 3600_000;
@@ -42,6 +43,48 @@ const severity = (q: Query, name: string): Severity | undefined => {
   return v;
 };
 
+const token = (q: Query, name: string): string | undefined => {
+  const v = text(q, name);
+  const p = v === undefined ? undefined : tokenProblem(v);
+  if (p) throw invalid(name, p);
+  return v;
+};
+
+/** `context.<key>=<value>` parameters that one query may carry (each is one more EXISTS). */
+export const MAX_CONTEXT_FILTERS = 10;
+const CONTEXT_PREFIX = 'context.';
+
+/**
+ * The filters the session list and the counts share: product, application, version, environment,
+ * user (id), installation, and `context.<key>=<value>` tags, all of which must match.
+ */
+const sessionFilter = (c: Context): SessionFilter => {
+  const q: Query = (n) => c.req.query(n);
+  const f: SessionFilter = {};
+  const set = <K extends keyof SessionFilter>(k: K, v: SessionFilter[K] | undefined): void => {
+    if (v !== undefined) f[k] = v;
+  };
+  set('product', text(q, 'product'));
+  set('application', text(q, 'application'));
+  set('version', text(q, 'version'));
+  set('environment', token(q, 'environment'));
+  set('user', text(q, 'user', CONTEXT_LIMITS.user.id));
+  set('installation', token(q, 'installation'));
+  const context: [string, string][] = [];
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (!name.startsWith(CONTEXT_PREFIX)) continue;
+    const key = name.slice(CONTEXT_PREFIX.length);
+    const p = tokenProblem(key);
+    if (p) throw invalid(name, `the key ${p}`);
+    if (values.length > 1) throw invalid(name, 'is given more than once (one value per key: every context filter must match)');
+    if (values[0].length > CONTEXT_LIMITS.maxValueLength) throw invalid(name, `must have at most ${CONTEXT_LIMITS.maxValueLength} characters`);
+    context.push([key, values[0]]);
+  }
+  if (context.length > MAX_CONTEXT_FILTERS) throw invalid(CONTEXT_PREFIX + '*', `at most ${MAX_CONTEXT_FILTERS} context filters per query`);
+  if (context.length) f.context = context;
+  return f;
+};
+
 export interface ReadDeps {
   store: Store;
   messages: MessageReader;
@@ -59,13 +102,10 @@ export const readRoutes = (d: ReadDeps): Hono => {
     if (detail !== undefined && detail !== 'yes' && detail !== 'no') throw invalid('detail', 'must be yes or no');
     const cursor = text(q, 'cursor', 200);
     if (cursor !== undefined && !decodeCursor(cursor)) throw invalid('cursor', 'is not a cursor from a previous page');
-    const query: SessionQuery = { limit: integer(q, 'limit', 1, 500) ?? 50 };
+    const query: SessionQuery = { ...sessionFilter(c), limit: integer(q, 'limit', 1, 500) ?? 50 };
     const set = <K extends keyof SessionQuery>(k: K, v: SessionQuery[K] | undefined): void => {
       if (v !== undefined) query[k] = v;
     };
-    set('product', text(q, 'product'));
-    set('application', text(q, 'application'));
-    set('version', text(q, 'version'));
     set('status', status as SessionQuery['status']);
     set('minSeverity', severity(q, 'minSeverity'));
     set('from', integer(q, 'from', 0, 8.64e15));
@@ -140,16 +180,7 @@ export const readRoutes = (d: ReadDeps): Hono => {
     else if (/^\d{1,12}$/.test(b) && Number(b) >= 1000) bucketMs = Number(b);
     else throw invalid('bucket', 'must be minute, hour, day or milliseconds ≥ 1000');
     if ((to - from) / bucketMs > MAX_BUCKETS) throw invalid('bucket', `gives more than ${MAX_BUCKETS} buckets for this range`);
-    return c.json(
-      await d.store.countsOverTime({
-        from,
-        to,
-        bucketMs,
-        ...(text(q, 'product') !== undefined ? { product: text(q, 'product') } : {}),
-        ...(text(q, 'application') !== undefined ? { application: text(q, 'application') } : {}),
-        ...(text(q, 'version') !== undefined ? { version: text(q, 'version') } : {}),
-      }),
-    );
+    return c.json(await d.store.countsOverTime({ ...sessionFilter(c), from, to, bucketMs }));
   });
 
   app.get('/packages', async (c) => {

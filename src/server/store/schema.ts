@@ -62,6 +62,22 @@ export const MIGRATIONS: readonly string[] = [
   // asked for it) is replaced by its complete detail once it ends, and only by a newer one.
   `ALTER TABLE sessions ADD COLUMN last_seq BIGINT;
   ALTER TABLE sessions ADD COLUMN detail_last_seq BIGINT`,
+  // Session context (the Loupe agent's session properties), for the read API's filters. Older
+  // summaries carry none, so nothing is backfilled. A tag's value is kept as text (numbers and
+  // booleans as JSON writes them), so one equality answers `context.<key>=<value>`.
+  `ALTER TABLE sessions ADD COLUMN environment TEXT;
+  ALTER TABLE sessions ADD COLUMN user_id TEXT;
+  ALTER TABLE sessions ADD COLUMN installation_id TEXT;
+  CREATE INDEX sessions_environment ON sessions (environment, started_at);
+  CREATE INDEX sessions_user ON sessions (user_id);
+  CREATE INDEX sessions_installation ON sessions (installation_id);
+  CREATE TABLE session_context (
+    session_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (session_id, name)
+  );
+  CREATE INDEX session_context_name_value ON session_context (name, value, session_id)`,
 ];
 
 const split = (sql: string): string[] =>

@@ -2,6 +2,7 @@
  * The Store over a SQL database: one implementation for SQLite and PostgreSQL (they differ only
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
+import { contextText } from '../../shared/context.js';
 import type { CountsBucket, PackageRecord, PackageReply, StoredSession } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
@@ -38,6 +39,9 @@ const SESSION_COLS = [
   'source',
   'package_id',
   'last_seq',
+  'environment',
+  'user_id',
+  'installation_id',
 ] as const;
 const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at', 'detail_last_seq'] as const;
 /**
@@ -83,6 +87,9 @@ const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: 
     source,
     packageId,
     s.summary.lastSeq,
+    s.summary.environment ?? null,
+    s.summary.user?.id ?? null,
+    s.summary.installationId ?? null,
   ];
 };
 
@@ -207,18 +214,47 @@ export const coalesce = <I, O>(run: (batches: I[][]) => Promise<O[][]>): ((items
 };
 
 export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Date.now): Store => {
+  /**
+   * Makes the context rows of the sessions whose summary was just written match that summary.
+   * `written` holds the summaries offered for those rows; an id offered twice (two requests that
+   * shared one SQLite transaction) is read back, since either copy may be the one that was kept.
+   */
+  const replaceContext = async (q: Queryable, written: ReadonlySet<string>, offered: readonly SessionSummary[]): Promise<void> => {
+    if (written.size === 0) return;
+    const byId = new Map<string, SessionSummary | undefined>();
+    for (const s of offered) if (written.has(s.id)) byId.set(s.id, byId.has(s.id) ? undefined : s);
+    const ids = [...written];
+    const twice = ids.filter((id) => byId.get(id) === undefined);
+    for (const part of chunks(twice, 500)) {
+      const rows = await q.all<Row>(`SELECT id, summary FROM sessions WHERE id IN ${inList(part.length)}`, part);
+      for (const r of rows) byId.set(r.id as string, JSON.parse(r.summary as string) as SessionSummary);
+    }
+    for (const part of chunks(ids, 500)) await q.run(`DELETE FROM session_context WHERE session_id IN ${inList(part.length)}`, part);
+    const tags = ids.flatMap((id) => Object.entries(byId.get(id)?.context ?? {}).map(([k, v]): SqlValue[] => [id, k, contextText(v)]));
+    for (const part of chunks(tags, ROWS_PER_STATEMENT))
+      await q.run(`INSERT INTO session_context (session_id, name, value) VALUES ${part.map(() => placeholders(3)).join(', ')}`, part.flat());
+  };
+
   const upsertSummaries = async (q: Queryable, items: readonly SummaryInput[]): Promise<void> => {
+    const written = new Set<string>();
     for (const part of chunks(items, ROWS_PER_STATEMENT)) {
       const params = part.flatMap((s) => sessionValues(s, 'agent', null));
-      await q.run(
+      const rows = await q.all<Row>(
         `INSERT INTO sessions (${SESSION_COLS.join(', ')}) VALUES ${part.map(() => placeholders(SESSION_COLS.length)).join(', ')}
          ON CONFLICT (id) DO UPDATE SET ${UPDATABLE.filter((c) => c !== 'source' && c !== 'package_id')
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}
-         WHERE ${SUMMARY_REFRESH}`,
+         WHERE ${SUMMARY_REFRESH}
+         RETURNING id`,
         params,
       );
+      for (const r of rows) written.add(r.id as string);
     }
+    await replaceContext(
+      q,
+      written,
+      items.map((s) => s.summary),
+    );
   };
 
   /** Each id's stored detail hash (null without detail), its last seq, and product. */
@@ -267,6 +303,13 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     eq('application', q.application);
     eq('version', q.version);
     eq('status', q.status);
+    eq('environment', q.environment);
+    eq('user_id', q.user);
+    eq('installation_id', q.installation);
+    for (const [name, value] of q.context ?? []) {
+      where.push('EXISTS (SELECT 1 FROM session_context c WHERE c.session_id = sessions.id AND c.name = ? AND c.value = ?)');
+      params.push(name, value);
+    }
     if (q.minSeverity) {
       where.push('worst >= ?');
       params.push(severityRank(q.minSeverity));
@@ -372,6 +415,11 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           );
           for (const r of rows) got.add(r.id as string);
         }
+        await replaceContext(
+          q,
+          got,
+          fresh.map((s) => s.session.summary),
+        );
         await q.run(
           `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids)
            VALUES ${placeholders(9)} ON CONFLICT (id) DO NOTHING`,
@@ -430,7 +478,8 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     },
 
     async countsOverTime(q) {
-      const { where, params } = filters({ product: q.product, application: q.application, version: q.version, from: q.from, to: q.to });
+      const { bucketMs: _b, ...filter } = q;
+      const { where, params } = filters(filter);
       const rows = await db.all<Row>(
         `SELECT CAST((started_at - ?) / ? AS BIGINT) AS b, COUNT(*) AS sessions,
                 SUM(CASE WHEN status = 'crashed' THEN 1 ELSE 0 END) AS crashed,

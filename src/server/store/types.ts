@@ -60,10 +60,20 @@ export interface PackageSessionInput {
   blob: BlobSource;
 }
 
-export interface SessionQuery {
+/** Filters of the session list and of the counts over time. */
+export interface SessionFilter {
   product?: string;
   application?: string;
   version?: string;
+  environment?: string;
+  /** The user id (`summary.user.id`). */
+  user?: string;
+  installation?: string;
+  /** Context tags that must all match, each `[key, value as text]` (shared/context.ts contextText). */
+  context?: readonly (readonly [string, string])[];
+}
+
+export interface SessionQuery extends SessionFilter {
   status?: SessionStatus;
   minSeverity?: Severity;
   /** Server-clock start time range, inclusive from, exclusive to. */
@@ -74,10 +84,7 @@ export interface SessionQuery {
   cursor?: string;
 }
 
-export interface CountsQuery {
-  product?: string;
-  application?: string;
-  version?: string;
+export interface CountsQuery extends SessionFilter {
   from: number;
   to: number;
   bucketMs: number;

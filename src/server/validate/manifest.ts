@@ -1,3 +1,4 @@
+import { tokenProblem } from '../../shared/context.js';
 import {
   PACKAGE_CRITERIA,
   PACKAGE_FORMAT,
@@ -21,7 +22,14 @@ const MANIFEST_FIELDS = {
   replyTo: true,
   sessions: true,
 } satisfies Record<keyof PackageManifest, true>;
-const CREATOR_FIELDS = { agentVersion: true, userAgent: true, application: true, version: true } satisfies Record<keyof PackageCreator, true>;
+const CREATOR_FIELDS = {
+  agentVersion: true,
+  userAgent: true,
+  application: true,
+  version: true,
+  environment: true,
+  installationId: true,
+} satisfies Record<keyof PackageCreator, true>;
 
 /** Validates `manifest.json` of a package; every session must be of the manifest's product. */
 export const checkManifest = (v: unknown): PackageManifest => {
@@ -40,6 +48,12 @@ export const checkManifest = (v: unknown): PackageManifest => {
   if (application !== undefined) creator.application = application;
   const version = optStr(c.version, 'manifest.creator.version', { max: SUMMARY_LIMITS.version });
   if (version !== undefined) creator.version = version;
+  for (const k of ['environment', 'installationId'] as const) {
+    if (c[k] === undefined) continue;
+    const p = tokenProblem(c[k]);
+    if (p) throw new FieldError(`manifest.creator.${k}`, p);
+    creator[k] = c[k] as string;
+  }
   const criteria = arr(o.criteria, 'manifest.criteria', PACKAGE_CRITERIA.length).map((x, i) => oneOf(x, `manifest.criteria[${i}]`, PACKAGE_CRITERIA));
   const seen = new Set<string>();
   const sessions = arr(o.sessions, 'manifest.sessions', PACKAGE_LIMITS.maxSessions).map((x, i) => {

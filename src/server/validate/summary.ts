@@ -1,3 +1,4 @@
+import { CONTEXT_LIMITS, type ContextValue, contextValueProblem, readUser, type SessionContext, type SessionUser, tokenProblem } from '../../shared/context.js';
 import { UUID_RE } from '../../shared/ids.js';
 import { LIMITS, type SummariesRequest } from '../../shared/protocol.js';
 import { SEVERITIES, type SeverityCounts } from '../../shared/severity.js';
@@ -35,8 +36,13 @@ const SUMMARY_FIELDS = {
   persistence: true,
   dropped: true,
   storageReset: true,
+  environment: true,
+  installationId: true,
+  user: true,
+  context: true,
   force: true,
 } satisfies Record<keyof SessionSummary, true>;
+const USER_FIELDS = { id: true, name: true, email: true } satisfies Record<keyof SessionUser, true>;
 const LOSS_FIELDS = {
   beforeLog: true,
   overflow: true,
@@ -79,6 +85,34 @@ const checkReset = (v: unknown, field: string): StorageReset => {
   return r;
 };
 
+/** An environment, installation id or context key (shared/context.ts). */
+const token = (v: unknown, field: string): string => {
+  const p = tokenProblem(v);
+  if (p) throw new FieldError(field, p);
+  return v as string;
+};
+
+const checkUser = (v: unknown, field: string): SessionUser => {
+  obj(v, field, keys(USER_FIELDS));
+  const u = readUser(v);
+  if (typeof u === 'string') throw new FieldError(field, u);
+  return u;
+};
+
+const checkContext = (v: unknown, field: string): SessionContext => {
+  const o = obj(v, field);
+  const entries = Object.entries(o);
+  if (entries.length > CONTEXT_LIMITS.maxKeys) throw new FieldError(field, `must have at most ${CONTEXT_LIMITS.maxKeys} keys`);
+  const out: SessionContext = {};
+  for (const [k, value] of entries) {
+    token(k, at(field, k));
+    const p = contextValueProblem(value);
+    if (p) throw new FieldError(at(field, k), p);
+    out[k] = value as ContextValue;
+  }
+  return out;
+};
+
 /** Validates one summary completely (types, ranges, lengths, no unknown fields); returns a clean copy. */
 export const checkSummary = (v: unknown, field: string): SessionSummary => {
   const o = obj(v, field, keys(SUMMARY_FIELDS));
@@ -102,6 +136,10 @@ export const checkSummary = (v: unknown, field: string): SessionSummary => {
   };
   if (o.endedAt !== undefined) s.endedAt = time(o.endedAt, f('endedAt'));
   if (o.storageReset !== undefined) s.storageReset = checkReset(o.storageReset, f('storageReset'));
+  if (o.environment !== undefined) s.environment = token(o.environment, f('environment'));
+  if (o.installationId !== undefined) s.installationId = token(o.installationId, f('installationId'));
+  if (o.user !== undefined) s.user = checkUser(o.user, f('user'));
+  if (o.context !== undefined) s.context = checkContext(o.context, f('context'));
   if (o.force !== undefined) s.force = bool(o.force, f('force'));
   return s;
 };

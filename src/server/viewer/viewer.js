@@ -45,7 +45,13 @@ const filterParams = () => {
   for (const [k, v] of f) {
     if (v === '') continue;
     if (k === 'from' || k === 'to') p.set(k, String(new Date(v).getTime()));
-    else p.set(k, v);
+    else if (k === 'context') {
+      // "plan=pro, beta=true" → context.plan=pro&context.beta=true (the read API's syntax)
+      for (const pair of v.split(',')) {
+        const at = pair.indexOf('=');
+        if (at > 0) p.set(`context.${pair.slice(0, at).trim()}`, pair.slice(at + 1).trim());
+      }
+    } else p.set(k, v);
   }
   return p;
 };
@@ -58,6 +64,8 @@ const sessionRow = (s) => {
     el('td', s.summary.product),
     el('td', s.summary.application),
     el('td', s.summary.version),
+    el('td', s.summary.environment ?? '—'),
+    el('td', s.summary.user?.id ?? '—'),
     el('td', s.summary.status, `status-${s.summary.status}`),
     el('td', s.worst ?? '—', s.worst ? `sev-${s.worst}` : ''),
     el('td', `${c.critical} / ${c.error} / ${c.warning} / ${c.information} / ${c.verbose}`, 'num'),
@@ -140,6 +148,17 @@ const facts = (s) => {
   const m = s.summary;
   add('Product / application', `${m.product} / ${m.application} ${m.version}`);
   add('Status', m.status);
+  add('Environment', m.environment ?? 'none given');
+  add('User', m.user ? [m.user.id, m.user.name, m.user.email].filter(Boolean).join(' · ') : 'none given');
+  add(
+    'Context',
+    m.context
+      ? Object.entries(m.context)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')
+      : 'none given',
+  );
+  add('Installation', m.installationId ?? 'unknown');
   add('Started', `${fmtTime(s.startedAt)}${s.endedAt ? ` — ended ${fmtTime(s.endedAt)}` : ''}`);
   add('Clock correction', s.clockOffsetMs ? `${Math.round(s.clockOffsetMs / 1000)} s added to agent times` : 'none');
   add('URL', m.url);

@@ -173,6 +173,30 @@ describe('POST /packages', () => {
     );
   });
 
+  test('session context in the manifest (creator and summaries) is checked and stored', async () => {
+    const s = makeSummary({ environment: 'production', installationId: 'inst-1', user: { id: 'u-1', email: 'ada@example.com' }, context: { plan: 'pro' } });
+    const creator = { agentVersion: '0.1.0', userAgent: 'test-agent', environment: 'production', installationId: 'inst-2' };
+    const res = await send(makePackage([{ summary: s, messages: makeMessages(s.id, 2) }], { manifest: { creator } }));
+    assert.equal(res.status, 200, await res.clone().text());
+    const reply = (await res.json()) as PackageReply;
+    const stored = await t.collector.store.getSession(s.id);
+    assert.deepEqual(stored?.summary.user, s.user);
+    assert.deepEqual(stored?.summary.context, s.context);
+    const found = await t.collector.store.listSessions({ product: 'demo', limit: 10, installation: 'inst-1', context: [['plan', 'pro']] });
+    assert.deepEqual(
+      found.sessions.map((x) => x.summary.id),
+      [s.id],
+    );
+    assert.deepEqual((await t.collector.store.listPackages(500)).find((p) => p.id === reply.package)?.creator, creator);
+    const other = makeSummary();
+    await refused(
+      makePackage([{ summary: other, messages: makeMessages(other.id, 1) }], { manifest: { creator: { ...creator, environment: 'prod eu' } } }),
+      400,
+      'invalid-field',
+      /manifest\.creator\.environment: must be 1–64/,
+    );
+  });
+
   test('not a zip, a truncated zip, or a wrong content type', async () => {
     await refused(strToU8('just text'), 400, 'bad-package', /not a zip file/);
     const s = makeSummary();

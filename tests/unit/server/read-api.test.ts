@@ -87,6 +87,64 @@ describe('read API (viewer)', () => {
     }
   });
 
+  test('sessions filtered by environment, user, installation and context.<key>=<value>', async () => {
+    const t1 = Date.UTC(2025, 3, 1);
+    const sessions = [
+      makeSummary({
+        startedAt: t1,
+        environment: 'production',
+        installationId: 'inst-a',
+        user: { id: 'user@example.com' },
+        context: { plan: 'pro', beta: true },
+      }),
+      makeSummary({ startedAt: t1 + 1, environment: 'production', installationId: 'inst-b', user: { id: 'u-2' }, context: { plan: 'free' } }),
+      makeSummary({
+        startedAt: t1 + 2,
+        environment: 'staging',
+        installationId: 'inst-a',
+        user: { id: 'user@example.com' },
+        context: { plan: 'pro', 'team.size': 12 },
+      }),
+    ];
+    await t.summaries(sessions, { sentAt: Date.now() });
+    const [a, b, c] = sessions.map((s) => s.id);
+    const range = `from=${t1}&to=${t1 + 1000}`;
+    assert.deepEqual(await list(`${range}&environment=production`), [b, a]);
+    assert.deepEqual(await list(`${range}&user=${encodeURIComponent('user@example.com')}`), [c, a]);
+    assert.deepEqual(await list(`${range}&installation=inst-a`), [c, a]);
+    assert.deepEqual(await list(`${range}&context.plan=pro`), [c, a]);
+    assert.deepEqual(await list(`${range}&context.plan=pro&context.beta=true`), [a]);
+    assert.deepEqual(await list(`${range}&context.team.size=12`), [c], 'a key may hold dots; the number matches as text');
+    assert.deepEqual(await list(`${range}&environment=production&context.plan=free`), [b]);
+    assert.deepEqual(await list(`${range}&context.plan=enterprise`), []);
+    const counts = await get<CountsReply>(
+      `${ADMIN_PATHS.counts}?product=demo&from=${t1}&to=${t1 + 60_000}&bucket=minute&environment=production&context.plan=pro`,
+    );
+    assert.equal(counts.buckets[0].sessions, 1, 'the counts take the same filters');
+  });
+
+  test('bad session-context filters are 400s naming the parameter', async () => {
+    const eleven = Array.from({ length: 11 }, (_, i) => `context.k${i}=1`).join('&');
+    for (const [q, re] of [
+      ['environment=prod%20eu', /^query parameter environment: must be 1–64 letters/],
+      ['installation=a%2Fb', /^query parameter installation: must be 1–64/],
+      [`user=${'u'.repeat(257)}`, /^query parameter user: must have at most 256 characters/],
+      ['context.bad%20key=1', /^query parameter context\.bad key: the key must be 1–64/],
+      ['context.=1', /^query parameter context\.: the key must be 1–64/],
+      ['context.plan=a&context.plan=b', /^query parameter context\.plan: is given more than once/],
+      [`context.plan=${'x'.repeat(501)}`, /^query parameter context\.plan: must have at most 500 characters/],
+      [eleven, /^query parameter context\.\*: at most 10 context filters/],
+    ] as const) {
+      for (const path of [ADMIN_PATHS.sessions, ADMIN_PATHS.counts]) {
+        const res = await t.req(`${path}?${q}`, { admin: true });
+        assert.equal(res.status, 400, `${path}?${q.slice(0, 60)}`);
+        const body = (await res.json()) as { error: string; detail: string };
+        assert.equal(body.error, 'invalid-field');
+        assert.match(body.detail, re);
+      }
+    }
+  });
+
   test('one session, corrected for clock skew', async () => {
     const s = await get<StoredSession>(ADMIN_PATHS.session(skewed));
     assert.ok(Math.abs(s.clockOffsetMs - 2 * 3600_000) < 5000);

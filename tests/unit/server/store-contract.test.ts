@@ -340,6 +340,97 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       );
     });
 
+    test('session context: filters by environment, user, installation and context tags, kept in step with the summary', async () => {
+      const p = product();
+      const mk = (over: Partial<SessionSummary>): SessionSummary => makeSummary({ product: p, ...over });
+      const all = [
+        mk({ environment: 'production', installationId: 'inst-a', user: { id: 'u-1', name: 'Ada' }, context: { plan: 'pro', seats: 5, beta: true } }),
+        mk({ environment: 'production', installationId: 'inst-b', user: { id: 'u-2' }, context: { plan: 'free', seats: 1 } }),
+        mk({ environment: 'staging', installationId: 'inst-a', user: { id: 'u-1' }, context: { plan: 'pro', seats: '5' } }),
+        mk({}),
+      ];
+      await store.saveSummaries(all.map((s) => input(s)));
+      const ids = async (q: Partial<Parameters<Store['listSessions']>[0]>): Promise<string[]> =>
+        (await store.listSessions({ product: p, limit: 50, ...q })).sessions.map((s) => s.summary.id).sort();
+      const idsOf = (...i: number[]): string[] => i.map((n) => all[n].id).sort();
+      assert.deepEqual(await ids({ environment: 'production' }), idsOf(0, 1));
+      assert.deepEqual(await ids({ user: 'u-1' }), idsOf(0, 2));
+      assert.deepEqual(await ids({ installation: 'inst-a' }), idsOf(0, 2));
+      assert.deepEqual(await ids({ context: [['plan', 'pro']] }), idsOf(0, 2));
+      assert.deepEqual(await ids({ context: [['seats', '5']] }), idsOf(0, 2), 'a number matches as JSON writes it, like the string "5"');
+      assert.deepEqual(await ids({ context: [['beta', 'true']] }), idsOf(0));
+      assert.deepEqual(
+        await ids({
+          context: [
+            ['plan', 'pro'],
+            ['seats', '1'],
+          ],
+        }),
+        [],
+        'every tag must match',
+      );
+      assert.deepEqual(await ids({ environment: 'production', context: [['plan', 'free']] }), idsOf(1));
+      assert.deepEqual(await ids({ environment: 'production', user: 'u-1', context: [['plan', 'pro']] }), idsOf(0));
+      assert.deepEqual(await ids({ environment: 'nowhere' }), []);
+      assert.deepEqual((await store.getSession(all[0].id))?.summary.context, { plan: 'pro', seats: 5, beta: true }, 'the summary keeps the types');
+
+      // A newer summary of a session (no detail stored) replaces its context; one the store keeps
+      // out (its detail is stored and it goes no further) leaves the old context in place.
+      await store.saveSummaries([input({ ...all[0], status: 'crashed', user: { id: 'u-3' }, context: { plan: 'team' } })]);
+      assert.deepEqual(await ids({ context: [['plan', 'pro']] }), idsOf(2));
+      assert.deepEqual(await ids({ context: [['plan', 'team']] }), idsOf(0));
+      assert.deepEqual(await ids({ user: 'u-3' }), idsOf(0));
+      assert.deepEqual(await ids({ context: [['seats', '5']] }), idsOf(2), 'a tag the newer summary dropped is gone');
+      const b = blobOf(`{"d":"${all[1].id}"}\n`);
+      await store.storeDetail(detail(all[1].id, b.sha, b.gz), { bytes: b.gz });
+      await store.saveSummaries([input({ ...all[1], context: { plan: 'pro' } })]);
+      assert.deepEqual(await ids({ context: [['plan', 'free']] }), idsOf(1), 'kept with the summary it belongs to');
+
+      // Two requests offering one session in a single commit leave the context of the one kept.
+      const twice = mk({ context: { plan: 'a' } });
+      await Promise.all([store.saveSummaries([input(twice)]), store.saveSummaries([input({ ...twice, context: { plan: 'b' } })])]);
+      const kept = (await store.getSession(twice.id))?.summary.context?.plan;
+      assert.deepEqual(await ids({ context: [['plan', String(kept)]] }), [twice.id]);
+      assert.deepEqual(await ids({ context: [['plan', kept === 'a' ? 'b' : 'a']] }), []);
+
+      // Counts over time take the same filters.
+      const t0 = Math.min(...all.map((s) => s.startedAt)) - 1000;
+      const counts = await store.countsOverTime({
+        product: p,
+        from: t0,
+        to: Date.now() + 1000,
+        bucketMs: 3600_000,
+        environment: 'production',
+        context: [['plan', 'free']],
+      });
+      assert.equal(
+        counts.buckets.reduce((n, x) => n + x.sessions, 0),
+        1,
+      );
+    });
+
+    test('a package stores its sessions’ context for the filters', async () => {
+      const p = product();
+      const s = makeSummary({ product: p, environment: 'qa', user: { id: 'u-9' }, context: { plan: 'pro' } });
+      const b = blobOf(`{"pkg":"${s.id}"}\n`);
+      const pkg = {
+        id: randomBytes(32).toString('hex'),
+        product: p,
+        receivedAt: Date.now(),
+        created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'ua', environment: 'qa', installationId: 'inst-p' },
+        criteria: ['completed'],
+        sessionIds: [s.id],
+      };
+      await store.storePackage(pkg, [{ session: input(s), detail: detail(s.id, b.sha, b.gz), blob: { bytes: b.gz } }]);
+      const found = await store.listSessions({ product: p, limit: 10, environment: 'qa', user: 'u-9', context: [['plan', 'pro']] });
+      assert.deepEqual(
+        found.sessions.map((x) => x.summary.id),
+        [s.id],
+      );
+      assert.deepEqual((await store.listPackages(500)).find((x) => x.id === pkg.id)?.creator, pkg.creator);
+    });
+
     test('counts over time sum sessions, crashes and severities per bucket', async () => {
       const p = product();
       const t0 = Date.UTC(2025, 5, 1);

@@ -134,6 +134,44 @@ describe('POST /sessions/summaries', () => {
     await expectError(await post(JSON.stringify({ product: 'demo', sentAt: 1, sessions: [s, s] })), 400, 'invalid-field', /appears twice/);
   });
 
+  test('session context (environment, installation id, user, context tags) is kept as sent; bad values are 400s naming the field', async () => {
+    const s = makeSummary({
+      environment: 'production',
+      installationId: 'c4f1e2d0-0b1a-4c3d-9e8f-001122334455',
+      user: { id: 'u-1', name: 'Ada', email: 'ada@example.com' },
+      context: { plan: 'pro', seats: 5, beta: true },
+    });
+    await t.summaries([s]);
+    const stored = await t.collector.store.getSession(s.id);
+    assert.deepEqual(
+      {
+        environment: stored?.summary.environment,
+        installationId: stored?.summary.installationId,
+        user: stored?.summary.user,
+        context: stored?.summary.context,
+      },
+      { environment: s.environment, installationId: s.installationId, user: s.user, context: s.context },
+    );
+    const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ environment: 'prod eu' }, /^sessions\[0\]\.environment: must be 1–64 letters, digits or _ \. : -/],
+      [{ environment: '' }, /^sessions\[0\]\.environment: must be 1–64/],
+      [{ installationId: 'x'.repeat(65) }, /^sessions\[0\]\.installationId: must be 1–64/],
+      [{ user: { name: 'no id' } }, /^sessions\[0\]\.user: id must be a non-empty string of at most 256/],
+      [{ user: { id: 'u', role: 'admin' } }, /^sessions\[0\]\.user\.role: unknown field/],
+      [{ user: 'u-1' }, /^sessions\[0\]\.user: must be an object/],
+      [{ context: { 'bad key': 1 } }, /^sessions\[0\]\.context\.bad key: must be 1–64/],
+      [{ context: { nested: { a: 1 } } }, /^sessions\[0\]\.context\.nested: must be a string, a finite number or a boolean/],
+      [{ context: { long: 'x'.repeat(501) } }, /^sessions\[0\]\.context\.long: must have at most 500 characters/],
+      [{ context: tooMany }, /^sessions\[0\]\.context: must have at most 50 keys/],
+      [{ context: [] }, /^sessions\[0\]\.context: must be an object, got array/],
+    ];
+    for (const [over, detail] of cases) {
+      const res = await post(JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [{ ...makeSummary(), ...over }] }));
+      await expectError(res, 400, 'invalid-field', detail);
+    }
+  });
+
   test('more than 1000 summaries, or a body over 1 MiB, is refused', async () => {
     const many = Array.from({ length: 1001 }, () => ({ ...makeSummary(), url: 'u', userAgent: 'a' }));
     await expectError(await post(JSON.stringify({ product: 'demo', sentAt: 1, sessions: many })), 400, 'invalid-field', /at most 1000/);

@@ -62,6 +62,44 @@ test('the viewer lists sessions and shows a session’s messages with the admin 
   }
 });
 
+test('the viewer filters sessions by environment, user and context, and shows them in the session’s facts', async () => {
+  const tagged = makeSummary({
+    application: 'ContextApp',
+    environment: 'staging-viewer',
+    installationId: 'inst-viewer',
+    user: { id: 'u-viewer', name: 'Ada', email: 'ada@example.com' },
+    context: { plan: 'pro', beta: true },
+  });
+  const other = makeSummary({ application: 'ContextApp', environment: 'staging-viewer', user: { id: 'u-other' }, context: { plan: 'free' } });
+  await t.summaries([tagged, other]);
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${t.collector.url}/viewer/`);
+    await page.fill('#token', ADMIN);
+    await page.click('#auth button[type=submit]');
+    await page.locator('#sessions tbody tr', { hasText: 'ContextApp' }).first().waitFor();
+    await page.fill('#filters input[name=environment]', 'staging-viewer');
+    await page.fill('#filters input[name=context]', 'plan=pro, beta=true');
+    await page.click('#filters button[type=submit]');
+    await page.getByText('1 session(s) shown.').waitFor();
+    const row = page.locator('#sessions tbody tr');
+    assert.match(await row.innerText(), /staging-viewer\s+u-viewer/);
+    await row.click();
+    const facts = await page.locator('#session-facts').innerText();
+    assert.match(facts, /Environment\s+staging-viewer/);
+    assert.match(facts, /User\s+u-viewer · Ada · ada@example\.com/);
+    assert.match(facts, /Context\s+plan=pro, beta=true/);
+    assert.match(facts, /Installation\s+inst-viewer/);
+    await page.fill('#filters input[name=context]', '');
+    await page.fill('#filters input[name=user]', 'u-other');
+    await page.click('#filters button[type=submit]');
+    await page.locator('#sessions tbody tr', { hasText: 'u-other' }).waitFor();
+    assert.equal(await page.locator('#sessions tbody tr').count(), 1);
+  } finally {
+    await page.close();
+  }
+});
+
 test('a wrong token is reported, not silently ignored', async () => {
   const page = await browser.newPage();
   try {
