@@ -27,7 +27,9 @@ export type ChannelMessage =
   | { type: 'sent'; sessionIds: string[] }
   | { type: 'state'; from: string; state: SenderState }
   /** The user's consent answer changed (already stored in `meta`); every tab re-reads it. */
-  | { type: 'consent'; granted: boolean; at: number };
+  | { type: 'consent'; granted: boolean; at: number }
+  /** `clearLocalData()` in one tab is deleting the product's data: every other tab stops recording and closes the database. */
+  | { type: 'cleared'; at: number };
 
 export const isChannelMessage = (v: unknown): v is ChannelMessage =>
-  typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state', 'consent'].includes((v as { type?: unknown }).type as string);
+  typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state', 'consent', 'cleared'].includes((v as { type?: unknown }).type as string);

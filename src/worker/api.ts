@@ -6,7 +6,7 @@
 import { defaultEngine } from '../core/codec/engine.js';
 import { idbChunkStore } from '../core/db/chunks.js';
 import { deliveryMap, markPackaged } from '../core/db/delivery.js';
-import { type FerryDatabase, openOrCreateProductDb } from '../core/db/open.js';
+import { type FerryDatabase, openProductDb } from '../core/db/open.js';
 import type { SessionRecord } from '../core/db/schema.js';
 import { toSummary } from '../core/db/sessions.js';
 import { type BuildProgress, buildPackage, type PackageSessionInput } from '../core/package/build.js';
@@ -33,7 +33,14 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
   const database = (product: string): Promise<FerryDatabase> => {
     let db = databases.get(product);
     if (!db) {
-      db = env.open ? env.open(product) : openOrCreateProductDb(product, { onClosed: () => databases.delete(product) }).then((r) => r.db);
+      // Never created here: only the recording page creates the database, so a job that arrives
+      // after clearLocalData() deleted it fails instead of leaving an empty one behind.
+      db = env.open
+        ? env.open(product)
+        : openProductDb(product, { create: false, onClosed: () => databases.delete(product) }).then((r) => {
+            if (!r) throw new Error(`Ferry worker: the database of product "${product}" does not exist`);
+            return r.db;
+          });
       // A failed open is not cached: the next call tries again.
       db.catch(() => databases.delete(product));
       databases.set(product, db);

@@ -2,13 +2,15 @@
  * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the app,
  * `init` included (invalid options are named on the console and leave the agent off).
  */
+import type { ContextValue, SessionUser } from '../../shared/context.js';
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
 import { type FerryOptions, findProblems, type ResolvedOptions, resolveOptions, splitProblems } from '../config/options.js';
 import { DEFAULT_CATEGORY, readLogArgs } from '../log/args.js';
-import { createPackagerApi } from '../packager/loader.js';
+import { createPackagerApi, loadClear } from '../packager/loader.js';
 import type { PackagerApi } from '../packager/types.js';
+import { createContextState } from '../session/context.js';
 import type { Handler } from '../tools/emitter.js';
 import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
 import type { AgentEvents } from './events.js';
@@ -16,16 +18,19 @@ import { scriptUrl } from './scriptUrl.js';
 import { type Agent, startAgent } from './startAgent.js';
 
 export type { SenderState } from '../../shared/channel.js';
+export type { ContextValue, SessionContext, SessionUser } from '../../shared/context.js';
 export type { ExceptionInfo, LogMessage } from '../../shared/message.js';
 export type { Severity } from '../../shared/severity.js';
 export type { LossAccounting, SessionStatus, SessionSummary, StorageReset } from '../../shared/summary.js';
 export type {
   BeforeLog,
   BeforeLogMessage,
+  BeforeSummary,
   CaptureOptions,
   ConsentOptions,
   FerryOptions,
   PackagerOptions,
+  PrivacyOptions,
   ServerOptions,
   StorageOptions,
 } from '../config/options.js';
@@ -51,6 +56,16 @@ const EARLY_LIMIT = 1000;
 type Call = [Severity, unknown, unknown, unknown, unknown];
 let early: Call[] = [];
 let agent: Agent | undefined;
+/** The product of the last agent started: clearLocalData() after the agent has gone still knows what to delete. */
+let product: string | undefined;
+/** User and context tags: set before init too, and kept for the page's sessions. */
+const context = createContextState();
+
+/** The agent's data was deleted (here or by another tab): it has stopped, and init() may start a fresh one. */
+const forget = (): void => {
+  agent = undefined;
+  context.clear();
+};
 
 const record = (severity: Severity, category: unknown, text: unknown, details?: unknown, exception?: unknown): void => {
   if (agent) {
@@ -93,8 +108,9 @@ export const init = (options: FerryOptions): void => {
     return;
   }
   try {
-    const a = startAgent(resolved, { scriptUrl });
+    const a = startAgent(resolved, { scriptUrl, context, cleared: forget });
     agent = a;
+    product = resolved.product;
     for (const h of earlyHandlers) if (!h.removed) h.off = a.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
     earlyHandlers = [];
     const calls = early;
@@ -220,6 +236,42 @@ export const setConsent = (granted: boolean): Promise<void> => guardAsync('setCo
 /** The user's consent answer as this tab last knew it (its one copy is in IndexedDB; other tabs' changes arrive at once); false before any answer. */
 export const getConsent = (): boolean => guard('getConsent', (a) => a.consentGranted(), false);
 
+/**
+ * Sets who uses the app — `{ id, name?, email? }` (an id may be a number; it is sent as text) — or
+ * clears it with null. Kept for the page's sessions; set before init() it applies from the start.
+ * Invalid values are ignored with one console warning.
+ */
+export const setUser = (user: (Omit<SessionUser, 'id'> & { id: string | number }) | null): void =>
+  callMonitored('setUser', () => context.setUser(user), undefined);
+
+/**
+ * Sets a context tag of the session (a string, finite number or boolean), or removes it with
+ * undefined. Keys are 1–64 letters, digits or `_ . : -`; at most 50 tags, strings up to 500
+ * characters. Invalid calls are ignored with one console warning.
+ */
+export const setContext = (key: string, value: ContextValue | undefined): void => callMonitored('setContext', () => context.setContext(key, value), undefined);
+
+/**
+ * Deletes everything the agent stored for the product on this origin: the IndexedDB database
+ * `ferry:<product>` and the agent's localStorage keys (docs/data-collected.md). The agent stops
+ * first — in this tab and in the product's other tabs — without ending or sending the session,
+ * and stays stopped; user and context are forgotten. Call init() to start a fresh session (with a
+ * new installation id). Never rejects.
+ */
+export const clearLocalData = (): Promise<void> =>
+  callMonitored(
+    'clearLocalData',
+    async () => {
+      const a = agent;
+      forget();
+      early = [];
+      if (a) await a.clearLocalData();
+      else if (product !== undefined) await (await loadClear(scriptUrl)).deleteLocalData(product);
+      else warnOnce('clear-before-init', 'clearLocalData() before init(): the product is not known, so nothing was deleted');
+    },
+    Promise.resolve(),
+  );
+
 export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
 
 export const getSessionSummary = (): SessionSummary | undefined => guard('getSessionSummary', (a) => a.summary(), undefined);
@@ -250,4 +302,4 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
 export const packager: PackagerApi = createPackagerApi(() => agent, scriptUrl);
 
 /** @internal The packager chunk, for the script-tag build. */
-export { __loadPackager, __loadWorkerCompress } from '../packager/loader.js';
+export { __loadClear, __loadPackager, __loadWorkerCompress } from '../packager/loader.js';

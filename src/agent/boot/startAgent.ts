@@ -6,15 +6,20 @@
  */
 
 import type { FerryDatabase } from '../../core/db/open.js';
+import type { SessionRecord } from '../../core/db/schema.js';
 import { toSummary } from '../../core/db/sessions.js';
+import { type ChannelMessage, isChannelMessage } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
+import { channelName } from '../../shared/names.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } from '../config/options.js';
 import { createAlerts } from '../log/alerts.js';
 import { type Capture, captureConsole, captureErrors, captureRejections } from '../log/capture.js';
 import { createRecorder, type RecordFn } from '../log/record.js';
+import { loadClear } from '../packager/loader.js';
 import { createConsent } from '../send/consent.js';
 import { createSendLink } from '../send/link.js';
+import { type ContextState, createContextState } from '../session/context.js';
 import { createLifecycle } from '../session/lifecycle.js';
 import { createLimits } from '../storage/limits.js';
 import { openStore } from '../storage/openStore.js';
@@ -32,6 +37,8 @@ export interface Agent {
   flush(): Promise<void>;
   /** Ends the session as page exit does, and stops capture. */
   stop(): Promise<void>;
+  /** Stops without ending the session, tells the product's other tabs to stop too, and deletes everything stored for the product. */
+  clearLocalData(): Promise<void>;
   sessionId(): string;
   summary(): SessionSummary;
   options(): ResolvedOptions;
@@ -55,6 +62,10 @@ export interface AgentEnv {
   now?: () => number;
   locks?: LockManager;
   window?: Window;
+  /** User and context tags (set before init, too). */
+  context?: ContextState;
+  /** The agent stopped for good because the product's data was deleted (here, or by another tab's clearLocalData). */
+  cleared?: () => void;
 }
 
 export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent => {
@@ -64,10 +75,15 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   let opts = initial;
   let db: FerryDatabase | undefined;
   let stopped = false;
+  let halted = false;
   let captures: Capture[] = [];
+  let installationId: string | undefined;
   const events = createEmitter<AgentEvents>();
   const options = () => opts;
   const database = () => db;
+  const context = env.context ?? createContextState();
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(opts.product)) : undefined;
+  const describe = (r: SessionRecord): void => context.describe(r, opts, installationId);
 
   const session = createLifecycle({
     options,
@@ -75,6 +91,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     locks,
     database,
     writer: () => writer,
+    describe,
     began: (r) => events.emit('session', toSummary(r)),
     crashed: (ids) => events.emit('crashed', ids),
   });
@@ -89,7 +106,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     now,
   });
   const consent = createConsent({
-    product: opts.product,
+    channel,
     database,
     required: () => opts.consent.required,
     now,
@@ -102,7 +119,8 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     options,
     database,
     sessionId: () => session.record().id,
-    consent,
+    // A pass under way when the data is being deleted stops at its next request.
+    consent: { ...consent, allowed: () => (stopped ? Promise.resolve(false) : consent.allowed()) },
     markCrashed: session.markCrashed,
     locks,
     now,
@@ -137,6 +155,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   const start = async (): Promise<void> => {
     const opened = await openStore(opts.product, session.record().startedAt, now);
     db = opened.db;
+    installationId = opened.instance;
     if (opened.reset) session.record().storageReset = opened.reset;
     await session.begin();
     if (!db) return;
@@ -177,6 +196,30 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     undefined,
   );
 
+  // A new user or tag goes on the running session's record (its tab is the record's one writer),
+  // stored with the next batch or within a second; the summary sent once it has ended carries it.
+  const onContextChange = monitor(
+    'context',
+    (): void => {
+      const r = session.record();
+      if (stopped || r.status !== 'running') return;
+      describe(r);
+      writer.touch();
+    },
+    undefined,
+  );
+  context.onChange(onContextChange);
+
+  const onChannel = monitor(
+    'channel',
+    (e: MessageEvent): void => {
+      const m: unknown = e.data;
+      if (isChannelMessage(m) && m.type === 'cleared') background('cleared', halt());
+    },
+    undefined,
+  );
+  channel?.addEventListener('message', onChannel);
+
   win.addEventListener('pagehide', onPageHide);
   win.addEventListener('pageshow', onPageShow);
   document.addEventListener('visibilitychange', onVisibility);
@@ -185,7 +228,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
 
   const configure = (change: Partial<FerryOptions>): void => {
     const problems = findProblems(change, true);
-    for (const k of ['product', 'application', 'version'] as const)
+    for (const k of ['product', 'application', 'version', 'environment'] as const)
       if (change[k] !== undefined && change[k] !== opts[k]) problems.push(`${k}: cannot change after init`);
     if (problems.length) {
       warnOnce(`configure:${problems.join()}`, `configure() ignored: ${problems.join('; ')}`);
@@ -193,10 +236,40 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     }
     const before = opts;
     opts = mergeOptions(opts, change);
+    // The running session's fields pass the new hook too (as they are; the URL is not read again).
+    if ('beforeSummary' in change) onContextChange();
     if (change.capture) startCapture();
     link.reconfigure(before);
     if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
       background('limits', limits.enforce());
+  };
+
+  /** Stops capture and page events at once, then (once start-up has finished) sending; true for the first caller. */
+  const stopAll = async (): Promise<boolean> => {
+    if (stopped) return false;
+    stopped = true;
+    for (const c of captures) c.stop();
+    win.removeEventListener('pagehide', onPageHide);
+    win.removeEventListener('pageshow', onPageShow);
+    document.removeEventListener('visibilitychange', onVisibility);
+    channel?.removeEventListener('message', onChannel);
+    await ready;
+    link.stop();
+    consent.stop();
+    return true;
+  };
+
+  /** Stops for good without ending the session or writing anything more, and closes the database (it is being deleted); after stop() too. */
+  const halt = async (): Promise<void> => {
+    await stopAll();
+    if (halted) return;
+    halted = true;
+    writer.close();
+    session.abandon();
+    channel?.close();
+    db?.close();
+    db = undefined;
+    env.cleared?.();
   };
 
   return {
@@ -204,17 +277,20 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     configure,
     flush: () => writer.flush(),
     stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      for (const c of captures) c.stop();
-      win.removeEventListener('pagehide', onPageHide);
-      win.removeEventListener('pageshow', onPageShow);
-      document.removeEventListener('visibilitychange', onVisibility);
-      await ready;
-      link.stop();
-      consent.stop();
+      if (!(await stopAll())) return;
+      channel?.close();
       await writer.flush();
       await session.end();
+    },
+    clearLocalData: async () => {
+      const message: ChannelMessage = { type: 'cleared', at: now() };
+      try {
+        channel?.postMessage(message);
+      } catch (e) {
+        monitorError('channel', e);
+      }
+      const [clear] = await Promise.all([loadClear(env.scriptUrl), halt()]);
+      await clear.deleteLocalData(opts.product);
     },
     sessionId: () => session.record().id,
     summary: () => toSummary(session.record()),

@@ -1,8 +1,20 @@
+import { tokenProblem } from '../../shared/context.js';
 import type { LogMessage } from '../../shared/message.js';
+import type { SessionSummary } from '../../shared/summary.js';
 
 /** A message as the `beforeLog` hook sees it; return it (edited) to keep it, or null to drop it. */
 export type BeforeLogMessage = Pick<LogMessage, 'severity' | 'category' | 'text' | 'details' | 'exception' | 'time'>;
 export type BeforeLog = (message: BeforeLogMessage) => BeforeLogMessage | null | undefined;
+
+/**
+ * Scrubs the summary's descriptive fields — `url`, `userAgent`, `environment`, `installationId`,
+ * `user`, `context` — before they are stored and sent; every other field is the agent's own and
+ * is read only (changes to it are ignored). Gets a copy: return it (edited), or edit it and return
+ * nothing; return null to keep none of those fields. A hook that throws counts as null. Runs in the
+ * recording tab when the session starts and whenever the user or context changes (docs/data-collected.md).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that edits its argument and returns nothing is typed `void`, and must type-check
+export type BeforeSummary = (summary: SessionSummary) => SessionSummary | null | void;
 
 /**
  * One option: a boolean or number is the option's default (and so its type); `'text'` and `'url'`
@@ -61,6 +73,12 @@ export const SCHEMA = {
     /** Times the consent prompt may be shown before the agent stops asking. @defaultValue 3 */
     promptLimit: 3,
   },
+  privacy: {
+    /** Keep the page URL's query (`?…`) in the summary; it often carries tokens, e-mail addresses or search terms. @defaultValue false */
+    keepUrlQuery: false,
+    /** Keep the page URL's fragment (`#…`) in the summary (client-side routes, but also OAuth tokens). @defaultValue false */
+    keepUrlFragment: false,
+  },
 } as const satisfies Record<string, Record<string, Field>>;
 
 type Schema = typeof SCHEMA;
@@ -79,6 +97,7 @@ export type PackagerOptions = GroupOptions<Schema['packager']>;
 export type StorageOptions = GroupOptions<Schema['storage']>;
 export type CaptureOptions = GroupOptions<Schema['capture']>;
 export type ConsentOptions = GroupOptions<Schema['consent']>;
+export type PrivacyOptions = GroupOptions<Schema['privacy']>;
 
 type Defaults<G> = { [K in keyof G as G[K] extends string ? never : K]: ValueOf<G[K]> };
 const defaultsOf = <G extends Record<string, Field>>(group: G): Defaults<G> =>
@@ -91,6 +110,7 @@ export const DEFAULTS = {
   storage: defaultsOf(SCHEMA.storage),
   capture: defaultsOf(SCHEMA.capture),
   consent: defaultsOf(SCHEMA.consent),
+  privacy: defaultsOf(SCHEMA.privacy),
 };
 
 /** Options given to `init()`. Only `product`, `application` and `version` are required. */
@@ -103,7 +123,11 @@ export interface FerryOptions {
   storage?: Partial<StorageOptions>;
   capture?: Partial<CaptureOptions>;
   consent?: Partial<ConsentOptions>;
+  privacy?: Partial<PrivacyOptions>;
+  /** Where the app runs ("production", "staging"): 1–64 letters, digits or `_ . : -`; recorded on each session. Cannot change after init. */
+  environment?: string;
   beforeLog?: BeforeLog;
+  beforeSummary?: BeforeSummary;
   /** Service worker script to register (workbox-window), or false for none. @defaultValue false */
   serviceWorker?: { url: string } | false;
   /** A small notice on uncaught errors offering a report. @defaultValue false */
@@ -121,7 +145,10 @@ export interface ResolvedOptions {
   storage: StorageOptions;
   capture: CaptureOptions;
   consent: ConsentOptions;
+  privacy: PrivacyOptions;
+  environment?: string;
   beforeLog?: BeforeLog;
+  beforeSummary?: BeforeSummary;
   serviceWorker: { url: string } | false;
   errorNotice: boolean;
   workerUrl?: string;
@@ -178,14 +205,28 @@ export const findProblems = (o: unknown, partial = false): string[] => {
       if (p) problems.push(`${g}.${k}: ${p}`);
     }
   }
-  if (opts.beforeLog !== undefined && typeof opts.beforeLog !== 'function') problems.push(`beforeLog: must be a function (got ${describe(opts.beforeLog)})`);
+  for (const k of ['beforeLog', 'beforeSummary'] as const)
+    if (opts[k] !== undefined && typeof opts[k] !== 'function') problems.push(`${k}: must be a function (got ${describe(opts[k])})`);
+  if (opts.environment !== undefined && tokenProblem(opts.environment))
+    problems.push(`environment: ${tokenProblem(opts.environment)} (got ${describe(opts.environment)})`);
   const sw = opts.serviceWorker;
   if (sw !== undefined && sw !== false && (typeof sw !== 'object' || sw === null || typeof (sw as { url?: unknown }).url !== 'string'))
     problems.push(`serviceWorker: must be { url: string } or false (got ${describe(sw)})`);
   for (const k of ['errorNotice'] as const)
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') problems.push(`${k}: must be true or false (got ${describe(opts[k])})`);
   if (opts.workerUrl !== undefined && typeof opts.workerUrl !== 'string') problems.push(`workerUrl: must be a string`);
-  const known = new Set<string>(['product', 'application', 'version', 'beforeLog', 'serviceWorker', 'errorNotice', 'workerUrl', ...GROUPS]);
+  const known = new Set<string>([
+    'product',
+    'application',
+    'version',
+    'environment',
+    'beforeLog',
+    'beforeSummary',
+    'serviceWorker',
+    'errorNotice',
+    'workerUrl',
+    ...GROUPS,
+  ]);
   for (const k of Object.keys(opts)) if (!known.has(k)) problems.push(`${k}: is not a known option`);
   return problems;
 };
@@ -229,6 +270,7 @@ export const resolveOptions = (given: FerryOptions): ResolvedOptions => {
       storage: { ...DEFAULTS.storage },
       capture: { ...DEFAULTS.capture },
       consent: { ...DEFAULTS.consent },
+      privacy: { ...DEFAULTS.privacy },
       serviceWorker: false,
       errorNotice: false,
     },
@@ -244,6 +286,8 @@ export const mergeOptions = (base: ResolvedOptions, change: Partial<FerryOptions
     if (part) (next as unknown as Record<Group, object>)[g] = { ...base[g], ...stripUndefined(part) };
   }
   if ('beforeLog' in change) next.beforeLog = change.beforeLog;
+  if ('beforeSummary' in change) next.beforeSummary = change.beforeSummary;
+  if (change.environment !== undefined) next.environment = change.environment;
   if (change.serviceWorker !== undefined) next.serviceWorker = change.serviceWorker;
   if (change.errorNotice !== undefined) next.errorNotice = change.errorNotice;
   if (change.workerUrl !== undefined) next.workerUrl = change.workerUrl;

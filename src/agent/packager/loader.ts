@@ -7,6 +7,7 @@
  */
 
 import type * as WorkerCompressModule from '../send/workerCompress.js';
+import type * as ClearModule from '../storage/clear.js';
 import { createEmitter } from '../tools/emitter.js';
 import { monitorError } from '../tools/monitor.js';
 import type { PackagerHost } from './host.js';
@@ -28,9 +29,14 @@ export const __loadPackager = (): Promise<Packager> =>
 export const __loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
   IIFE ? Promise.reject(new Error('__loadWorkerCompress is served by the ESM build')) : import('../send/workerCompress.js');
 
+/** @internal clearLocalData's deletion, for the script-tag build. */
+export const __loadClear = (): Promise<typeof ClearModule> =>
+  IIFE ? Promise.reject(new Error('__loadClear is served by the ESM build')) : import('../storage/clear.js');
+
 interface EsmBuild {
   __loadPackager(): Promise<Packager>;
   __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
+  __loadClear(): Promise<typeof ClearModule>;
 }
 /** The ESM build next to the script-tag build (`scriptUrl` is the agent script's URL, see boot/scriptUrl.ts). */
 const esmBuild = (scriptUrl: string | undefined): Promise<EsmBuild> =>
@@ -41,6 +47,10 @@ const load = (scriptUrl: string | undefined): Promise<Packager> => (IIFE ? esmBu
 /** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
 export const loadWorkerCompress = (scriptUrl: string | undefined): Promise<typeof WorkerCompressModule> =>
   IIFE ? esmBuild(scriptUrl).then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
+
+/** clearLocalData's deletion, loaded when it is called (rarely: it costs nothing at start-up). */
+export const loadClear = (scriptUrl: string | undefined): Promise<typeof ClearModule> =>
+  IIFE ? esmBuild(scriptUrl).then((m) => m.__loadClear()) : import('../storage/clear.js');
 
 export const createPackagerApi = (agent: () => PackagerHost | undefined, scriptUrl: string | undefined): PackagerApi => {
   const events = createEmitter<PackagerEvents>();

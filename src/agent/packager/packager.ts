@@ -148,12 +148,16 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
     });
     if (!destination || signal?.aborted) return outcome('cancelled');
 
+    const current = agent.summary();
     const creator: PackageCreator = {
       agentVersion: AGENT_VERSION,
-      userAgent: typeof navigator !== 'undefined' ? navigator.userAgent : '',
+      // As this session's summary has it: after the beforeSummary hook.
+      userAgent: current.userAgent,
       application: opts.application,
       version: opts.version,
     };
+    if (current.environment !== undefined) creator.environment = current.environment;
+    if (current.installationId !== undefined) creator.installationId = current.installationId;
     const job: PackageJob = {
       ...chosen.query,
       jobId,

@@ -7,11 +7,11 @@
 import { getMeta, putMeta } from '../../core/db/meta.js';
 import type { FerryDatabase } from '../../core/db/open.js';
 import { type ChannelMessage, isChannelMessage } from '../../shared/channel.js';
-import { channelName } from '../../shared/names.js';
 import { monitorError } from '../tools/monitor.js';
 
 export interface ConsentDeps {
-  product: string;
+  /** The product's channel (the agent's; it closes it). */
+  channel: BroadcastChannel | undefined;
   database: () => FerryDatabase | undefined;
   /** consent.required: without it, consent never holds anything back. */
   required: () => boolean;
@@ -33,7 +33,7 @@ export interface ConsentState {
 
 export const createConsent = (deps: ConsentDeps): ConsentState => {
   let known = false;
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(deps.product)) : undefined;
+  const { channel } = deps;
   const onMessage = (e: MessageEvent): void => {
     const m: unknown = e.data;
     if (!isChannelMessage(m) || m.type !== 'consent') return;
@@ -68,7 +68,6 @@ export const createConsent = (deps: ConsentDeps): ConsentState => {
     },
     stop() {
       channel?.removeEventListener('message', onMessage);
-      channel?.close();
     },
   };
 };

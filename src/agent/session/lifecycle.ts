@@ -20,6 +20,8 @@ export interface LifecycleDeps {
   locks: LockManager | undefined;
   database: () => FerryDatabase | undefined;
   writer: () => Writer;
+  /** Sets the record's descriptive fields (user, context, environment…) before it is first stored. */
+  describe: (r: SessionRecord) => void;
   /** A session began (at start, and after a bfcache restore). */
   began: (r: SessionRecord) => void;
   crashed: (ids: string[]) => void;
@@ -36,6 +38,8 @@ export interface Lifecycle {
   end(): Promise<void>;
   /** A new session for a document restored from the back/forward cache. */
   restart(): void;
+  /** Lets the session go without ending it (its data is being deleted): no heartbeat, no live lock, nothing written. */
+  abandon(): void;
   /** Marks sessions of tabs that are gone as crashed; returns their ids. */
   markCrashed(): Promise<string[]>;
 }
@@ -49,7 +53,13 @@ export const createLifecycle = (deps: LifecycleDeps): Lifecycle => {
   let ready = new Promise<void>((r) => (markReady = r));
   const product = deps.options().product;
 
+  const stopHeartbeat = (): void => {
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat = undefined;
+  };
+
   const begin = async (): Promise<void> => {
+    deps.describe(rec);
     try {
       lock = holdLiveLock(rec.id, deps.locks);
       await lock.acquired;
@@ -72,8 +82,7 @@ export const createLifecycle = (deps: LifecycleDeps): Lifecycle => {
   };
 
   const end = (): Promise<void> => {
-    if (heartbeat !== undefined) clearInterval(heartbeat);
-    heartbeat = undefined;
+    stopHeartbeat();
     const held = lock;
     lock = undefined;
     const endedAt = deps.now();
@@ -119,5 +128,10 @@ export const createLifecycle = (deps: LifecycleDeps): Lifecycle => {
       background('pageshow', begin());
     },
     markCrashed,
+    abandon() {
+      stopHeartbeat();
+      lock?.release();
+      lock = undefined;
+    },
   };
 };

@@ -3,7 +3,15 @@ import { uuidv7 } from '../../shared/ids.js';
 import { emptyCounts } from '../../shared/severity.js';
 import { emptyLoss } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
-import type { ResolvedOptions } from '../config/options.js';
+import type { PrivacyOptions, ResolvedOptions } from '../config/options.js';
+
+/** The page URL as the summary carries it: without its query and fragment unless `privacy` keeps them. */
+export const pageUrl = (href: string, privacy: PrivacyOptions): string => {
+  const u = new URL(href);
+  if (!privacy.keepUrlQuery) u.search = '';
+  if (!privacy.keepUrlFragment) u.hash = '';
+  return u.href.slice(0, 2048);
+};
 
 export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord => ({
   id: uuidv7(now),
@@ -17,7 +25,7 @@ export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord
   lastSeq: 0,
   bytes: 0,
   userAgent: typeof navigator !== 'undefined' ? navigator.userAgent : '',
-  url: typeof location !== 'undefined' ? location.href.slice(0, 2048) : '',
+  url: typeof location !== 'undefined' ? pageUrl(location.href, o.privacy) : '',
   agentVersion: AGENT_VERSION,
   persistence: 'indexeddb',
   dropped: emptyLoss(),

@@ -10,6 +10,8 @@ export interface OpenedStore {
   db?: FerryDatabase;
   /** Set when the database was found emptied although a watermark says it held sessions. */
   reset?: StorageReset;
+  /** The database's installation id (`meta.instance`), made when it was created. */
+  instance?: string;
 }
 
 export const openStore = async (product: string, startedAt: number, now: () => number): Promise<OpenedStore> => {
@@ -26,7 +28,7 @@ export const openStore = async (product: string, startedAt: number, now: () => n
     }
     const sessions = await db.count('sessions');
     writeWatermark(product, { instance: instance.id, sessions: sessions + 1, lastSessionStartedAt: startedAt });
-    return { db, reset };
+    return { db, reset, instance: instance.id };
   } catch (e) {
     warnOnce('no-idb', 'IndexedDB is unavailable; keeping a bounded in-memory buffer for this session', e);
     return {};

@@ -35,6 +35,10 @@ export interface Writer {
    */
   flushOnExit(finish: (r: SessionRecord) => void): Promise<boolean>;
   buffered(): number;
+  /** The session record changed without a message (user or context): store it with the next batch, or alone within BATCH.maxDelayMs. */
+  touch(): void;
+  /** Drops what is buffered and writes nothing more (the product's data is being deleted). */
+  close(): void;
   /** In memory mode, the messages kept (newest last). */
   memory(): readonly PendingMessage[];
 }
@@ -115,6 +119,9 @@ export const createWriter = (deps: WriterDeps): Writer => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let soon: ReturnType<typeof setTimeout> | undefined;
   let queue: Promise<void> = Promise.resolve();
+  /** The record has changes no stored batch carries yet. */
+  let dirty = false;
+  let closed = false;
 
   const schedule = (timing: 'now' | 'timer' | 'none'): void => {
     if (timing === 'now' && soon === undefined) {
@@ -131,6 +138,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
   };
 
   const push = (m: PendingMessage): void => {
+    if (closed) return;
     if (!buffer.push(m, deps.maxBuffered())) {
       deps.record().dropped.overflow++;
       warnOnce('overflow', 'message buffer full; dropping the least severe messages (counted in the session summary)');
@@ -159,6 +167,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
     if (e.lastSeq > r.lastSeq) r.lastSeq = e.lastSeq;
     r.heartbeatAt = deps.now();
     extra?.(r);
+    dirty = false;
     const tx = db.transaction(['sessions', 'chunks'], 'readwrite');
     const chunks = tx.objectStore('chunks');
     for (const c of e.chunks) void chunks.put(c);
@@ -170,6 +179,7 @@ export const createWriter = (deps: WriterDeps): Writer => {
       await tx.done;
     } catch (err) {
       apply(r, e, -1);
+      dirty = true;
       throw err;
     }
     deps.written(e.bytes);
@@ -228,6 +238,9 @@ export const createWriter = (deps: WriterDeps): Writer => {
       );
       if (unwritten() > 0) await yieldToApp();
     }
+    // A change of the record that no batch above carried (every put takes the record as it is then).
+    const db = deps.database();
+    if (dirty && !closed && db) inFlight.push(store(db, encodeBatch(deps.record().id, [])).catch((err: unknown) => monitorError('write', err)));
     await Promise.all(inFlight);
   };
 
@@ -262,5 +275,24 @@ export const createWriter = (deps: WriterDeps): Writer => {
     );
   };
 
-  return { push, flush, flushOnExit, buffered: unwritten, memory: () => memory };
+  return {
+    push,
+    flush,
+    flushOnExit,
+    buffered: unwritten,
+    touch() {
+      if (closed) return;
+      dirty = true;
+      if (timer === undefined) schedule('timer');
+    },
+    close() {
+      // A timer still set finds nothing to write.
+      closed = true;
+      buffer.takeAll();
+      draining = [];
+      drainAt = 0;
+      memory = [];
+    },
+    memory: () => memory,
+  };
 };

@@ -35,3 +35,24 @@ test('init options: required identity, each bad option named', () => {
   assert.equal(changed.server.autoSendSessions, true);
   assert.equal(changed.server.url, 'https://c.example', 'a partial change keeps the other fields');
 });
+
+test('session context options: environment is a plain token, privacy defaults cut the URL, beforeSummary is a function', () => {
+  const base = { product: 'p', application: 'a', version: '1' };
+  assert.deepEqual(findProblems({ ...base, environment: 'production', beforeSummary: () => null, privacy: { keepUrlQuery: true } }), []);
+  assert.deepEqual(
+    findProblems({ ...base, environment: 'prod eu', beforeSummary: 'scrub', privacy: { keepUrlQuery: 'yes', keepHash: true } })
+      .map((p) => p.split(':')[0])
+      .sort(),
+    ['beforeSummary', 'environment', 'privacy.keepHash', 'privacy.keepUrlQuery'],
+  );
+  assert.match(findProblems({ ...base, environment: 'x'.repeat(65) })[0], /^environment: must be 1–64 letters/);
+  const o = resolveOptions(base);
+  assert.deepEqual(o.privacy, { keepUrlQuery: false, keepUrlFragment: false });
+  assert.equal(o.environment, undefined);
+  const hook = () => undefined;
+  const withContext = resolveOptions({ ...base, environment: 'staging', beforeSummary: hook, privacy: { keepUrlFragment: true } });
+  assert.equal(withContext.environment, 'staging');
+  assert.equal(withContext.beforeSummary, hook);
+  assert.deepEqual(withContext.privacy, { keepUrlQuery: false, keepUrlFragment: true });
+  assert.equal(mergeOptions(withContext, { beforeSummary: undefined }).beforeSummary, undefined, 'configure can remove the hook');
+});
