@@ -7,6 +7,8 @@ export interface TestWindow {
   Inspect: {
     read(product: string): Promise<{ sessions: StoredSession[]; chunks: StoredChunk[]; messages: StoredMessage[] }>;
     seed(product: string, sessions: unknown[]): Promise<void>;
+    /** Opens the product database with the raw API (created with the agent's schema if absent). */
+    open(product: string): Promise<IDBDatabase>;
     /** A UUIDv7 for the given epoch ms. */
     idAt(ms: number): string;
   };
