@@ -1,10 +1,12 @@
 // The demo uses the built ESM agent exactly as an app would (`import { init, log } from '@ferry-telemetry/agent'`).
 import * as Ferry from '../dist/ferry.js';
 
+const PRODUCT = 'Acme Suite';
 Ferry.init({
-  product: 'Acme Suite',
+  product: PRODUCT,
   application: 'Demo App',
   version: '1.0.0',
+  environment: 'demo',
   server: { url: location.origin, ingestKey: 'demo-key', autoSendSessions: true },
   capture: { console: true },
 });
@@ -38,6 +40,14 @@ Ferry.on('state', (st) => {
 });
 $('send-now').addEventListener('click', () => Ferry.sendNow());
 
+// Session context: who uses the app and context tags, in every summary (filter by them in the viewer).
+$('user').addEventListener('change', (e) => Ferry.setUser(e.target.value ? { id: e.target.value } : null));
+$('plan').addEventListener('change', (e) => Ferry.setContext('plan', e.target.value || undefined));
+$('clear').addEventListener('click', async () => {
+  await Ferry.clearLocalData();
+  $('status').textContent = 'local data deleted; the agent is stopped in every tab of the demo (reload to start again)';
+});
+
 let job;
 for (const b of document.querySelectorAll('[data-destination]')) {
   b.addEventListener('click', async () => {
@@ -70,13 +80,18 @@ for (const b of document.querySelectorAll('[data-destination]')) {
 }
 $('cancel').addEventListener('click', () => job?.abort());
 
-const readSessions = () =>
-  new Promise((resolve) => {
-    const open = indexedDB.open('ferry:demo');
+// Reads the agent's database directly, and never creates it (after "Delete local data" it is gone).
+const readSessions = async () => {
+  if (!(await indexedDB.databases()).some((d) => d.name === `ferry:${PRODUCT}`)) return [];
+  return new Promise((resolve) => {
+    const open = indexedDB.open(`ferry:${PRODUCT}`);
     open.onerror = () => resolve([]);
     open.onsuccess = () => {
       const db = open.result;
-      if (!db.objectStoreNames.contains('sessions')) return resolve([]);
+      if (!db.objectStoreNames.contains('sessions')) {
+        db.close();
+        return resolve([]);
+      }
       const req = db.transaction('sessions').objectStore('sessions').getAll();
       req.onsuccess = () => {
         resolve(req.result);
@@ -84,6 +99,7 @@ const readSessions = () =>
       };
     };
   });
+};
 
 const render = async () => {
   await Ferry.flush();
