@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vite';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 // One config, one bundle per `--mode` (see the "build" script): the ESM library, the
 // script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
@@ -16,15 +16,31 @@ const common = (emptyOutDir: boolean): UserConfig['build'] => ({
   reportCompressedSize: false,
 });
 
+// The framework entries (ferry-react.js, ferry-vue.js) import the agent from ferry.js, the one
+// agent an app's init() starts, rather than carry a copy or share a chunk with it: in a shared
+// chunk the agent's import.meta.url would no longer be ferry.js's, next to which it finds
+// ferry-worker.js. The frameworks themselves are the app's.
+const frameworkEntries = { 'ferry-react': src('react/index.ts'), 'ferry-vue': src('vue/index.ts') };
+const frameworks = /^(react|react-dom|vue)(\/|$)/;
+const agentFromFerryJs: Plugin = {
+  name: 'ferry:framework-entries-import-ferry-js',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (importer && Object.values(frameworkEntries).includes(importer) && source === '../agent/boot/index.js') return { id: './ferry.js', external: true };
+    return null;
+  },
+};
+
 const targets: Record<string, UserConfig> = {
   lib: {
+    plugins: [agentFromFerryJs],
     build: {
       ...common(true),
       lib: {
-        entry: { ferry: src('agent/boot/index.ts') },
+        entry: { ferry: src('agent/boot/index.ts'), ...frameworkEntries },
         formats: ['es'],
       },
-      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+      rollupOptions: { external: frameworks, output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },
   // Its own run: built with the page entry, the code both use became shared chunks that each
