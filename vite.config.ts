@@ -16,10 +16,35 @@ const common = (emptyOutDir: boolean): UserConfig['build'] => ({
   reportCompressedSize: false,
 });
 
+// The agent finds its worker with `new URL('../ferry-worker.js', import.meta.url)` so that an
+// app's bundler (Vite, webpack, Parcel) copies the worker into its own output. This build must
+// leave that URL alone (`@vite-ignore`: the worker is built by its own run), but the comment
+// would then make the app's Vite skip it too; so it is taken out of the output, and the build
+// fails when the form is missing, so that an upgrade cannot silently break every bundled app.
+const WORKER_URL_IGNORED = /new URL\(\s*\/\* @vite-ignore \*\/\s*"\.\.\/ferry-worker\.js",\s*import\.meta\.url\s*\)/g;
+const keepWorkerUrlForAppBundlers = (): Plugin => {
+  let seen = 0;
+  return {
+    name: 'ferry:keep-worker-url',
+    enforce: 'post',
+    renderChunk(code) {
+      // The newlines are kept so the chunk's source map still lines up.
+      const out = code.replace(WORKER_URL_IGNORED, (m) => `new URL("../ferry-worker.js", import.meta.url)${'\n'.repeat(m.split('\n').length - 1)}`);
+      if (out === code) return null;
+      seen++;
+      return { code: out, map: null };
+    },
+    generateBundle() {
+      if (seen !== 1) this.error(`expected the worker URL in exactly one chunk, found it in ${seen}; see keepWorkerUrlForAppBundlers`);
+    },
+  };
+};
+
 // The framework entries (ferry-react.js, ferry-vue.js) import the agent from ferry.js, the one
-// agent an app's init() starts, rather than carry a copy or share a chunk with it: in a shared
-// chunk the agent's import.meta.url would no longer be ferry.js's, next to which it finds
-// ferry-worker.js. The frameworks themselves are the app's.
+// agent an app's init() starts, rather than carry a copy or share chunks with it: built together
+// without this, the bundler moves the whole agent into a shared chunk behind a re-exporting
+// ferry.js, where its import.meta.url is no longer ferry.js's (boot/scriptUrl.ts relies on it).
+// So ferry.js's graph stays what it is without them. The frameworks themselves are the app's.
 const frameworkEntries = { 'ferry-react': src('react/index.ts'), 'ferry-vue': src('vue/index.ts') };
 const frameworks = /^(react|react-dom|vue)(\/|$)/;
 const agentFromFerryJs: Plugin = {
@@ -33,7 +58,7 @@ const agentFromFerryJs: Plugin = {
 
 const targets: Record<string, UserConfig> = {
   lib: {
-    plugins: [agentFromFerryJs],
+    plugins: [keepWorkerUrlForAppBundlers(), agentFromFerryJs],
     build: {
       ...common(true),
       lib: {

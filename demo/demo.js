@@ -1,4 +1,4 @@
-// The demo uses the built ESM agent exactly as an app would (`import { init, log } from 'ferry'`).
+// The demo uses the built ESM agent exactly as an app would (`import { init, log } from '@ferry-telemetry/agent'`).
 import * as Ferry from '../dist/ferry.js';
 
 Ferry.init({

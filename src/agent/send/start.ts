@@ -8,7 +8,9 @@ import { SEND_ON_EXIT } from '../../shared/names.js';
 import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { loadWorkerCompress } from '../packager/loader.js';
+import { lazyPart } from '../tools/lazyPart.js';
 import { background, warnOnce } from '../tools/monitor.js';
+import type * as SenderModule from './sender.js';
 import type { Sender } from './sender.js';
 import type { SendLinkDeps, SendReason } from './types.js';
 
@@ -21,41 +23,46 @@ export interface SendSide {
 
 export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: SendReason; sessionId?: string }[]): SendSide => {
   let sender: Sender | undefined;
-  let loading = false;
+  let senderModule: typeof SenderModule | undefined;
   let pending = [...early];
+
+  const senderPart = lazyPart({
+    what: 'sender',
+    load: () => import('./sender.js'),
+    ready: (m) => {
+      senderModule = m;
+      maybeStartSender();
+    },
+    stopped: deps.stopped,
+  });
 
   const maybeStartSender = (): void => {
     const o = deps.options();
     const s = o.server;
-    if (sender || loading || !deps.database() || !s.url || !s.ingestKey || !s.autoSendSessions) return;
-    loading = true;
-    background(
-      'sender',
-      import('./sender.js')
-        .then((m) => {
-          if (deps.stopped() || !deps.options().server.autoSendSessions) return;
-          sender = m.startSender(
-            {
-              product: o.product,
-              application: o.application,
-              tabId: deps.sessionId(),
-              server: () => deps.options().server,
-              database: deps.database,
-              markCrashed: deps.markCrashed,
-              allowed: deps.consent.allowed,
-            },
-            {
-              compress: (id) => loadWorkerCompress(deps.scriptUrl).then((w) => w.compressInWorker(deps.options().workerUrl, deps.scriptUrl, o.product, id)),
-              locks: deps.locks,
-              now: deps.now,
-              onState: deps.state,
-            },
-          );
-          for (const a of pending) sender.requestSend(a.reason, a.sessionId);
-          pending = [];
-        })
-        .finally(() => (loading = false)),
+    if (sender || deps.stopped() || !deps.database() || !s.url || !s.ingestKey || !s.autoSendSessions) return;
+    if (!senderModule) {
+      senderPart.load();
+      return;
+    }
+    sender = senderModule.startSender(
+      {
+        product: o.product,
+        application: o.application,
+        tabId: deps.sessionId(),
+        server: () => deps.options().server,
+        database: deps.database,
+        markCrashed: deps.markCrashed,
+        allowed: deps.consent.allowed,
+      },
+      {
+        compress: (id) => loadWorkerCompress(deps.scriptUrl).then((w) => w.compressInWorker(deps.options().workerUrl, o.product, id)),
+        locks: deps.locks,
+        now: deps.now,
+        onState: deps.state,
+      },
     );
+    for (const a of pending) sender.requestSend(a.reason, a.sessionId);
+    pending = [];
   };
 
   const stopSender = (): void => {
@@ -83,13 +90,18 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
     );
   };
 
+  let registration: ReturnType<typeof lazyPart> | undefined;
   const registerServiceWorker = (): void => {
     const sw = deps.options().serviceWorker;
     if (!sw || !('serviceWorker' in navigator)) return;
-    background(
-      'service worker',
-      import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
-    );
+    registration?.cancel();
+    registration = lazyPart({
+      what: `service worker registration (${sw.url})`,
+      load: () => import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
+      ready: () => {},
+      stopped: deps.stopped,
+    });
+    registration.load();
   };
 
   recordSendTarget();
@@ -122,6 +134,10 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
       const message: PageToServiceWorker = { type: SEND_ON_EXIT, product: o.product, sessionId: deps.sessionId() };
       controller.postMessage(message);
     },
-    stop: stopSender,
+    stop() {
+      senderPart.cancel();
+      registration?.cancel();
+      stopSender();
+    },
   };
 };
