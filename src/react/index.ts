@@ -1,9 +1,9 @@
 /**
- * Ferry for React (`ferry/react`): an error boundary that logs what it catches with React's
- * component stack, and a handler for React 19's root error options. React reports errors that a
- * boundary catches through `console.error`, not the window `error` event, so without these they
- * never reach the agent. Everything is logged through the main entry's `log`, which this module
- * imports rather than bundles: it writes into the agent that `init()` started.
+ * Ferry for React (`@ferry-telemetry/agent/react`): an error boundary that logs what it catches
+ * with React's component stack, and a handler for React 19's root error options. React reports
+ * errors that a boundary catches through `console.error`, not the window `error` event, so without
+ * these they never reach the agent. Everything is logged through the main entry's `log`, which
+ * this module imports rather than bundles: it writes into the agent that `init()` started.
  */
 import { Component, type ErrorInfo, type ReactNode } from 'react';
 import { log, type Severity } from '../agent/boot/index.js';

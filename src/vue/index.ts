@@ -1,6 +1,6 @@
 /**
- * Ferry for Vue 3 (`ferry/vue`): `app.use(FerryVue)` logs every error Vue hands to
- * `app.config.errorHandler` (render, watchers, lifecycle hooks, event handlers), which Vue
+ * Ferry for Vue 3 (`@ferry-telemetry/agent/vue`): `app.use(FerryVue)` logs every error Vue hands
+ * to `app.config.errorHandler` (render, watchers, lifecycle hooks, event handlers), which Vue
  * otherwise reports through `console.error`, not the window `error` event. Logs through the main
  * entry's `log`, which this module imports rather than bundles, so it writes into the agent that
  * `init()` started. Only Vue's types are imported: the plugin adds no Vue code to a bundle.

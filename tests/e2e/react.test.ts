@@ -1,4 +1,4 @@
-// ferry/react in a real React 19 production build (tests/e2e/apps/react), bundled by Vite from the
+// @ferry-telemetry/agent/react in a real React 19 production build (tests/e2e/apps/react), bundled by Vite from the
 // repo's dist/ as an app would bundle the package.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

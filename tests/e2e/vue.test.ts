@@ -1,4 +1,4 @@
-// ferry/vue in a real Vue 3 production build (tests/e2e/apps/vue), bundled by Vite from the repo's
+// @ferry-telemetry/agent/vue in a real Vue 3 production build (tests/e2e/apps/vue), bundled by Vite from the repo's
 // dist/ as an app would bundle the package.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

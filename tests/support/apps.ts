@@ -1,7 +1,8 @@
 /**
  * Framework test apps (tests/e2e/apps/<name>/): built with Vite's JS API as an app's own build
- * would, with the published entry names ('ferry', 'ferry/react', 'ferry/vue') resolved to the
- * repo's dist/ (so `npm run build` first), served on 127.0.0.1, and read with the page inspector.
+ * would, with the published entry names ('@ferry-telemetry/agent' and its '/react' and '/vue')
+ * resolved to the repo's dist/ (so `npm run build` first), served on 127.0.0.1, and read with the
+ * page inspector.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +28,9 @@ export const buildApp = async (name: string, define: InlineConfig['define'] = {}
     define,
     resolve: {
       alias: [
-        { find: /^ferry$/, replacement: join(DIST, 'ferry.js') },
-        { find: /^ferry\/react$/, replacement: join(DIST, 'ferry-react.js') },
-        { find: /^ferry\/vue$/, replacement: join(DIST, 'ferry-vue.js') },
+        { find: /^@ferry-telemetry\/agent$/, replacement: join(DIST, 'ferry.js') },
+        { find: /^@ferry-telemetry\/agent\/react$/, replacement: join(DIST, 'ferry-react.js') },
+        { find: /^@ferry-telemetry\/agent\/vue$/, replacement: join(DIST, 'ferry-vue.js') },
       ],
     },
     build: {

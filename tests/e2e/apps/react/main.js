@@ -1,8 +1,8 @@
-// A React 19 app as an app author writes it against the published entries ('ferry', 'ferry/react';
-// the test's Vite build resolves them to the repo's dist/). Plain JavaScript with createElement, so
-// it needs no JSX step. What the test drives and reads is on window.app.
-import { init } from 'ferry';
-import { FerryErrorBoundary, reactErrorHandler } from 'ferry/react';
+// A React 19 app as an app author writes it against the published entries ('@ferry-telemetry/agent'
+// and its '/react'; the test's Vite build resolves them to the repo's dist/). Plain JavaScript with
+// createElement, so it needs no JSX step. What the test drives and reads is on window.app.
+import { init } from '@ferry-telemetry/agent';
+import { FerryErrorBoundary, reactErrorHandler } from '@ferry-telemetry/agent/react';
 import { Component, createElement as h, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 

@@ -1,8 +1,8 @@
-// A Vue 3 app as an app author writes it against the published entries ('ferry', 'ferry/vue'; the
-// test's Vite build resolves them to the repo's dist/). Render functions, so it needs no SFC
-// compiler. What the test drives and reads is on window.app.
-import { init } from 'ferry';
-import { FerryVue } from 'ferry/vue';
+// A Vue 3 app as an app author writes it against the published entries ('@ferry-telemetry/agent'
+// and its '/vue'; the test's Vite build resolves them to the repo's dist/). Render functions, so it
+// needs no SFC compiler. What the test drives and reads is on window.app.
+import { init } from '@ferry-telemetry/agent';
+import { FerryVue } from '@ferry-telemetry/agent/vue';
 import { createApp, defineComponent, h, onErrorCaptured, ref } from 'vue';
 
 init({ product: 'vue-app', application: 'shop', version: '1.0.0' });
