@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
@@ -56,6 +58,27 @@ const agentFromFerryJs: Plugin = {
   },
 };
 
+// The ready-made service worker precaches the agent's files (src/sw/precache.ts): the list and a
+// hash of their content are taken from the runs before it, so each agent build gets its own cache.
+const agentFiles = (): { files: string[]; build: string } => {
+  const dist = resolve(root, 'dist');
+  const manifest = resolve(dist, '.vite/manifest.lib.json');
+  if (!existsSync(manifest)) throw new Error('vite.config.ts: build --mode lib (and worker, iife) before --mode sw; see the "build" script');
+  // The framework entries are the app's to bundle, never the agent's to load.
+  const lib = Object.values(JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, { file: string }>)
+    .map((c) => c.file)
+    .filter((f) => !Object.keys(frameworkEntries).some((name) => f === `${name}.js`));
+  const files = [...new Set([...lib, 'ferry.iife.js', 'ferry-worker.js'])].sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f).update(readFileSync(resolve(dist, f)));
+  return { files, build: hash.digest('hex').slice(0, 16) };
+};
+
+const agentDefines = (): Record<string, string> => {
+  const a = agentFiles();
+  return { __FERRY_AGENT_FILES__: JSON.stringify(a.files), __FERRY_AGENT_BUILD__: JSON.stringify(a.build) };
+};
+
 const targets: Record<string, UserConfig> = {
   lib: {
     plugins: [keepWorkerUrlForAppBundlers(), agentFromFerryJs],
@@ -103,5 +126,6 @@ export default defineConfig(({ mode }) => {
   if (!t) throw new Error(`vite.config.ts: unknown --mode ${mode}; use one of ${Object.keys(targets).join(', ')}`);
   // One manifest per run (the runs share dist/): scripts/size-report.mjs follows each entry's
   // static imports through them to weigh what an app downloads at start-up.
-  return { ...t, build: { ...t.build, manifest: `.vite/manifest.${mode}.json` }, logLevel: 'warn', publicDir: false };
+  const define = mode === 'sw' ? agentDefines() : undefined;
+  return { ...t, define, build: { ...t.build, manifest: `.vite/manifest.${mode}.json` }, logLevel: 'warn', publicDir: false };
 });

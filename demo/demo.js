@@ -2,7 +2,7 @@
 import * as Ferry from '../dist/ferry.js';
 
 Ferry.init({
-  product: 'demo',
+  product: 'Acme Suite',
   application: 'Demo App',
   version: '1.0.0',
   server: { url: location.origin, ingestKey: 'demo-key', autoSendSessions: true },

@@ -4,7 +4,7 @@
  * the sender itself (loaded in turn only while automatic sending is on).
  */
 import { putMeta } from '../../core/db/meta.js';
-import { SEND_ON_EXIT } from '../../shared/names.js';
+import { AGENT_BASE_PARAM, SEND_ON_EXIT } from '../../shared/names.js';
 import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { loadWorkerCompress } from '../packager/loader.js';
@@ -20,6 +20,24 @@ export interface SendSide {
   exit(): void;
   stop(): void;
 }
+
+/**
+ * Tells the ready-made service worker where the agent's own files are, so it can precache them
+ * (src/sw/precache.ts) — only when the agent runs from its dist/ files as built (`ferry.js`,
+ * `ferry.iife.js`); an app's bundler renames them, and that app's own service worker caches them.
+ */
+const withAgentBase = (serviceWorkerUrl: string, scriptUrl: string | undefined): string => {
+  if (!scriptUrl) return serviceWorkerUrl;
+  try {
+    const script = new URL(scriptUrl);
+    if (!/\/ferry(\.iife)?\.js$/.test(script.pathname)) return serviceWorkerUrl;
+    const url = new URL(serviceWorkerUrl, location.href);
+    url.searchParams.set(AGENT_BASE_PARAM, new URL('.', script).href);
+    return url.href;
+  } catch {
+    return serviceWorkerUrl;
+  }
+};
 
 export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: SendReason; sessionId?: string }[]): SendSide => {
   let sender: Sender | undefined;
@@ -97,7 +115,7 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
     registration?.cancel();
     registration = lazyPart({
       what: `service worker registration (${sw.url})`,
-      load: () => import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
+      load: () => import('workbox-window').then(({ Workbox }) => new Workbox(withAgentBase(sw.url, deps.scriptUrl), { scope: '/' }).register()),
       ready: () => {},
       stopped: deps.stopped,
     });
