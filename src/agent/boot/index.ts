@@ -212,6 +212,13 @@ export const checkCrashedSessions = (): Promise<string[]> => guardAsync('checkCr
 /** Asks the elected sender tab to send eligible sessions now. */
 export const sendNow = (): void => guard('sendNow', (a) => a.sendNow(), undefined);
 
+/**
+ * Tries every parked session again (sessions the collector refused, kept locally) and asks the
+ * sender to check now. Resolves with how many sessions were un-parked; never rejects (on a
+ * failure it warns once on the console and resolves 0).
+ */
+export const retryParked = (): Promise<number> => guardAsync('retryParked', (a) => a.retryParked(), 0);
+
 /** Records the user's consent answer; with `consent.required`, nothing is sent automatically until it is true. */
 export const setConsent = (granted: boolean): Promise<void> => guardAsync('setConsent', (a) => a.setConsent(granted === true), undefined);
 

@@ -49,6 +49,8 @@ export interface Agent {
   checkCrashedSessions(): Promise<string[]>;
   /** Asks the elected sender to check now. */
   sendNow(): void;
+  /** Un-parks every parked session and asks the sender to check; resolves with how many were un-parked. */
+  retryParked(): Promise<number>;
   /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
@@ -232,6 +234,10 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     options,
     checkCrashedSessions: session.markCrashed,
     sendNow: () => link.requestSend('request'),
+    retryParked: async () => {
+      await ready;
+      return link.retryParked();
+    },
     setConsent: (granted) => consent.set(granted),
     consentGranted: consent.granted,
     ready,
