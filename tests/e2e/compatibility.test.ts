@@ -9,6 +9,7 @@ import { openAgentPage, readDb } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
 import { useBrowserServerAndCollector } from '../support/e2e.js';
 import { KEYS } from '../unit/server/harness.js';
+import { openPackagerPage } from './packager-page.js';
 
 const PRODUCT = 'Acme Suite';
 const e2e = useBrowserServerAndCollector(() => ({
@@ -115,5 +116,50 @@ test('a 401 pauses the sender (the state says why, the console once); configure(
   assert.equal(after.paused, undefined);
   assert.deepEqual(after.parked, []);
   assert.equal((await e2e.collector.collector.store.getSession(id))?.summary.product, PRODUCT);
+  await context.close();
+});
+
+test('retryParked() on the script-tag global: before init it resolves 0; a session the collector refused is un-parked and sent', async () => {
+  const context = await e2e.browser.newContext();
+  const { page: recording } = await openAcme(context, '/tests/e2e/pages/agent.html', { key: KEYS.acme, autoSend: false });
+  const id = await recording.evaluate(async () => {
+    W().Ferry.log.error('Save', 'failed');
+    await W().Ferry.flush();
+    return W().Ferry.getSessionId()!;
+  });
+  await recording.close();
+  let refuse = true;
+  await context.route(`${e2e.collector.collector.url}/api/v1/uploads`, (route) =>
+    refuse && route.request().method() === 'POST'
+      ? route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          headers: { 'access-control-allow-origin': '*' },
+          body: JSON.stringify({ error: 'invalid-field', detail: 'Upload-Metadata: refused for this test' }),
+        })
+      : route.continue(),
+  );
+  const page = await openPackagerPage(context, e2e.server.url, '/tests/e2e/pages/packager-iife.html');
+  const early = await page.evaluate(() => (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry.retryParked());
+  assert.equal(early, 0, 'before init: 0, no rejection');
+  await page.evaluate(
+    async ([product, url, key]) => {
+      const Ferry = (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry;
+      (window as unknown as { states: unknown[] }).states = [];
+      Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push(s));
+      Ferry.init({ product, application: 'Éditeur de texte', version: '4.2.0 beta', server: { url, ingestKey: key, autoSendSessions: true } });
+      await Ferry.ready();
+      Ferry.sendNow();
+    },
+    [PRODUCT, e2e.collector.collector.url, KEYS.acme] as const,
+  );
+  const parked = await until(async () => (await statesOf(page)).find((s) => s.parked.length > 0), 'the refused session parked');
+  assert.equal(parked.parked[0].id, id);
+  refuse = false;
+  const n = await page.evaluate(() => (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry.retryParked());
+  assert.equal(n, 1);
+  await until(() => stored(id) === 1, 'the un-parked session sent');
+  const last = await until(async () => (await statesOf(page)).find((s) => s.sent === 1), 'the sender to count it');
+  assert.deepEqual(last.parked, [], 'no longer listed as parked');
   await context.close();
 });
