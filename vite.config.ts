@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vite';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 // One config, one bundle per `--mode` (see the "build" script): the ESM library, the
 // script-tag IIFE, the module worker and the ready-made service worker. Vite's library mode
@@ -16,15 +18,61 @@ const common = (emptyOutDir: boolean): UserConfig['build'] => ({
   reportCompressedSize: false,
 });
 
+// The agent finds its worker with `new URL('../ferry-worker.js', import.meta.url)` so that an
+// app's bundler (Vite, webpack, Parcel) copies the worker into its own output. This build must
+// leave that URL alone (`@vite-ignore`: the worker is built by its own run), but the comment
+// would then make the app's Vite skip it too; so it is taken out of the output, and the build
+// fails when the form is missing, so that an upgrade cannot silently break every bundled app.
+const WORKER_URL_IGNORED = /new URL\(\s*\/\* @vite-ignore \*\/\s*"\.\.\/ferry-worker\.js",\s*import\.meta\.url\s*\)/g;
+const keepWorkerUrlForAppBundlers = (): Plugin => {
+  let seen = 0;
+  return {
+    name: 'ferry:keep-worker-url',
+    enforce: 'post',
+    renderChunk(code) {
+      // The newlines are kept so the chunk's source map still lines up.
+      const out = code.replace(WORKER_URL_IGNORED, (m) => `new URL("../ferry-worker.js", import.meta.url)${'\n'.repeat(m.split('\n').length - 1)}`);
+      if (out === code) return null;
+      seen++;
+      return { code: out, map: null };
+    },
+    generateBundle() {
+      if (seen !== 1) this.error(`expected the worker URL in exactly one chunk, found it in ${seen}; see keepWorkerUrlForAppBundlers`);
+    },
+  };
+};
+
+// The ready-made service worker precaches the agent's files (src/sw/precache.ts): the list and a
+// hash of their content are taken from the runs before it, so each agent build gets its own cache.
+const agentFiles = (): { files: string[]; build: string } => {
+  const dist = resolve(root, 'dist');
+  const manifest = resolve(dist, '.vite/manifest.lib.json');
+  if (!existsSync(manifest)) throw new Error('vite.config.ts: build --mode lib (and worker, iife) before --mode sw; see the "build" script');
+  const lib = Object.values(JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, { file: string }>).map((c) => c.file);
+  const files = [...new Set([...lib, 'ferry.iife.js', 'ferry-worker.js'])].sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f).update(readFileSync(resolve(dist, f)));
+  return { files, build: hash.digest('hex').slice(0, 16) };
+};
+
+const agentDefines = (): Record<string, string> => {
+  const a = agentFiles();
+  return { __FERRY_AGENT_FILES__: JSON.stringify(a.files), __FERRY_AGENT_BUILD__: JSON.stringify(a.build) };
+};
+
 const targets: Record<string, UserConfig> = {
   lib: {
+    plugins: [keepWorkerUrlForAppBundlers()],
     build: {
       ...common(true),
       lib: {
         entry: { ferry: src('agent/boot/index.ts') },
         formats: ['es'],
       },
-      rollupOptions: { output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+      // 'allow-extension' lets Rolldown merge the modules that start-up and the lazy parts share
+      // into ferry.js (which then also exports them, under minified names) instead of fetching
+      // them as extra start-up chunks.
+      rollupOptions: { preserveEntrySignatures: 'allow-extension', output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },
   // Its own run: built with the page entry, the code both use became shared chunks that each
@@ -62,5 +110,6 @@ export default defineConfig(({ mode }) => {
   if (!t) throw new Error(`vite.config.ts: unknown --mode ${mode}; use one of ${Object.keys(targets).join(', ')}`);
   // One manifest per run (the runs share dist/): scripts/size-report.mjs follows each entry's
   // static imports through them to weigh what an app downloads at start-up.
-  return { ...t, build: { ...t.build, manifest: `.vite/manifest.${mode}.json` }, logLevel: 'warn', publicDir: false };
+  const define = mode === 'sw' ? agentDefines() : undefined;
+  return { ...t, define, build: { ...t.build, manifest: `.vite/manifest.${mode}.json` }, logLevel: 'warn', publicDir: false };
 });

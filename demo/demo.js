@@ -1,8 +1,8 @@
-// The demo uses the built ESM agent exactly as an app would (`import { init, log } from 'ferry'`).
+// The demo uses the built ESM agent exactly as an app would (`import { init, log } from '@ferry-telemetry/agent'`).
 import * as Ferry from '../dist/ferry.js';
 
 Ferry.init({
-  product: 'demo',
+  product: 'Acme Suite',
   application: 'Demo App',
   version: '1.0.0',
   server: { url: location.origin, ingestKey: 'demo-key', autoSendSessions: true },

@@ -10,22 +10,14 @@ import { join, resolve } from 'node:path';
 import { startCollector } from '../src/server/collector.js';
 import { type CollectorConfig, ConfigError, loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/log.js';
+import { devProducts } from './dev-config.js';
 
 const root = resolve(import.meta.dirname, '..');
 
 const devConfig = (): CollectorConfig => {
   const env = { FERRY_LOG_FORMAT: 'pretty', ...process.env };
   const config = loadConfig(process.argv.slice(2), env);
-  if (Object.keys(config.products).length === 0) {
-    // The demo page runs on the collector's own origin ("self"); localhost and 127.0.0.1 are
-    // listed too, for a demo served by another dev server on the same port.
-    config.products = {
-      demo: {
-        policy: 'all',
-        keys: [{ key: 'demo-key', origins: ['self', `http://localhost:${config.port}`, `http://127.0.0.1:${config.port}`] }],
-      },
-    };
-  }
+  if (Object.keys(config.products).length === 0) config.products = devProducts(['*']);
   if (config.adminTokens.length === 0) {
     // A dev token kept in the data dir, so the viewer login survives restarts.
     mkdirSync(config.dataDir, { recursive: true });

@@ -40,3 +40,8 @@ export const SEND_ON_EXIT = 'ferry:send-on-exit';
 export const CONNECT_MESSAGE = 'ferry-connect';
 /** File and folder pickers remember the last place under this id. */
 export const PICKER_ID = 'ferry-packages';
+
+/** Cache Storage: the agent's own files, kept by the ready-made service worker (one cache per build). */
+export const PRECACHE_PREFIX = `${PREFIX}agent:`;
+/** Query parameter of the ready-made service worker's URL: where the agent's files are served. */
+export const AGENT_BASE_PARAM = 'agent';

@@ -72,6 +72,8 @@ export const tusUpload = async (o: TusUploadOptions): Promise<TusResult> => {
       headers: { ...base, 'Upload-Length': String(total), 'Upload-Metadata': encodeMetadata(o.metadata) },
     });
     if (res.status !== 201) throw await responseError('creating the upload at', o.endpoint, res);
+    // Read to the end: a body left unread is cancelled by the browser, which shows as a failed request.
+    await res.arrayBuffer().catch(() => undefined);
     const location = res.headers.get('location');
     if (!location) throw new SendError(`creating the upload at ${o.endpoint}: no Location header`, o.endpoint, 201, false);
     state.url = new URL(location, o.endpoint).href;

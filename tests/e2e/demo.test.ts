@@ -46,7 +46,7 @@ test('the demo of npm start: the error goes to the collector, Report a problem s
     await page.click('[data-log="error"]');
     const admin = { headers: { authorization: 'Bearer demo-test-admin-token-000000' } };
     const stored = async () => {
-      const res = await fetch(`${base}${ADMIN_PATHS.sessions}?product=demo`, admin);
+      const res = await fetch(`${base}${ADMIN_PATHS.sessions}?product=${encodeURIComponent('Acme Suite')}`, admin);
       return ((await res.json()) as SessionListReply).sessions.find((s) => s.summary.id === sessionId);
     };
     await until(async () => (await stored())?.detail, 'the error to send the running session to the collector', 30_000);

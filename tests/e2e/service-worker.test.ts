@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { LIMITS } from '../../src/shared/protocol.js';
@@ -158,6 +160,37 @@ test('a last-chance sync that fails (503) keeps the data; the next page load sen
   await startWithSw(next, { autoSendSessions: true });
   await next.evaluate(() => W().Ferry.sendNow());
   await until(() => stored(id).length === 1, 'the next page load to send it', 20_000);
+  await context.close();
+});
+
+test('the ready-made service worker precaches the agent files: a page that goes offline before it ever packaged still builds a package', async () => {
+  const context = await e2e.browser.newContext();
+  const page = await openAgentPage(context, e2e.server.url);
+  await startWithSw(page, {});
+  const files = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../dist/.vite/manifest.lib.json'), 'utf8')) as Record<string, { file: string }>;
+  const expected = new Set([...Object.values(files).map((c) => `${e2e.server.url}/dist/${c.file}`), `${e2e.server.url}/dist/ferry-worker.js`]);
+  const cached = await until(
+    () =>
+      page.evaluate(async () => {
+        const names = (await caches.keys()).filter((n) => n.startsWith('ferry:agent:'));
+        if (names.length !== 1) return undefined;
+        const urls = (await (await caches.open(names[0]!)).keys()).map((r) => r.url);
+        return urls.length > 0 ? urls : undefined;
+      }),
+    'the agent files in Cache Storage',
+  );
+  for (const url of expected) assert.ok(cached.includes(url), `${url} is cached`);
+  assert.ok(!cached.some((u) => !u.startsWith(`${e2e.server.url}/dist/`)), 'nothing but the agent files is cached');
+
+  // Offline, the packager (never loaded on this page) and its worker come from that cache.
+  await context.setOffline(true);
+  const result = await page.evaluate(async () => {
+    const r = await W().Ferry.packager.send({ criteria: ['active'], destination: 'blob' });
+    return { status: r.status, size: r.blob?.size ?? 0 };
+  });
+  assert.equal(result.status, 'sent');
+  assert.ok(result.size > 200, 'a package was built offline');
+  await context.setOffline(false);
   await context.close();
 });
 

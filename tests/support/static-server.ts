@@ -19,10 +19,17 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+export interface StaticServerOptions {
+  /** Answers with `access-control-allow-origin: *`, as a public CDN does. */
+  cors?: boolean;
+}
+
 /** Serves files under `root` on 127.0.0.1 (a secure context, so Web Locks and SW work). */
-export const startStaticServer = async (root = resolve(import.meta.dirname, '../..')): Promise<StaticServer> => {
+export const startStaticServer = async (root = resolve(import.meta.dirname, '../..'), o: StaticServerOptions = {}): Promise<StaticServer> => {
+  const host = '127.0.0.1';
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const path = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
     const file = normalize(join(root, path));
     if (!file.startsWith(root)) {
       res.writeHead(403).end();
@@ -43,14 +50,15 @@ export const startStaticServer = async (root = resolve(import.meta.dirname, '../
       // no-cache, not no-store: Chromium keeps no-store documents out of the back/forward cache.
       'cache-control': 'no-cache',
       'service-worker-allowed': '/',
+      ...(o.cors ? { 'access-control-allow-origin': '*' } : {}),
     });
     createReadStream(file).pipe(res);
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     server,
     close: () =>
       new Promise<void>((r) => {

@@ -8,10 +8,12 @@ import { AGENT_VERSION } from '../../shared/version.js';
 import { type FerryOptions, findProblems, type ResolvedOptions, resolveOptions, splitProblems } from '../config/options.js';
 import { DEFAULT_CATEGORY, readLogArgs } from '../log/args.js';
 import { createPackagerApi } from '../packager/loader.js';
+import type { PackagerApi } from '../packager/types.js';
 import type { Handler } from '../tools/emitter.js';
 import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
+import type { AgentEvents } from './events.js';
 import { scriptUrl } from './scriptUrl.js';
-import { type Agent, type AgentEvents, startAgent } from './startAgent.js';
+import { type Agent, startAgent } from './startAgent.js';
 
 export type { SenderState } from '../../shared/channel.js';
 export type { ExceptionInfo, LogMessage } from '../../shared/message.js';
@@ -27,12 +29,12 @@ export type {
   ServerOptions,
   StorageOptions,
 } from '../config/options.js';
-export type { PackagerApi } from '../packager/loader.js';
 export type {
   Destination,
   DestinationKind,
   PackageCriterion,
   PackageProblem,
+  PackagerApi,
   PackagerEvents,
   PackagerPhase,
   PackagerProgress,
@@ -40,7 +42,7 @@ export type {
   SendOptions,
   SendResult,
 } from '../packager/types.js';
-export type { AgentEvents, AlertEvent } from './startAgent.js';
+export type { AgentEvents, AlertEvent } from './events.js';
 
 export const VERSION = AGENT_VERSION;
 
@@ -252,7 +254,7 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
  * Packages sessions into a `.ferry.zip` and saves or sends it (docs/packager.md). The packaging
  * code and its worker load on the first call, so they cost nothing at start-up.
  */
-export const packager = createPackagerApi(() => agent, scriptUrl);
+export const packager: PackagerApi = createPackagerApi(() => agent, scriptUrl);
 
 /** @internal The packager chunk, for the script-tag build. */
 export { __loadPackager, __loadWorkerCompress } from '../packager/loader.js';

@@ -7,11 +7,10 @@
 
 import type { FerryDatabase } from '../../core/db/open.js';
 import { toSummary } from '../../core/db/sessions.js';
-import type { SenderState } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } from '../config/options.js';
-import { type AlertEvent, createAlerts } from '../log/alerts.js';
+import { createAlerts } from '../log/alerts.js';
 import { type Capture, captureConsole, captureErrors, captureRejections } from '../log/capture.js';
 import { createRecorder, type RecordFn } from '../log/record.js';
 import { createConsent } from '../send/consent.js';
@@ -23,19 +22,9 @@ import { createWriter } from '../storage/writer.js';
 import { createEmitter, type Handler } from '../tools/emitter.js';
 import { background, monitor, monitorError, warnOnce } from '../tools/monitor.js';
 
-export type { AlertEvent } from '../log/alerts.js';
+import type { AgentEvents } from './events.js';
 
-export interface AgentEvents {
-  alert: AlertEvent;
-  /** Sender and outbox status (from this tab's sender). */
-  state: SenderState;
-  /** A new session started (at init, and after a back/forward-cache restore). */
-  session: SessionSummary;
-  /** Sessions found crashed. */
-  crashed: string[];
-  /** The consent answer changed, in this tab or another. */
-  consent: { granted: boolean };
-}
+export type { AgentEvents, AlertEvent } from './events.js';
 
 export interface Agent {
   record: RecordFn;

@@ -6,12 +6,14 @@
  * `ferry.iife.js`) and takes the chunk from there.
  */
 
-import type { SessionSummary } from '../../shared/summary.js';
 import type * as WorkerCompressModule from '../send/workerCompress.js';
-import { createEmitter, type Handler } from '../tools/emitter.js';
+import { createEmitter } from '../tools/emitter.js';
 import { monitorError } from '../tools/monitor.js';
+import type { PackagerHost } from './host.js';
 import type * as PackagerModule from './packager.js';
-import type { PackagerEvents, PackagerHost, PreviewOptions, SendOptions, SendResult } from './types.js';
+import type { PackagerApi, PackagerEvents } from './types.js';
+
+export type { PackagerApi } from './types.js';
 
 type Packager = typeof PackagerModule;
 
@@ -39,19 +41,6 @@ const load = (scriptUrl: string | undefined): Promise<Packager> => (IIFE ? esmBu
 /** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
 export const loadWorkerCompress = (scriptUrl: string | undefined): Promise<typeof WorkerCompressModule> =>
   IIFE ? esmBuild(scriptUrl).then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
-
-export interface PackagerApi {
-  /**
-   * Packages the sessions matching `criteria` and sends the package to `destination`. Rejects
-   * (never throws synchronously) on bad options or a failure; a cancelled picker or an aborted
-   * `signal` resolves with status `cancelled`.
-   */
-  send(options: SendOptions): Promise<SendResult>;
-  /** The sessions `send` would package now, without packaging them. */
-  preview(options: PreviewOptions): Promise<SessionSummary[]>;
-  /** `progress` while packaging, `sent` once a package was saved; returns an unsubscribe function. */
-  on<K extends keyof PackagerEvents>(event: K, handler: Handler<PackagerEvents[K]>): () => void;
-}
 
 export const createPackagerApi = (agent: () => PackagerHost | undefined, scriptUrl: string | undefined): PackagerApi => {
   const events = createEmitter<PackagerEvents>();

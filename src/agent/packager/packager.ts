@@ -12,7 +12,8 @@ import type { SessionSummary } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
 import type { BuildProgress, InlineSession, PackageJob, SelectionQuery } from '../../shared/worker-protocol.js';
 import { checkAllowed, type DestinationEnv, destinationKind, prepareDestination } from './destinations/index.js';
-import type { PackagerEvents, PackagerHost, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
+import type { PackagerHost } from './host.js';
+import type { PackagerEvents, PackagerPhase, PackagerProgress, PreviewOptions, SendOptions, SendResult } from './types.js';
 import { acquireWorker, defaultWorkerUrl, type WorkerLease } from './workerClient.js';
 
 export { PackagerError } from './destinations/index.js';
@@ -76,7 +77,7 @@ const choose = async (agent: PackagerHost, lease: WorkerLease, o: ReturnType<typ
   return { query, sessions: [summary], inline: [{ summary, text: memoryNdjson(agent) }] };
 };
 
-const workerUrl = (ctx: PackagerContext): string => ctx.agent.options().workerUrl ?? defaultWorkerUrl(ctx.scriptUrl);
+const workerUrl = (ctx: PackagerContext): string => ctx.agent.options().workerUrl ?? defaultWorkerUrl();
 
 /** The sessions `send` would package now. */
 export const preview = async (ctx: PackagerContext, options: PreviewOptions): Promise<SessionSummary[]> => {

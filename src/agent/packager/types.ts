@@ -1,28 +1,10 @@
 /** The packager's public types (src/agent/packager.ts), kept apart so the core imports types only. */
 
-import type { FerryDatabase } from '../../core/db/open.js';
-import type { PendingMessage } from '../../shared/message.js';
 import type { PackageCriterion, PackageProblem } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BuildProgress, CompressionEngine } from '../../shared/worker-protocol.js';
-import type { ResolvedOptions } from '../config/options.js';
+import type { Handler } from '../tools/emitter.js';
 import type { CollectorReceipt } from './destinations/collector.js';
-
-/** What the packager needs of the running agent, and nothing more. */
-export interface PackagerHost {
-  /** Resolves when start-up has finished. */
-  ready: Promise<void>;
-  options(): ResolvedOptions;
-  sessionId(): string;
-  summary(): SessionSummary;
-  /** Writes what is buffered. */
-  flush(): Promise<void>;
-  /** The product database, or undefined in memory mode. */
-  database(): FerryDatabase | undefined;
-  checkCrashedSessions(): Promise<string[]>;
-  /** In memory mode, the messages kept. */
-  memoryMessages(): readonly PendingMessage[];
-}
 
 export type { PackageCriterion, PackageProblem } from '../../shared/package-format.js';
 export type { CompressionEngine } from '../../shared/worker-protocol.js';
@@ -107,4 +89,17 @@ export interface SendResult {
 export interface PackagerEvents {
   progress: PackagerProgress;
   sent: SendResult;
+}
+
+export interface PackagerApi {
+  /**
+   * Packages the sessions matching `criteria` and sends the package to `destination`. Rejects
+   * (never throws synchronously) on bad options or a failure; a cancelled picker or an aborted
+   * `signal` resolves with status `cancelled`.
+   */
+  send(options: SendOptions): Promise<SendResult>;
+  /** The sessions `send` would package now, without packaging them. */
+  preview(options: PreviewOptions): Promise<SessionSummary[]>;
+  /** `progress` while packaging, `sent` once a package was saved; returns an unsubscribe function. */
+  on<K extends keyof PackagerEvents>(event: K, handler: Handler<PackagerEvents[K]>): () => void;
 }

@@ -27,9 +27,14 @@ interface Running {
 
 let running: Running | undefined;
 
-/** The default place of the worker: next to the agent script. */
-export const defaultWorkerUrl = (scriptUrl: string | undefined): string =>
-  new URL('ferry-worker.js', scriptUrl ?? (typeof location !== 'undefined' ? location.href : 'http://invalid/')).href;
+/**
+ * The default place of the worker: `ferry-worker.js` at the package's root, one level above the
+ * chunk this module is built into (scripts/check-dist.mjs fails the build if that stops being
+ * true). Written as a literal `new URL(…, import.meta.url)` so that an app's bundler (Vite,
+ * webpack, Parcel, Rollup with its URL plugin) copies the worker into its own output and rewrites
+ * the URL, with no configuration.
+ */
+export const defaultWorkerUrl = (): string => new URL(/* @vite-ignore */ '../ferry-worker.js', import.meta.url).href;
 
 /** Workers must be same-origin; a cross-origin (CDN) script is loaded through a same-origin stub. */
 const workerScript = (url: string): string => {

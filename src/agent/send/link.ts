@@ -4,7 +4,8 @@
  * without one never downloads it.
  */
 import type { ResolvedOptions } from '../config/options.js';
-import { background } from '../tools/monitor.js';
+import { lazyPart } from '../tools/lazyPart.js';
+import type * as StartModule from './start.js';
 import type { SendSide } from './start.js';
 import type { SendLinkDeps, SendReason } from './types.js';
 
@@ -31,23 +32,28 @@ const wanted = (o: ResolvedOptions): boolean => Boolean((o.server.url && o.serve
 
 export const createSendLink = (deps: SendLinkDeps): SendLink => {
   let side: SendSide | undefined;
-  let loading = false;
   let started = false;
   let early: { reason: SendReason; sessionId?: string }[] = [];
+  let startModule: typeof StartModule | undefined;
+
+  const part = lazyPart({
+    what: 'send side',
+    load: () => import('./start.js'),
+    ready: (m) => {
+      startModule = m;
+      load();
+    },
+    stopped: deps.stopped,
+  });
 
   const load = (): void => {
-    if (side || loading || !started || !deps.database() || !wanted(deps.options())) return;
-    loading = true;
-    background(
-      'send side',
-      import('./start.js')
-        .then((m) => {
-          if (deps.stopped()) return;
-          side = m.startSendSide(deps, early);
-          early = [];
-        })
-        .finally(() => (loading = false)),
-    );
+    if (side || !started || !deps.database() || !wanted(deps.options())) return;
+    if (!startModule) {
+      part.load();
+      return;
+    }
+    side = startModule.startSendSide(deps, early);
+    early = [];
   };
 
   return {
@@ -77,6 +83,7 @@ export const createSendLink = (deps: SendLinkDeps): SendLink => {
       side?.exit();
     },
     stop() {
+      part.cancel();
       side?.stop();
     },
   };

@@ -4,11 +4,13 @@
  * the sender itself (loaded in turn only while automatic sending is on).
  */
 import { putMeta } from '../../core/db/meta.js';
-import { SEND_ON_EXIT } from '../../shared/names.js';
+import { AGENT_BASE_PARAM, SEND_ON_EXIT } from '../../shared/names.js';
 import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { loadWorkerCompress } from '../packager/loader.js';
+import { lazyPart } from '../tools/lazyPart.js';
 import { background, warnOnce } from '../tools/monitor.js';
+import type * as SenderModule from './sender.js';
 import type { Sender } from './sender.js';
 import type { SendLinkDeps, SendReason } from './types.js';
 
@@ -20,43 +22,66 @@ export interface SendSide {
   stop(): void;
 }
 
+/**
+ * Tells the ready-made service worker where the agent's own files are, so it can precache them
+ * (src/sw/precache.ts) — only when the agent runs from its dist/ files as built (`ferry.js`,
+ * `ferry.iife.js`); an app's bundler renames them, and that app's own service worker caches them.
+ */
+const withAgentBase = (serviceWorkerUrl: string, scriptUrl: string | undefined): string => {
+  if (!scriptUrl) return serviceWorkerUrl;
+  try {
+    const script = new URL(scriptUrl);
+    if (!/\/ferry(\.iife)?\.js$/.test(script.pathname)) return serviceWorkerUrl;
+    const url = new URL(serviceWorkerUrl, location.href);
+    url.searchParams.set(AGENT_BASE_PARAM, new URL('.', script).href);
+    return url.href;
+  } catch {
+    return serviceWorkerUrl;
+  }
+};
+
 export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: SendReason; sessionId?: string }[]): SendSide => {
   let sender: Sender | undefined;
-  let loading = false;
+  let senderModule: typeof SenderModule | undefined;
   let pending = [...early];
+
+  const senderPart = lazyPart({
+    what: 'sender',
+    load: () => import('./sender.js'),
+    ready: (m) => {
+      senderModule = m;
+      maybeStartSender();
+    },
+    stopped: deps.stopped,
+  });
 
   const maybeStartSender = (): void => {
     const o = deps.options();
     const s = o.server;
-    if (sender || loading || !deps.database() || !s.url || !s.ingestKey || !s.autoSendSessions) return;
-    loading = true;
-    background(
-      'sender',
-      import('./sender.js')
-        .then((m) => {
-          if (deps.stopped() || !deps.options().server.autoSendSessions) return;
-          sender = m.startSender(
-            {
-              product: o.product,
-              application: o.application,
-              tabId: deps.sessionId(),
-              server: () => deps.options().server,
-              database: deps.database,
-              markCrashed: deps.markCrashed,
-              allowed: deps.consent.allowed,
-            },
-            {
-              compress: (id) => loadWorkerCompress(deps.scriptUrl).then((w) => w.compressInWorker(deps.options().workerUrl, deps.scriptUrl, o.product, id)),
-              locks: deps.locks,
-              now: deps.now,
-              onState: deps.state,
-            },
-          );
-          for (const a of pending) sender.requestSend(a.reason, a.sessionId);
-          pending = [];
-        })
-        .finally(() => (loading = false)),
+    if (sender || deps.stopped() || !deps.database() || !s.url || !s.ingestKey || !s.autoSendSessions) return;
+    if (!senderModule) {
+      senderPart.load();
+      return;
+    }
+    sender = senderModule.startSender(
+      {
+        product: o.product,
+        application: o.application,
+        tabId: deps.sessionId(),
+        server: () => deps.options().server,
+        database: deps.database,
+        markCrashed: deps.markCrashed,
+        allowed: deps.consent.allowed,
+      },
+      {
+        compress: (id) => loadWorkerCompress(deps.scriptUrl).then((w) => w.compressInWorker(deps.options().workerUrl, o.product, id)),
+        locks: deps.locks,
+        now: deps.now,
+        onState: deps.state,
+      },
     );
+    for (const a of pending) sender.requestSend(a.reason, a.sessionId);
+    pending = [];
   };
 
   const stopSender = (): void => {
@@ -84,13 +109,18 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
     );
   };
 
+  let registration: ReturnType<typeof lazyPart> | undefined;
   const registerServiceWorker = (): void => {
     const sw = deps.options().serviceWorker;
     if (!sw || !('serviceWorker' in navigator)) return;
-    background(
-      'service worker',
-      import('workbox-window').then(({ Workbox }) => new Workbox(sw.url, { scope: '/' }).register()),
-    );
+    registration?.cancel();
+    registration = lazyPart({
+      what: `service worker registration (${sw.url})`,
+      load: () => import('workbox-window').then(({ Workbox }) => new Workbox(withAgentBase(sw.url, deps.scriptUrl), { scope: '/' }).register()),
+      ready: () => {},
+      stopped: deps.stopped,
+    });
+    registration.load();
   };
 
   recordSendTarget();
@@ -130,6 +160,10 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
       const message: PageToServiceWorker = { type: SEND_ON_EXIT, product: o.product, sessionId: deps.sessionId() };
       controller.postMessage(message);
     },
-    stop: stopSender,
+    stop() {
+      senderPart.cancel();
+      registration?.cancel();
+      stopSender();
+    },
   };
 };

@@ -1,0 +1,18 @@
+/** The events the agent emits (`on(event, handler)`), kept apart so the public types import no internals. */
+import type { SenderState } from '../../shared/channel.js';
+import type { SessionSummary } from '../../shared/summary.js';
+import type { AlertEvent } from '../log/alerts.js';
+
+export type { AlertEvent } from '../log/alerts.js';
+
+export interface AgentEvents {
+  alert: AlertEvent;
+  /** Sender and outbox status (from this tab's sender). */
+  state: SenderState;
+  /** A new session started (at init, and after a back/forward-cache restore). */
+  session: SessionSummary;
+  /** Sessions found crashed. */
+  crashed: string[];
+  /** The consent answer changed, in this tab or another. */
+  consent: { granted: boolean };
+}
