@@ -97,6 +97,9 @@ test('a 401 pauses the sender (the state says why, the console once); configure(
   const paused = await until(async () => (await statesOf(page)).find((s) => s.phase === 'paused'), 'the sender to pause');
   assert.equal(paused.paused, 'unauthorized');
   assert.match(paused.lastError ?? '', /answered 401: unauthorized/);
+  const now = await page.evaluate(() => W().Ferry.getState());
+  assert.equal(now?.phase, 'paused', 'getState() says so too');
+  assert.equal(now?.paused, 'unauthorized');
   assert.deepEqual(paused.parked, []);
   const pauseMs = (paused.nextCheckAt ?? 0) - (await page.evaluate(() => Date.now()));
   assert.ok(pauseMs > 14 * 60_000 && pauseMs <= 30 * 60_000, `paused for ${pauseMs} ms`);

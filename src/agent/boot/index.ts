@@ -2,6 +2,7 @@
  * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the app,
  * `init` included (invalid options are named on the console and leave the agent off).
  */
+import type { SenderState } from '../../shared/channel.js';
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
@@ -226,6 +227,12 @@ export const setConsent = (granted: boolean): Promise<void> => guardAsync('setCo
 
 /** The user's consent answer as this tab last knew it (its one copy is in IndexedDB; other tabs' changes arrive at once); false before any answer. */
 export const getConsent = (): boolean => guard('getConsent', (a) => a.consentGranted(), false);
+
+/**
+ * The sender's state as this tab last published it (`phase`, `paused` and why, `parked`, …), the
+ * same as the latest `state` event; undefined before the sender has started.
+ */
+export const getState = (): SenderState | undefined => guard('getState', (a) => a.senderState(), undefined);
 
 export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
 

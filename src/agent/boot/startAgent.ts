@@ -7,6 +7,7 @@
 
 import type { FerryDatabase } from '../../core/db/open.js';
 import { toSummary } from '../../core/db/sessions.js';
+import type { SenderState } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } from '../config/options.js';
@@ -43,6 +44,8 @@ export interface Agent {
   /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
+  /** The sender's state as this tab's sender last published it; undefined before it started. */
+  senderState(): SenderState | undefined;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
   ready: Promise<void>;
   /** The product database, or undefined in memory mode (for the lazily loaded parts). */
@@ -66,6 +69,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   let opts = initial;
   let db: FerryDatabase | undefined;
   let stopped = false;
+  let senderState: SenderState | undefined;
   let captures: Capture[] = [];
   const events = createEmitter<AgentEvents>();
   const options = () => opts;
@@ -108,7 +112,10 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     markCrashed: session.markCrashed,
     locks,
     now,
-    state: (s) => events.emit('state', s),
+    state: (s) => {
+      senderState = s;
+      events.emit('state', s);
+    },
     scriptUrl: env.scriptUrl,
     stopped: () => stopped,
   });
@@ -229,6 +236,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     },
     setConsent: (granted) => consent.set(granted),
     consentGranted: consent.granted,
+    senderState: () => (senderState ? { ...senderState, parked: [...senderState.parked] } : undefined),
     ready,
     database,
     memoryMessages: () => writer.memory(),
