@@ -43,10 +43,11 @@ const keepWorkerUrlForAppBundlers = (): Plugin => {
 };
 
 // The framework entries (ferry-react.js, ferry-vue.js) import the agent from ferry.js, the one
-// agent an app's init() starts, rather than carry a copy or share chunks with it: built together
-// without this, the bundler moves the whole agent into a shared chunk behind a re-exporting
-// ferry.js, where its import.meta.url is no longer ferry.js's (boot/scriptUrl.ts relies on it).
-// So ferry.js's graph stays what it is without them. The frameworks themselves are the app's.
+// agent an app's init() starts, as an external module: never a copy, and ferry.js and its chunks
+// come out byte for byte as they do without them. Left to the bundler, the agent counts as shared
+// between entries and is re-split (with strict entry signatures it went whole into a chunk behind
+// a re-exporting ferry.js, off the import.meta.url boot/scriptUrl.ts relies on). The frameworks
+// themselves are the app's.
 const frameworkEntries = { 'ferry-react': src('react/index.ts'), 'ferry-vue': src('vue/index.ts') };
 const frameworks = /^(react|react-dom|vue)(\/|$)/;
 const agentFromFerryJs: Plugin = {
@@ -88,7 +89,10 @@ const targets: Record<string, UserConfig> = {
         entry: { ferry: src('agent/boot/index.ts'), ...frameworkEntries },
         formats: ['es'],
       },
-      rollupOptions: { external: frameworks, output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+      // 'allow-extension' lets Rolldown merge the modules that start-up and the lazy parts share
+      // into ferry.js (which then also exports them, under minified names) instead of fetching
+      // them as extra start-up chunks.
+      rollupOptions: { external: frameworks, preserveEntrySignatures: 'allow-extension', output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },
   // Its own run: built with the page entry, the code both use became shared chunks that each

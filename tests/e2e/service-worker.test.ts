@@ -198,3 +198,37 @@ test('the ready-made service worker precaches the agent files: a page that goes 
   await context.setOffline(false);
   await context.close();
 });
+
+test('a 401 in a Background Sync pauses the service worker too: one request, no retry within the event, nothing parked', async () => {
+  const context = await e2e.browser.newContext();
+  const id = await bigEndedSession(context);
+  let swRequests = 0;
+  let refuse = true;
+  await context.route(`${e2e.collector.collector.url}/**`, (route) => {
+    if (!route.request().serviceWorker() || !refuse) return route.continue();
+    swRequests++;
+    return route.fulfill({
+      status: 401,
+      contentType: 'application/json',
+      headers: { 'access-control-allow-origin': '*' },
+      body: JSON.stringify({ error: 'unauthorized', detail: 'unknown ingest key' }),
+    });
+  });
+  const page = await openAgentPage(context, e2e.server.url);
+  await startWithSw(page, { autoSendSessions: true });
+  const tags = () =>
+    page.evaluate(() => navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()));
+  // The page's own sender is not the one asked: the service worker runs the pass when the tag fires.
+  await page.evaluate(() =>
+    navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { register(tag: string): Promise<void> } }).sync.register('ferry-upload')),
+  );
+  // A handler that resolves clears the tag; one that kept failing would hold it for Chromium's retry.
+  await until(async () => swRequests > 0 && (await tags()).length === 0, 'the sync event to end');
+  assert.equal(swRequests, 1, 'asked once: a refused key is not retried within the event');
+  const row = (await readDb(page, 'demo')).sessions.find((s) => s.id === id);
+  assert.equal(row?.parked, undefined, 'the session is not parked');
+  refuse = false;
+  await page.evaluate(() => W().Ferry.sendNow());
+  await until(() => stored(id).length === 1, 'the session sent once the collector takes the key', 20_000);
+  await context.close();
+});

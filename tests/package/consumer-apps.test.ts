@@ -5,10 +5,11 @@
 // (a CDN), as the tarball's dist/ holds it.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, until } from '../support/browser.js';
 import { createConsumerApp, type Packed, packRepository } from '../support/consumer.js';
@@ -124,7 +125,22 @@ const runApp = async (url: string, origin: string): Promise<RunResult> => {
   return seen;
 };
 
-test('a Vite app built from the tarball type-checks, starts, loads the worker from its own assets, delivers a session and builds a package', async () => {
+/** Gzip bytes of each JavaScript file under `dir`, as the note on what an app pays quotes them. */
+const gzipSizes = async (dir: string): Promise<Record<string, number>> => {
+  const out: Record<string, number> = {};
+  for (const f of await readdir(dir)) if (f.endsWith('.js')) out[f] = gzipSync(await readFile(join(dir, f)), { level: 9 }).length;
+  return out;
+};
+const describeSizes = (bundler: string, sizes: Record<string, number>, isStartup: (f: string) => boolean, isWorker: (f: string) => boolean): string => {
+  const sum = (p: (f: string) => boolean) =>
+    Object.entries(sizes)
+      .filter(([f]) => p(f))
+      .reduce((n, [, b]) => n + b, 0);
+  const lazy = (f: string) => !isStartup(f) && !isWorker(f);
+  return `${bundler} app (gzip -9): start-up ${sum(isStartup)} B, lazy ${sum(lazy)} B in ${Object.keys(sizes).filter(lazy).length} files, worker ${sum(isWorker)} B`;
+};
+
+test('a Vite app built from the tarball type-checks, starts, loads the worker from its own assets, delivers a session and builds a package', async (t) => {
   const app = await createConsumerApp(
     {
       'index.html': '<!doctype html><meta charset="utf-8"><title>shop</title><script type="module" src="/src/main.ts"></script>',
@@ -139,6 +155,14 @@ test('a Vite app built from the tarball type-checks, starts, loads the worker fr
     await app.exec('npx', ['tsc', '-p', '.']);
     await app.exec('npx', ['vite', 'build']);
     const assets = await readdir(join(app.dir, 'dist', 'assets'));
+    t.diagnostic(
+      describeSizes(
+        'Vite',
+        await gzipSizes(join(app.dir, 'dist', 'assets')),
+        (f) => f.startsWith('index-'),
+        (f) => f.startsWith('ferry-worker-'),
+      ),
+    );
     assert.ok(
       assets.some((f) => /^ferry-worker-.*\.js$/.test(f)),
       `Vite emitted the worker into the app's assets (${assets.join(', ')})`,
@@ -158,7 +182,7 @@ test('a Vite app built from the tarball type-checks, starts, loads the worker fr
   }
 });
 
-test('a webpack app built from the tarball type-checks (node16 resolution), starts, loads the worker from its own output, delivers a session and builds a package', async () => {
+test('a webpack app built from the tarball type-checks (node16 resolution), starts, loads the worker from its own output, delivers a session and builds a package', async (t) => {
   const app = await createConsumerApp(
     {
       'src/main.js': appSource(packed.name, false),
@@ -190,11 +214,20 @@ compiler.run((err, stats) => {
     await app.exec('npx', ['tsc', '-p', '.']);
     const out = JSON.parse((await app.exec('node', ['build.mjs'])).trim().split('\n').pop() ?? '{}') as { assets: string[]; warnings: string[] };
     assert.deepEqual(out.warnings, [], 'webpack had nothing to warn about');
+    const sizes = await gzipSizes(join(app.dir, 'dist'));
     await writeFile(join(app.dir, 'dist', 'index.html'), '<!doctype html><meta charset="utf-8"><title>shop</title><script src="main.js"></script>');
     const server = await startStaticServer(join(app.dir, 'dist'));
     try {
       const seen = await runApp(`${server.url}/`, server.url);
       const emitted = seen.workers.map((w) => new URL(w).pathname.slice(1));
+      t.diagnostic(
+        describeSizes(
+          'webpack',
+          sizes,
+          (f) => f === 'main.js',
+          (f) => emitted.includes(f),
+        ),
+      );
       assert.ok(
         emitted.every((f) => out.assets.includes(f)),
         `the worker is one of webpack's assets (${emitted.join(', ')} in ${out.assets.join(', ')})`,

@@ -7,6 +7,7 @@
 
 import type { FerryDatabase } from '../../core/db/open.js';
 import { toSummary } from '../../core/db/sessions.js';
+import type { SenderState } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } from '../config/options.js';
@@ -38,9 +39,13 @@ export interface Agent {
   checkCrashedSessions(): Promise<string[]>;
   /** Asks the elected sender to check now. */
   sendNow(): void;
+  /** Un-parks every parked session and asks the sender to check; resolves with how many were un-parked. */
+  retryParked(): Promise<number>;
   /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
+  /** The sender's state as this tab's sender last published it; undefined before it started. */
+  senderState(): SenderState | undefined;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
   ready: Promise<void>;
   /** The product database, or undefined in memory mode (for the lazily loaded parts). */
@@ -64,6 +69,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   let opts = initial;
   let db: FerryDatabase | undefined;
   let stopped = false;
+  let senderState: SenderState | undefined;
   let captures: Capture[] = [];
   const events = createEmitter<AgentEvents>();
   const options = () => opts;
@@ -106,7 +112,10 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     markCrashed: session.markCrashed,
     locks,
     now,
-    state: (s) => events.emit('state', s),
+    state: (s) => {
+      senderState = s;
+      events.emit('state', s);
+    },
     scriptUrl: env.scriptUrl,
     stopped: () => stopped,
   });
@@ -221,8 +230,13 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     options,
     checkCrashedSessions: session.markCrashed,
     sendNow: () => link.requestSend('request'),
+    retryParked: async () => {
+      await ready;
+      return link.retryParked();
+    },
     setConsent: (granted) => consent.set(granted),
     consentGranted: consent.granted,
+    senderState: () => (senderState ? { ...senderState, parked: [...senderState.parked] } : undefined),
     ready,
     database,
     memoryMessages: () => writer.memory(),

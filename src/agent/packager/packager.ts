@@ -5,6 +5,7 @@
  */
 import { proxy } from 'comlink';
 import { checkCriteria, matchesCriteria } from '../../core/package/criteria.js';
+import { cutToLength, SUMMARY_LIMITS } from '../../shared/limits.js';
 import { encodeLine } from '../../shared/message.js';
 import { PACKAGE_LIMITS, type PackageCreator, packageFileName } from '../../shared/package-format.js';
 import type { SessionSummary } from '../../shared/summary.js';
@@ -150,7 +151,7 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
 
     const creator: PackageCreator = {
       agentVersion: AGENT_VERSION,
-      userAgent: typeof navigator !== 'undefined' ? navigator.userAgent : '',
+      userAgent: cutToLength(typeof navigator !== 'undefined' ? navigator.userAgent : '', SUMMARY_LIMITS.userAgent),
       application: opts.application,
       version: opts.version,
     };

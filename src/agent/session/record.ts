@@ -1,5 +1,6 @@
 import type { SessionRecord } from '../../core/db/schema.js';
 import { uuidv7 } from '../../shared/ids.js';
+import { cutToLength, SUMMARY_LIMITS } from '../../shared/limits.js';
 import { emptyCounts } from '../../shared/severity.js';
 import { emptyLoss } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
@@ -16,8 +17,9 @@ export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord
   messageCount: 0,
   lastSeq: 0,
   bytes: 0,
-  userAgent: typeof navigator !== 'undefined' ? navigator.userAgent : '',
-  url: typeof location !== 'undefined' ? location.href.slice(0, 2048) : '',
+  // Cut to what the collector accepts, so a long user agent or URL never gets the session refused.
+  userAgent: cutToLength(typeof navigator !== 'undefined' ? navigator.userAgent : '', SUMMARY_LIMITS.userAgent),
+  url: cutToLength(typeof location !== 'undefined' ? location.href : '', SUMMARY_LIMITS.url),
   agentVersion: AGENT_VERSION,
   persistence: 'indexeddb',
   dropped: emptyLoss(),

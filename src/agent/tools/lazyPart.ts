@@ -16,6 +16,8 @@ export interface LazyPartOptions<T> {
   ready: (module: T) => void;
   /** True once the agent has stopped: no further attempt is made. */
   stopped: () => boolean;
+  /** Where `online` is heard. @defaultValue globalThis (the window) */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 }
 
 const RETRY = { baseMs: 2_000, maxMs: 5 * 60_000 } as const;
@@ -31,11 +33,12 @@ export const lazyPart = <T>(o: LazyPartOptions<T>): LazyPart => {
   let state: 'idle' | 'loading' | 'waiting' | 'done' = 'idle';
   let failures = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const events = o.events ?? globalThis;
 
   const clearWait = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    removeEventListener('online', onOnline);
+    events.removeEventListener('online', onOnline);
   };
   const onOnline = (): void => {
     if (state === 'waiting') attempt();
@@ -66,7 +69,7 @@ export const lazyPart = <T>(o: LazyPartOptions<T>): LazyPart => {
         state = 'waiting';
         warnOnce(`lazy:${o.what}`, `could not load the ${o.what} (${String(e)}); retrying when the browser is online, with backoff`);
         if (o.stopped()) return;
-        addEventListener('online', onOnline);
+        events.addEventListener('online', onOnline);
         timer = setTimeout(attempt, backoffDelay(failures, RETRY));
       },
     );

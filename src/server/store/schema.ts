@@ -62,6 +62,9 @@ export const MIGRATIONS: readonly string[] = [
   // asked for it) is replaced by its complete detail once it ends, and only by a newer one.
   `ALTER TABLE sessions ADD COLUMN last_seq BIGINT;
   ALTER TABLE sessions ADD COLUMN detail_last_seq BIGINT`,
+  // Summary fields a newer agent sent that this collector does not know, as one JSON object
+  // (bounded by EXTRA_LIMITS), so an additive protocol change never strands a session.
+  `ALTER TABLE sessions ADD COLUMN extra TEXT`,
 ];
 
 const split = (sql: string): string[] =>

@@ -2,7 +2,7 @@
  * The Store over a SQL database: one implementation for SQLite and PostgreSQL (they differ only
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
-import type { CountsBucket, PackageRecord, PackageReply, StoredSession } from '../../shared/protocol.js';
+import type { CountsBucket, PackageRecord, PackageReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BlobStore } from './blobs.js';
@@ -38,6 +38,7 @@ const SESSION_COLS = [
   'source',
   'package_id',
   'last_seq',
+  'extra',
 ] as const;
 const DETAIL_COLS = ['detail_sha256', 'detail_compressed', 'detail_bytes', 'detail_messages', 'detail_counts', 'detail_at', 'detail_last_seq'] as const;
 /**
@@ -83,6 +84,7 @@ const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: 
     source,
     packageId,
     s.summary.lastSeq,
+    s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
   ];
 };
 
@@ -106,6 +108,7 @@ const rowToSession = (r: Row): StoredSession => {
     receivedAt: num(r.received_at),
     source: r.source as 'agent' | 'package',
   };
+  if (typeof r.extra === 'string') s.extra = JSON.parse(r.extra) as SummaryExtra;
   const ended = optNum(r.ended_at);
   if (ended !== undefined) s.endedAt = ended;
   const worst = RANK_TO_SEVERITY.get(num(r.worst));

@@ -173,6 +173,17 @@ describe('POST /packages', () => {
     );
   });
 
+  test('a session summary with fields this collector does not know (a newer packager’s) is stored, the fields kept', async () => {
+    const s = makeSummary();
+    const zip = makePackage([{ summary: { ...s, color: 'blue', dropped: { ...s.dropped, byQuota: 2 } } as never, messages: makeMessages(s.id, 2) }]);
+    const res = await send(zip);
+    assert.equal(res.status, 200);
+    assert.deepEqual(((await res.json()) as PackageReply).sessions, [{ id: s.id, stored: 'new' }]);
+    const stored = await t.collector.store.getSession(s.id);
+    assert.deepEqual(stored?.extra, { color: 'blue', 'dropped.byQuota': 2 });
+    assert.equal(stored?.detail?.messageCount, 2);
+  });
+
   test('not a zip, a truncated zip, or a wrong content type', async () => {
     await refused(strToU8('just text'), 400, 'bad-package', /not a zip file/);
     const s = makeSummary();
