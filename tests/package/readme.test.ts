@@ -56,5 +56,7 @@ window.exampleRan = true;
     summaries.every((r) => r.status === 200),
     `every summary accepted: ${summaries.map((r) => r.status).join(', ')}`,
   );
+  // Requests still in flight (the sender's next check) end with the test, not after it.
+  await context.unrouteAll({ behavior: 'ignoreErrors' });
   await context.close();
 });
