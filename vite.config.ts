@@ -42,13 +42,33 @@ const keepWorkerUrlForAppBundlers = (): Plugin => {
   };
 };
 
+// The framework entries (ferry-react.js, ferry-vue.js) import the agent from ferry.js, the one
+// agent an app's init() starts, as an external module: never a copy, and ferry.js and its chunks
+// come out byte for byte as they do without them. Left to the bundler, the agent counts as shared
+// between entries and is re-split (with strict entry signatures it went whole into a chunk behind
+// a re-exporting ferry.js, off the import.meta.url boot/scriptUrl.ts relies on). The frameworks
+// themselves are the app's.
+const frameworkEntries = { 'ferry-react': src('react/index.ts'), 'ferry-vue': src('vue/index.ts') };
+const frameworks = /^(react|react-dom|vue)(\/|$)/;
+const agentFromFerryJs: Plugin = {
+  name: 'ferry:framework-entries-import-ferry-js',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (importer && Object.values(frameworkEntries).includes(importer) && source === '../agent/boot/index.js') return { id: './ferry.js', external: true };
+    return null;
+  },
+};
+
 // The ready-made service worker precaches the agent's files (src/sw/precache.ts): the list and a
 // hash of their content are taken from the runs before it, so each agent build gets its own cache.
 const agentFiles = (): { files: string[]; build: string } => {
   const dist = resolve(root, 'dist');
   const manifest = resolve(dist, '.vite/manifest.lib.json');
   if (!existsSync(manifest)) throw new Error('vite.config.ts: build --mode lib (and worker, iife) before --mode sw; see the "build" script');
-  const lib = Object.values(JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, { file: string }>).map((c) => c.file);
+  // The framework entries are the app's to bundle, never the agent's to load.
+  const lib = Object.values(JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, { file: string }>)
+    .map((c) => c.file)
+    .filter((f) => !Object.keys(frameworkEntries).some((name) => f === `${name}.js`));
   const files = [...new Set([...lib, 'ferry.iife.js', 'ferry-worker.js'])].sort();
   const hash = createHash('sha256');
   for (const f of files) hash.update(f).update(readFileSync(resolve(dist, f)));
@@ -62,17 +82,17 @@ const agentDefines = (): Record<string, string> => {
 
 const targets: Record<string, UserConfig> = {
   lib: {
-    plugins: [keepWorkerUrlForAppBundlers()],
+    plugins: [keepWorkerUrlForAppBundlers(), agentFromFerryJs],
     build: {
       ...common(true),
       lib: {
-        entry: { ferry: src('agent/boot/index.ts') },
+        entry: { ferry: src('agent/boot/index.ts'), ...frameworkEntries },
         formats: ['es'],
       },
       // 'allow-extension' lets Rolldown merge the modules that start-up and the lazy parts share
       // into ferry.js (which then also exports them, under minified names) instead of fetching
       // them as extra start-up chunks.
-      rollupOptions: { preserveEntrySignatures: 'allow-extension', output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
+      rollupOptions: { external: frameworks, preserveEntrySignatures: 'allow-extension', output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
     },
   },
   // Its own run: built with the page entry, the code both use became shared chunks that each

@@ -1,8 +1,11 @@
 // Types for import-rules.mjs, so the TypeScript unit test calls it checked (tsconfig has no allowJs).
-export type Folder = 'shared' | 'core' | 'agent' | 'worker' | 'sw' | 'server';
+export type Folder = 'shared' | 'core' | 'agent' | 'worker' | 'sw' | 'server' | 'react' | 'vue';
 export type ImportKind = 'static' | 'type' | 'dynamic';
 
-export declare const ALLOWED: Readonly<Record<Folder, readonly Folder[]>>;
+/** The agent's public entry, relative to src/. */
+export declare const AGENT_ENTRY: 'agent/boot/index.ts';
+/** A folder, or one file (a path relative to src/ with a '/'). */
+export declare const ALLOWED: Readonly<Record<Folder, readonly (Folder | typeof AGENT_ENTRY)[]>>;
 
 export interface FoundImport {
   /** undefined for `import(expr)` with a computed specifier */

@@ -6,7 +6,14 @@ import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
-/** Which folders each folder of src/ may import from. */
+/** The agent's public entry, the one agent file another layer may import. */
+export const AGENT_ENTRY = 'agent/boot/index.ts';
+
+/**
+ * Which folders each folder of src/ may import from; a name with a '/' is one file under src/.
+ * The framework layers reach the agent only through its public entry, which the build keeps
+ * external to them (vite.config.ts), so they log into the app's one agent.
+ */
 export const ALLOWED = {
   shared: ['shared'],
   core: ['core', 'shared'],
@@ -14,10 +21,12 @@ export const ALLOWED = {
   worker: ['worker', 'core', 'shared'],
   sw: ['sw', 'core', 'shared'],
   server: ['server', 'shared'],
+  react: ['react', 'shared', AGENT_ENTRY],
+  vue: ['vue', 'shared', AGENT_ENTRY],
 };
 
-// shared and core run in the page, worker and service worker, where Node's modules do not exist.
-const NO_NODE_BUILTINS = new Set(['shared', 'core']);
+// Every layer but the collector runs in a page, worker or service worker, where Node's modules do not exist.
+const NO_NODE_BUILTINS = new Set(['shared', 'core', 'react', 'vue']);
 
 const SOURCE_EXT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 
@@ -213,8 +222,14 @@ export const checkImports = ({ srcDir, root = dirname(resolve(srcDir)), allowTyp
       sites.push({ ...at, spec: imp.spec, kind: imp.kind });
       edges.get(file).set(target, sites);
       const to = folderOf(src, target);
-      if (from && to && !ALLOWED[from].includes(to)) {
-        const why = to === 'agent' ? 'nothing outside agent imports from agent' : `${from} may import ${ALLOWED[from].join(', ')}`;
+      const allowed = from && to && ALLOWED[from].some((a) => (a.includes('/') ? a === rel.split(sep).join('/') : a === to));
+      if (from && to && !allowed) {
+        const why =
+          to === 'agent' && !ALLOWED[from].includes(AGENT_ENTRY)
+            ? 'nothing outside agent imports from agent'
+            : to === 'agent'
+              ? `${from} may import the agent only through its public entry ${show(join(src, AGENT_ENTRY))}`
+              : `${from} may import ${ALLOWED[from].join(', ')}`;
         direction.push({
           ...at,
           spec: imp.spec,
@@ -263,7 +278,10 @@ export const formatReport = (r) => {
     lines.push(`check-imports: ${count} problem(s) in ${r.files} files (${r.edges} imports between them)`);
   }
   if (r.direction.length) {
-    lines.push('', `Direction (DESIGN.md §7: shared ← core ← agent | worker | sw; server ← shared): ${r.direction.length}`);
+    lines.push(
+      '',
+      `Direction (docs/architecture.md: shared ← core ← agent | worker | sw; agent's entry ← react | vue; server ← shared): ${r.direction.length}`,
+    );
     for (const v of r.direction) lines.push(`  ${`${v.file}:${v.line}`.padEnd(46)} ${v.message}`);
   }
   if (r.unresolved.length) {

@@ -16,11 +16,13 @@ const manifestDir = new URL('.vite/', dist);
 const BUDGETS = {
   'ferry.js': 16_500,
   'ferry-sw-module.js': 15_500,
-  // Session context (issue 9, part 5) added 1.6 KB: setUser/setContext with the rules the collector
-  // shares, beforeSummary, the URL's privacy cut, clearLocalData's stopping (its deletion is lazy).
-  'ferry.iife.js': 22_500,
+  'ferry.iife.js': 24_000,
   'ferry-worker.js': 20_500,
-  'ferry-sw.js': 13_500,
+  'ferry-sw.js': 15_000,
+  // These import ./ferry.js as an external module (vite.config.ts), which the app loads anyway
+  // for init(), so their graph is the entry file alone: what they add to the agent.
+  'ferry-react.js': 660,
+  'ferry-vue.js': 510,
 };
 
 const gzipSizes = new Map();

@@ -1,9 +1,11 @@
 /** The collector's HTTP app: every route, its middleware, and the error format. */
 import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import { type Context, Hono, type Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ADMIN_AUTH_SCHEME, ADMIN_BASE, PATHS } from '../shared/protocol.js';
+import { ADMIN_AUTH_SCHEME, ADMIN_BASE, COLLECTOR_VERSION_HEADER, PATHS } from '../shared/protocol.js';
+// Agent and collector are released together under one version number.
+import { AGENT_VERSION } from '../shared/version.js';
 import type { CollectorConfig } from './config.js';
 import type { Mailer } from './email.js';
 import type { AppEnv, IngestKey } from './env.js';
@@ -45,6 +47,8 @@ export interface AppDeps {
   state: ServerState;
   mailer?: Mailer;
   limiter?: RateLimiter;
+  /** Reported in `Ferry-Collector-Version` on every ingest reply. @defaultValue the release's version */
+  version?: string;
 }
 
 const INGEST_METHODS = ['GET', 'POST', 'HEAD', 'PATCH', 'OPTIONS'];
@@ -61,6 +65,7 @@ const INGEST_ALLOW_HEADERS = [
 ];
 const INGEST_EXPOSE_HEADERS = [
   'Retry-After',
+  COLLECTOR_VERSION_HEADER,
   'Upload-Offset',
   'Location',
   'Upload-Length',
@@ -96,7 +101,20 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     return c.json({ status: 'ok', store: store.kind, time: now() });
   });
 
+  const version = d.version ?? AGENT_VERSION;
   const ingest = [
+    // First, so that every reply carries it, refusals included.
+    async (c: Context, next: Next) => {
+      await next();
+      try {
+        c.res.headers.set(COLLECTOR_VERSION_HEADER, version);
+      } catch {
+        // Immutable headers (a Response from elsewhere): copy it first.
+        const res = new Response(c.res.body, c.res);
+        res.headers.set(COLLECTOR_VERSION_HEADER, version);
+        c.res = res;
+      }
+    },
     ingestCors({ methods: INGEST_METHODS, allowHeaders: INGEST_ALLOW_HEADERS, exposeHeaders: INGEST_EXPOSE_HEADERS }),
     ingestAuth({ keys: d.keys, selfOrigin: (req) => publicOrigin(req, config) }),
     rateLimit(d.limiter ?? createRateLimiter(now)),
@@ -104,7 +122,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
   const pkg = { config, store, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
-  app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now }));
+  app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now, log }));
   app.post(PATHS.packages, packageHandler(pkg));
   app.post(PATHS.packagesEmail, emailHandler(pkg));
   app.all(PATHS.uploads, (c) => d.uploads.handle(c));

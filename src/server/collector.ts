@@ -41,6 +41,8 @@ export interface CollectorOptions {
   mailer?: Mailer;
   /** Build everything but do not listen (tests drive `app.request()`). */
   listen?: boolean;
+  /** The version the collector reports (tests of an upgraded collector). @defaultValue the release's version */
+  version?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +63,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
   const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
-  const app = createApp({ config, store, log, now, uploads, keys, state, ...(mailer ? { mailer } : {}) });
+  const app = createApp({ config, store, log, now, uploads, keys, state, ...(mailer ? { mailer } : {}), ...(o.version ? { version: o.version } : {}) });
 
   let server: Server | undefined;
   let url = `http://${config.host}:${config.port}`;

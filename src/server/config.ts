@@ -4,12 +4,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { nameProblem } from '../shared/limits.js';
 import { PACKAGE_LIMITS } from '../shared/package-format.js';
 import { DETAIL_POLICIES, type DetailPolicy, LIMITS } from '../shared/protocol.js';
 import { FieldError } from './errors.js';
 import type { LogFormat, LogLevel } from './log.js';
 import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
-import { PRODUCT_RE } from './validate/summary.js';
 
 export interface RateLimitConfig {
   /** Sustained requests per minute per ingest key (token refill rate). */
@@ -180,7 +180,9 @@ const checkProducts = (v: unknown, field: string): Record<string, ProductConfig>
   const allKeys = new Set<string>();
   for (const [name, pv] of Object.entries(o)) {
     const pf = at(field, name);
-    if (!PRODUCT_RE.test(name)) throw new FieldError(pf, 'product names use letters, digits and . _ : -');
+    // The rule the agent's init applies (shared/limits.ts): a product the agent accepts can be configured here.
+    const problem = nameProblem(name);
+    if (problem) throw new FieldError(pf, `is not a product name: it ${problem}`);
     const p = obj(pv, pf, ['policy', 'keys', 'emailTo']);
     const keys = arr(p.keys, at(pf, 'keys'), 1000).map((kv, i) => {
       const kf = `${at(pf, 'keys')}[${i}]`;

@@ -13,17 +13,28 @@ export class ApiError extends HTTPException {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly headers: Record<string, string> = {},
+    /** The field at fault, as a path, for `invalid-field` (ErrorBody.field). */
+    readonly field?: string,
   ) {
     super(status, { message: `${code}: ${detail}` });
   }
 
   override getResponse(): Response {
-    return errorResponse(this.status as ContentfulStatusCode, this.code, this.detail, this.headers);
+    return errorResponse(this.status as ContentfulStatusCode, this.code, this.detail, this.headers, this.field);
   }
 }
 
-export const errorResponse = (status: ContentfulStatusCode, code: ErrorCode, detail: string, headers: Record<string, string> = {}): Response => {
-  const body: ErrorBody = { error: code, detail };
+/** The 400 for a failed validation, naming the field in the body too. */
+export const fieldRefusal = (e: FieldError): ApiError => new ApiError(400, 'invalid-field', e.message, {}, e.field);
+
+export const errorResponse = (
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  detail: string,
+  headers: Record<string, string> = {},
+  field?: string,
+): Response => {
+  const body: ErrorBody = field === undefined ? { error: code, detail } : { error: code, detail, field };
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-ferry-error': code, ...headers },

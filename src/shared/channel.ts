@@ -3,7 +3,10 @@
  * (DESIGN.md §2): one discriminated union, the only definition of what crosses it.
  */
 
-export type SenderPhase = 'idle' | 'summaries' | 'compressing' | 'uploading' | 'waiting' | 'offline' | 'no-consent' | 'off';
+export type SenderPhase = 'idle' | 'summaries' | 'compressing' | 'uploading' | 'waiting' | 'offline' | 'paused' | 'no-consent' | 'off';
+
+/** Why the sender is paused: the collector refused the ingest key (401), the origin (403), or the key's product. */
+export type SenderPause = 'unauthorized' | 'forbidden' | 'product-mismatch';
 
 /** Sender and outbox status, for the report dialog and the demo's status panel. */
 export interface SenderState {
@@ -12,8 +15,10 @@ export interface SenderState {
   phase: SenderPhase;
   /** Sessions eligible and not yet confirmed. */
   queued: number;
-  /** Sessions the server refused (400/413…) and that are not retried, with the reason. */
+  /** Sessions the server refused (400/413…) and that wait for a new agent or collector version (or `retryParked()`), with the reason. */
   parked: { id: string; reason: string }[];
+  /** Set while phase is `paused`: no request until `nextCheckAt` (15–30 min) or a `configure()` of the server options. */
+  paused?: SenderPause;
   sent: number;
   failures: number;
   lastError?: string;

@@ -1,3 +1,4 @@
+import type { SenderPause } from './channel.js';
 import { type ErrorBody, parseRetryAfter } from './protocol.js';
 
 /** Longest honoured Retry-After: an absurd value must not park sending for days. */
@@ -30,7 +31,10 @@ export const responseError = async (what: string, url: string, res: Response, no
   let body: ErrorBody | undefined;
   try {
     const parsed = (await res.json()) as Partial<ErrorBody>;
-    if (typeof parsed?.error === 'string') body = { error: parsed.error, detail: String(parsed.detail ?? '') };
+    if (typeof parsed?.error === 'string') {
+      body = { error: parsed.error, detail: String(parsed.detail ?? '') };
+      if (typeof parsed.field === 'string') body.field = parsed.field;
+    }
   } catch {
     // not JSON: the status says enough
   }
@@ -41,3 +45,18 @@ export const responseError = async (what: string, url: string, res: Response, no
 
 export const networkError = (what: string, url: string, cause: unknown): SendError =>
   new SendError(`${what} ${url} failed: network error (${cause instanceof Error ? cause.message : String(cause)})`, url, undefined, true);
+
+/** Why sending is paused: the collector refused the key, the origin, or the product. */
+export type PauseReason = SenderPause;
+
+/**
+ * A refusal that every request of this sender would get alike (a wrong or revoked key, an origin
+ * the key does not list, a key of another product): sending pauses rather than parking session
+ * after session. `detail-not-wanted` is about one session, so it is not one of them.
+ */
+export const pauseReason = (e: SendError): PauseReason | undefined => {
+  if (e.status === 401) return 'unauthorized';
+  if (e.status !== 403) return undefined;
+  if (e.body?.error === 'product-mismatch') return 'product-mismatch';
+  return e.body?.error === 'detail-not-wanted' ? undefined : 'forbidden';
+};

@@ -15,9 +15,14 @@ export const channelName = (product: string): string => `${PREFIX}${product}`;
 
 /** Held by a live session for its whole life; free while `running` means the tab is gone. */
 export const liveLockName = (sessionId: string): string => `${PREFIX}live:${sessionId}`;
+/**
+ * `:` and `%` are escaped in a lock name's parts, so that product "a:b" with application "c" and
+ * product "a" with application "b:c" never wait for one lock; names without them read as given.
+ */
+const part = (s: string): string => s.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
 /** Held by the elected sender of a product (or of one application of it). */
 export const senderLockName = (product: string, application?: string): string =>
-  application === undefined ? `${PREFIX}sender:${product}` : `${PREFIX}sender:${product}:${application}`;
+  application === undefined ? `${PREFIX}sender:${part(product)}` : `${PREFIX}sender:${part(product)}:${part(application)}`;
 /** Held while one context uploads a session's detail, so no two upload it at once. */
 export const uploadLockName = (sessionId: string): string => `${PREFIX}upload:${sessionId}`;
 

@@ -25,6 +25,7 @@ export const ingestAuthorization = (ingestKey: string): string => `${AUTH_SCHEME
 
 export const LIMITS = {
   maxSummariesPerRequest: 1000,
+  /** Bytes of a `POST /sessions/summaries` body; the agent splits its batches to stay under it. */
   maxSummariesBodyBytes: 1024 * 1024,
   /** Default tus PATCH size. */
   uploadChunkBytes: 256 * 1024,
@@ -57,7 +58,21 @@ export interface SummariesReply {
 export interface ErrorBody {
   error: string;
   detail: string;
+  /**
+   * The field an `invalid-field` refusal is about, as a path (`sessions[3].version`), so an agent
+   * can set aside the one summary at fault and send the others again.
+   */
+  field?: string;
 }
+
+/**
+ * On every reply to an ingest request: the collector's version. A session parked because the
+ * collector refused it is tried again once a newer collector answers.
+ */
+export const COLLECTOR_VERSION_HEADER = 'Ferry-Collector-Version';
+
+/** Fields of a summary the collector did not know when it received it, kept by their path within the summary. */
+export type SummaryExtra = Record<string, unknown>;
 
 /** tus 1.0.0 constants and the metadata keys Ferry puts in `Upload-Metadata`. */
 export const TUS = {
@@ -164,8 +179,10 @@ export interface StoredDetail {
 
 /** A session as the collector keeps it. */
 export interface StoredSession {
-  /** The summary exactly as the agent last sent it (agent clock). */
+  /** The summary exactly as the agent last sent it (agent clock), with the fields this collector knows. */
   summary: SessionSummary;
+  /** The summary's fields this collector does not know (a newer agent's), kept within bounds (`EXTRA_LIMITS`). */
+  extra?: SummaryExtra;
   /** Start and end on the server clock: agent times plus `clockOffsetMs`. */
   startedAt: number;
   endedAt?: number;

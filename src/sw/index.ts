@@ -74,7 +74,9 @@ export const drainOutboxes = async (o: FerrySyncOptions = {}): Promise<boolean> 
     if (!opened) continue;
     try {
       const r = await passFor(opened.db, o);
-      if (r?.failure) ok = false;
+      // A refused key, origin or product is not retried within the event (nor by Background Sync):
+      // every attempt would be refused alike, and the next page load, with its options, tries again.
+      if (r?.failure && !r.paused) ok = false;
     } finally {
       opened.db.close();
     }
@@ -120,7 +122,7 @@ const sendOnExit = async (product: string, sessionId: string, o: FerrySyncOption
     if (!row) return;
     for (let i = 1; i <= (o.attempts ?? 4); i++) {
       const r = await passFor(db, o, new Set([sessionId]), true);
-      if (!r?.failure) return;
+      if (!r?.failure || r.paused) return;
       await sleep(retryWait(o, i));
     }
   } finally {

@@ -56,7 +56,7 @@ test('the demo of npm start: the error goes to the collector, Report a problem s
     await page.click('[data-destination="server"]');
     await page
       .locator('#report')
-      .filter({ hasText: /^sent 1 session\(s\), [\d.]+ KB, to server as demo-Demo_App-\d{8}-\d{6}-1sessions\.ferry\.zip$/ })
+      .filter({ hasText: /^sent 1 session\(s\), [\d.]+ KB, to server as Acme_Suite-Demo_App-\d{8}-\d{6}-1sessions\.ferry\.zip$/ })
       .waitFor();
 
     await page.click('[data-destination="email"]');

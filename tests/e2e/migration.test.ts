@@ -302,7 +302,7 @@ test('a version-1 database is migrated: sessions and messages kept, the sending 
   await context.close();
 });
 
-test('after migration, sending skips what version 1 had sent, declined or parked, and sends the rest once', async () => {
+test('after migration, sending skips what version 1 had sent or declined, tries once more what it parked, and sends the rest once', async () => {
   const context = await e2e.browser.newContext();
   const page = await openAgentPage(context, e2e.server.url);
   const { ids, messages } = await createV1(page);
@@ -324,17 +324,18 @@ test('after migration, sending skips what version 1 had sent, declined or parked
         W().Ferry.configure({ server: { autoSendSessions: true, sendAllApplications: true } });
       }),
   );
-  const expected = [ids.neverSent, ids.packaged, ids.forced];
+  // Version 1 parked a session without saying which agent version did: a new version tries it once more.
+  const expected = [ids.neverSent, ids.packaged, ids.forced, ids.parked];
   await until(
     async () => {
       if (expected.every((id) => detailsStored(id) === 1)) return true;
       const states = await page.evaluate(() => (window as unknown as { states: unknown[] }).states);
       throw new Error(JSON.stringify({ stored: expected.map(detailsStored), states, delivery: (await dump(page)).delivery }));
     },
-    'the never-sent, packaged-only and forced sessions at the collector',
+    'the never-sent, packaged-only, forced and once-parked sessions at the collector',
     20_000,
   );
-  // Then the sender's queue is empty: nothing else is waiting (the parked one is not retried).
+  // Then the sender's queue is empty: nothing else is waiting.
   const idle = await page.evaluate(
     () =>
       new Promise<{ phase: string; queued: number }>((resolve) => {
@@ -349,7 +350,7 @@ test('after migration, sending skips what version 1 had sent, declined or parked
   );
   assert.deepEqual(idle, { phase: 'idle', queued: 0 });
 
-  for (const role of ['sent', 'notWanted', 'parked'] as const)
+  for (const role of ['sent', 'notWanted'] as const)
     assert.equal(await e2e.collector.collector.store.getSession(ids[role]), undefined, `the ${role} session is not sent again (not even its summary)`);
   for (const id of expected) {
     const s = await e2e.collector.collector.store.getSession(id);
@@ -362,6 +363,6 @@ test('after migration, sending skips what version 1 had sent, declined or parked
   const rows = new Map(after.delivery.map((d) => [d.sessionId as string, d]));
   for (const id of expected) assert.equal(rows.get(id)?.detailState, 'sent');
   assert.equal(rows.get(ids.sent)?.lastOp, 'migrated', 'the sent session’s row untouched');
-  assert.equal(rows.get(ids.parked)?.lastOp, 'migrated');
+  assert.equal(rows.get(ids.parked)?.parked, undefined, 'un-parked (unpark-new-agent), then sent');
   await context.close();
 });

@@ -168,7 +168,11 @@ test('the ready-made service worker precaches the agent files: a page that goes 
   const page = await openAgentPage(context, e2e.server.url);
   await startWithSw(page, {});
   const files = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../dist/.vite/manifest.lib.json'), 'utf8')) as Record<string, { file: string }>;
-  const expected = new Set([...Object.values(files).map((c) => `${e2e.server.url}/dist/${c.file}`), `${e2e.server.url}/dist/ferry-worker.js`]);
+  // The framework entries are for the app's bundler; the agent never loads them.
+  const frameworkEntries = new Set(['ferry-react.js', 'ferry-vue.js']);
+  const agentFiles = Object.values(files).filter((c) => !frameworkEntries.has(c.file));
+  assert.equal(agentFiles.length, Object.keys(files).length - frameworkEntries.size, 'the lib run built both framework entries');
+  const expected = new Set([...agentFiles.map((c) => `${e2e.server.url}/dist/${c.file}`), `${e2e.server.url}/dist/ferry-worker.js`]);
   const cached = await until(
     () =>
       page.evaluate(async () => {
@@ -181,6 +185,7 @@ test('the ready-made service worker precaches the agent files: a page that goes 
   );
   for (const url of expected) assert.ok(cached.includes(url), `${url} is cached`);
   assert.ok(!cached.some((u) => !u.startsWith(`${e2e.server.url}/dist/`)), 'nothing but the agent files is cached');
+  for (const f of frameworkEntries) assert.ok(!cached.includes(`${e2e.server.url}/dist/${f}`), `${f} is not cached`);
 
   // Offline, the packager (never loaded on this page) and its worker come from that cache.
   await context.setOffline(true);
@@ -191,5 +196,39 @@ test('the ready-made service worker precaches the agent files: a page that goes 
   assert.equal(result.status, 'sent');
   assert.ok(result.size > 200, 'a package was built offline');
   await context.setOffline(false);
+  await context.close();
+});
+
+test('a 401 in a Background Sync pauses the service worker too: one request, no retry within the event, nothing parked', async () => {
+  const context = await e2e.browser.newContext();
+  const id = await bigEndedSession(context);
+  let swRequests = 0;
+  let refuse = true;
+  await context.route(`${e2e.collector.collector.url}/**`, (route) => {
+    if (!route.request().serviceWorker() || !refuse) return route.continue();
+    swRequests++;
+    return route.fulfill({
+      status: 401,
+      contentType: 'application/json',
+      headers: { 'access-control-allow-origin': '*' },
+      body: JSON.stringify({ error: 'unauthorized', detail: 'unknown ingest key' }),
+    });
+  });
+  const page = await openAgentPage(context, e2e.server.url);
+  await startWithSw(page, { autoSendSessions: true });
+  const tags = () =>
+    page.evaluate(() => navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { getTags(): Promise<string[]> } }).sync.getTags()));
+  // The page's own sender is not the one asked: the service worker runs the pass when the tag fires.
+  await page.evaluate(() =>
+    navigator.serviceWorker.ready.then((r) => (r as unknown as { sync: { register(tag: string): Promise<void> } }).sync.register('ferry-upload')),
+  );
+  // A handler that resolves clears the tag; one that kept failing would hold it for Chromium's retry.
+  await until(async () => swRequests > 0 && (await tags()).length === 0, 'the sync event to end');
+  assert.equal(swRequests, 1, 'asked once: a refused key is not retried within the event');
+  const row = (await readDb(page, 'demo')).sessions.find((s) => s.id === id);
+  assert.equal(row?.parked, undefined, 'the session is not parked');
+  refuse = false;
+  await page.evaluate(() => W().Ferry.sendNow());
+  await until(() => stored(id).length === 1, 'the session sent once the collector takes the key', 20_000);
   await context.close();
 });

@@ -126,6 +126,8 @@ export interface RecordedRequest {
   sessionId?: string;
   /** The session ids a summaries request carried. */
   summaries?: string[];
+  /** UTF-8 bytes of a summaries request's body. */
+  bytes?: number;
   /** A PATCH's Upload-Offset. */
   offset?: number;
 }
@@ -168,6 +170,7 @@ export const recordingFetch = (o: RecordingOptions = {}): RecordingFetch => {
     const seen: Omit<RecordedRequest, 'status'> = { method, path: url.pathname };
     if (url.pathname === PATHS.summaries && typeof init?.body === 'string') {
       seen.summaries = (JSON.parse(init.body) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
+      seen.bytes = Buffer.byteLength(init.body);
     } else if (method === 'POST' && url.pathname === PATHS.uploads) {
       seen.sessionId = decodeMetadata(headers.get('upload-metadata'))[TUS.metadata.sessionId];
     } else if (url.pathname.startsWith(`${PATHS.uploads}/`)) {

@@ -2,6 +2,7 @@
  * Ferry page agent: `init()` once, then `log.*` anywhere. No function here throws into the app,
  * `init` included (invalid options are named on the console and leave the agent off).
  */
+import type { SenderState } from '../../shared/channel.js';
 import type { ContextValue, SessionUser } from '../../shared/context.js';
 import type { Severity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
@@ -230,6 +231,13 @@ export const checkCrashedSessions = (): Promise<string[]> => guardAsync('checkCr
 /** Asks the elected sender tab to send eligible sessions now. */
 export const sendNow = (): void => guard('sendNow', (a) => a.sendNow(), undefined);
 
+/**
+ * Tries every parked session again (sessions the collector refused, kept locally) and asks the
+ * sender to check now. Resolves with how many sessions were un-parked; never rejects (on a
+ * failure it warns once on the console and resolves 0).
+ */
+export const retryParked = (): Promise<number> => guardAsync('retryParked', (a) => a.retryParked(), 0);
+
 /** Records the user's consent answer; with `consent.required`, nothing is sent automatically until it is true. */
 export const setConsent = (granted: boolean): Promise<void> => guardAsync('setConsent', (a) => a.setConsent(granted === true), undefined);
 
@@ -271,6 +279,12 @@ export const clearLocalData = (): Promise<void> =>
     },
     Promise.resolve(),
   );
+
+/**
+ * The sender's state as this tab last published it (`phase`, `paused` and why, `parked`, …), the
+ * same as the latest `state` event; undefined before the sender has started.
+ */
+export const getState = (): SenderState | undefined => guard('getState', (a) => a.senderState(), undefined);
 
 export const getSessionId = (): string | undefined => guard('getSessionId', (a) => a.sessionId(), undefined);
 

@@ -8,7 +8,7 @@
 import type { FerryDatabase } from '../../core/db/open.js';
 import type { SessionRecord } from '../../core/db/schema.js';
 import { toSummary } from '../../core/db/sessions.js';
-import { type ChannelMessage, isChannelMessage } from '../../shared/channel.js';
+import { type ChannelMessage, isChannelMessage, type SenderState } from '../../shared/channel.js';
 import type { PendingMessage } from '../../shared/message.js';
 import { channelName } from '../../shared/names.js';
 import type { SessionSummary } from '../../shared/summary.js';
@@ -45,9 +45,13 @@ export interface Agent {
   checkCrashedSessions(): Promise<string[]>;
   /** Asks the elected sender to check now. */
   sendNow(): void;
+  /** Un-parks every parked session and asks the sender to check; resolves with how many were un-parked. */
+  retryParked(): Promise<number>;
   /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
+  /** The sender's state as this tab's sender last published it; undefined before it started. */
+  senderState(): SenderState | undefined;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
   ready: Promise<void>;
   /** The product database, or undefined in memory mode (for the lazily loaded parts). */
@@ -76,6 +80,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   let db: FerryDatabase | undefined;
   let stopped = false;
   let halted = false;
+  let senderState: SenderState | undefined;
   let captures: Capture[] = [];
   let installationId: string | undefined;
   const events = createEmitter<AgentEvents>();
@@ -124,7 +129,10 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     markCrashed: session.markCrashed,
     locks,
     now,
-    state: (s) => events.emit('state', s),
+    state: (s) => {
+      senderState = s;
+      events.emit('state', s);
+    },
     scriptUrl: env.scriptUrl,
     stopped: () => stopped,
   });
@@ -297,8 +305,13 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     options,
     checkCrashedSessions: session.markCrashed,
     sendNow: () => link.requestSend('request'),
+    retryParked: async () => {
+      await ready;
+      return link.retryParked();
+    },
     setConsent: (granted) => consent.set(granted),
     consentGranted: consent.granted,
+    senderState: () => (senderState ? { ...senderState, parked: [...senderState.parked] } : undefined),
     ready,
     database,
     memoryMessages: () => writer.memory(),

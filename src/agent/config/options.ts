@@ -1,4 +1,5 @@
 import { tokenProblem } from '../../shared/context.js';
+import { NAME_MAX_LENGTH, nameProblem } from '../../shared/limits.js';
 import type { LogMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
 
@@ -175,9 +176,6 @@ const checkField = (group: Group, key: string, value: unknown): string | undefin
   }
 };
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters in names is the point
-const NAME_RE = /^[^\u0000-\u001f]{1,100}$/;
-
 /**
  * Checks every option; returns a list of "option.path: problem" strings (empty when valid).
  * `partial` is for `configure()`, where the identity options may be absent.
@@ -189,8 +187,12 @@ export const findProblems = (o: unknown, partial = false): string[] => {
   for (const k of ['product', 'application', 'version'] as const) {
     const v = opts[k];
     if (v === undefined && partial) continue;
-    if (typeof v !== 'string' || v.trim() === '' || !NAME_RE.test(v))
-      problems.push(`${k}: required, a non-empty string of at most 100 characters (got ${describe(v)})`);
+    // The collector checks names by the same rule (shared/limits.ts); surrounding white space is trimmed here first.
+    if (typeof v !== 'string') problems.push(`${k}: required, a name of 1–${NAME_MAX_LENGTH} characters (got ${describe(v)})`);
+    else {
+      const problem = nameProblem(v.trim());
+      if (problem) problems.push(`${k}: ${problem} (got ${describe(v)})`);
+    }
   }
   for (const g of GROUPS) {
     const v = opts[g];

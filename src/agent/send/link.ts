@@ -18,6 +18,8 @@ export interface SendLink {
   requestSend(reason: SendReason, sessionId?: string): void;
   /** Options changed at run time. */
   reconfigure(before: ResolvedOptions): void;
+  /** Un-parks every parked session (and has the sender check now); resolves with how many. */
+  retryParked(): Promise<number>;
   /** pagehide: hands the session to the service worker when sendSessionsOnExit asks for it. */
   exit(): void;
   stop(): void;
@@ -67,6 +69,15 @@ export const createSendLink = (deps: SendLinkDeps): SendLink => {
     reconfigure(before) {
       if (side) side.reconfigure(before);
       else load();
+    },
+    async retryParked() {
+      if (side) return side.retryParked();
+      const db = deps.database();
+      if (!db) return 0;
+      // No send side loaded (no collector configured yet): un-park only; a sender, once configured, sends them.
+      // The sender's chunk holds the un-parking code: nothing of it is loaded at start-up.
+      const { unparkAll } = await import('./sender.js');
+      return (await unparkAll(db, deps.now())).length;
     },
     exit() {
       side?.exit();

@@ -5,13 +5,18 @@
  */
 
 import type { FerryDatabase } from '../../core/db/open.js';
-import { CADENCE, nextCheckDelay } from '../../core/send/backoff.js';
+import { CADENCE, nextCheckDelay, pauseDelay } from '../../core/send/backoff.js';
+import { parkedByOtherAgent, unparkAll, unparkSessions } from '../../core/send/parked.js';
 import { type PassResult, sendPass } from '../../core/send/pass.js';
-import { type ChannelMessage, isChannelMessage, type SenderState } from '../../shared/channel.js';
+import { type ChannelMessage, isChannelMessage, type SenderPause, type SenderState } from '../../shared/channel.js';
 import type { SendError } from '../../shared/http-errors.js';
 import { channelName, SYNC_TAG, senderLockName } from '../../shared/names.js';
+import { AGENT_VERSION } from '../../shared/version.js';
 import type { ServerOptions } from '../config/options.js';
 import { background, monitorError, warnOnce } from '../tools/monitor.js';
+
+// retryParked() without a running sender (automatic sending off) un-parks through this chunk too.
+export { unparkAll };
 
 /** What the sender needs of the running agent, and nothing more. */
 export interface SenderHost {
@@ -35,6 +40,8 @@ export interface SenderDeps {
   now?: () => number;
   chunkSize?: number;
   onState?(state: SenderState): void;
+  /** This agent's version: sessions another version parked are tried again at takeover. @defaultValue AGENT_VERSION */
+  agentVersion?: string;
 }
 
 export interface Sender {
@@ -45,8 +52,19 @@ export interface Sender {
   requestSend(reason: 'error' | 'request' | 'online', runningSession?: string): void;
   state(): SenderState;
   isLeader(): boolean;
+  /** The collector URL or ingest key changed: a pause for a refused key, origin or product ends, and a check runs now. */
+  targetChanged(): void;
+  /** Un-parks every parked session and checks now; resolves with how many were un-parked. */
+  retryParked(): Promise<number>;
   stop(): void;
 }
+
+/** What the console says once when sending pauses, by reason. */
+const PAUSE_TEXT: Record<SenderPause, string> = {
+  unauthorized: 'the collector does not know this ingest key',
+  forbidden: 'the collector does not allow this origin (or refuses the key)',
+  'product-mismatch': 'this ingest key belongs to another product',
+};
 
 /** Scheduled checks wait for the page to be idle (at most 2 s), so sending yields to the app. */
 const whenIdle = (fn: () => void): void => {
@@ -111,16 +129,49 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
     );
   };
 
-  const afterPass = (r: PassResult): void => {
+  const forget = (ids: readonly string[]): void => {
+    if (ids.length === 0) return;
+    const gone = new Set(ids);
+    state.parked = state.parked.filter((p) => !gone.has(p.id));
+  };
+
+  /** Bumped by targetChanged(): a pass that ran with the old key or URL does not pause the new ones. */
+  let target = 0;
+
+  const afterPass = (r: PassResult, passTarget: number): void => {
     state.sent += r.sent.length;
     state.queued = r.remaining;
+    forget(r.unparked ?? []);
     for (const p of r.parked) {
       state.parked.push(p);
-      warnOnce(`parked:${p.reason}`, `the collector refused a session; it will not be retried: ${p.reason}`);
+      warnOnce(
+        `parked:${p.reason}`,
+        `the collector refused a session; it is kept and tried again when the agent or collector version changes, or on retryParked(): ${p.reason}`,
+      );
     }
     if (r.sent.length) post({ type: 'sent', sessionIds: r.sent });
     const f: SendError | undefined = r.failure;
-    if (f) {
+    if (f && r.paused && passTarget !== target) {
+      // Refused with the options as they were when the pass began; they have changed since.
+      state.phase = 'idle';
+      state.lastError = f.message;
+      notBefore = 0;
+      schedule(0);
+    } else if (f && r.paused) {
+      // Every request would be refused alike until the key, origin or product is fixed: one
+      // request per 15–30 min (or at once on configure()), and no session parked for it.
+      state.failures++;
+      state.lastError = f.message;
+      state.phase = 'paused';
+      state.paused = r.paused;
+      warnOnce(
+        `paused:${r.paused}:${f.message}`,
+        `sending paused: ${PAUSE_TEXT[r.paused]}. Sessions are kept; fix the server options with configure() or the collector's configuration. ${f.message}`,
+      );
+      const delay = pauseDelay();
+      notBefore = now() + delay;
+      schedule(delay);
+    } else if (f) {
       state.failures++;
       state.lastError = f.message;
       state.phase = f.status === undefined ? 'offline' : 'waiting';
@@ -142,6 +193,9 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   const pass = async (): Promise<void> => {
     const db = host.database();
     const server = host.server();
+    const passTarget = target;
+    // A pause lasts until this pass says otherwise.
+    state.paused = undefined;
     if (!db || !server.url || !server.ingestKey) {
       state.phase = 'off';
       return publish();
@@ -182,7 +236,7 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
       schedule(CADENCE.everyMs);
       return publish();
     }
-    afterPass(r);
+    afterPass(r, passTarget);
   };
 
   /** Runs one pass now, or right after the one under way. */
@@ -221,6 +275,11 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
     post({ type: 'leader', tabId, application: host.application, at: now() });
     schedule(runningAsked.size ? 0 : CADENCE.firstCheckMs);
     publish();
+    // Sessions another agent version parked may go through now (it may have been this version's
+    // bug, or the collector's refusal of a field this version no longer sends). Only pages do
+    // this, not the service worker, whose build may differ: two builds never undo each other.
+    const db = host.database();
+    if (db) background('unpark', unparkSessions(db, parkedByOtherAgent(deps.agentVersion ?? AGENT_VERSION), 'unpark-new-agent', now()));
     // The tab that held the lock may have crashed (its lock went with it): its session, and any
     // other left running, goes at once rather than at the first scheduled check.
     background(
@@ -249,6 +308,27 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
     },
     state: () => ({ ...state, leader }),
     isLeader: () => leader,
+    targetChanged() {
+      target++;
+      if (state.phase !== 'paused') return;
+      state.paused = undefined;
+      state.phase = 'idle';
+      state.failures = 0;
+      notBefore = 0;
+      publish();
+      check();
+    },
+    async retryParked() {
+      const db = host.database();
+      if (!db) return 0;
+      const ids = await unparkAll(db, now());
+      forget(ids);
+      if (ids.length) {
+        publish();
+        check();
+      }
+      return ids.length;
+    },
     stop() {
       stopped = true;
       leader = false;

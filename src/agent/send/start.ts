@@ -16,6 +16,7 @@ import type { SendLinkDeps, SendReason } from './types.js';
 
 export interface SendSide {
   requestSend(reason: SendReason, sessionId?: string): void;
+  retryParked(): Promise<number>;
   reconfigure(before: ResolvedOptions): void;
   exit(): void;
   stop(): void;
@@ -131,12 +132,19 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
       if (sender) sender.requestSend(reason, sessionId);
       else if (deps.options().server.autoSendSessions && pending.length < 10) pending.push({ reason, sessionId });
     },
+    async retryParked() {
+      if (sender) return sender.retryParked();
+      const db = deps.database();
+      return db ? (await (await import('./sender.js')).unparkAll(db, deps.now())).length : 0;
+    },
     reconfigure(before) {
       const o = deps.options();
       if (o.server !== before.server || o.consent !== before.consent) {
         recordSendTarget();
         if (o.server.autoSendSessions) maybeStartSender();
         else stopSender();
+        // A key or URL fixed after a 401/403: the sender stops waiting out its pause.
+        if (o.server.url !== before.server.url || o.server.ingestKey !== before.server.ingestKey) sender?.targetChanged();
       }
       if (o.serviceWorker && !before.serviceWorker) registerServiceWorker();
     },

@@ -10,6 +10,7 @@
  */
 import type { SessionRecord } from '../../core/db/schema.js';
 import { CONTEXT_LIMITS, type ContextValue, contextValueProblem, readUser, type SessionContext, type SessionUser, tokenProblem } from '../../shared/context.js';
+import { cutToLength, SUMMARY_LIMITS } from '../../shared/limits.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BeforeSummary, ResolvedOptions } from '../config/options.js';
 import { warnOnce } from '../tools/monitor.js';
@@ -33,8 +34,8 @@ type Described = Pick<SessionSummary, 'url' | 'userAgent' | 'environment' | 'ins
 /** What a hook handed back, made safe to store and send: a bad value goes, rather than have the collector refuse the session. */
 const clean = (d: Partial<Record<keyof Described, unknown>>): Described => {
   const out: Described = {
-    url: typeof d.url === 'string' ? d.url.slice(0, 2048) : '',
-    userAgent: typeof d.userAgent === 'string' ? d.userAgent.slice(0, 1024) : '',
+    url: typeof d.url === 'string' ? cutToLength(d.url, SUMMARY_LIMITS.url) : '',
+    userAgent: typeof d.userAgent === 'string' ? cutToLength(d.userAgent, SUMMARY_LIMITS.userAgent) : '',
   };
   for (const k of ['environment', 'installationId'] as const) if (!tokenProblem(d[k])) out[k] = d[k] as string;
   const u = d.user === undefined ? undefined : readUser(d.user);

@@ -1,5 +1,6 @@
 import type { SessionRecord } from '../../core/db/schema.js';
 import { uuidv7 } from '../../shared/ids.js';
+import { cutToLength, SUMMARY_LIMITS } from '../../shared/limits.js';
 import { emptyCounts } from '../../shared/severity.js';
 import { emptyLoss } from '../../shared/summary.js';
 import { AGENT_VERSION } from '../../shared/version.js';
@@ -10,7 +11,7 @@ export const pageUrl = (href: string, privacy: PrivacyOptions): string => {
   const u = new URL(href);
   if (!privacy.keepUrlQuery) u.search = '';
   if (!privacy.keepUrlFragment) u.hash = '';
-  return u.href.slice(0, 2048);
+  return u.href;
 };
 
 export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord => ({
@@ -24,8 +25,9 @@ export const newSessionRecord = (o: ResolvedOptions, now: number): SessionRecord
   messageCount: 0,
   lastSeq: 0,
   bytes: 0,
-  userAgent: typeof navigator !== 'undefined' ? navigator.userAgent : '',
-  url: typeof location !== 'undefined' ? pageUrl(location.href, o.privacy) : '',
+  // Cut to what the collector accepts, so a long user agent or URL never gets the session refused.
+  userAgent: cutToLength(typeof navigator !== 'undefined' ? navigator.userAgent : '', SUMMARY_LIMITS.userAgent),
+  url: cutToLength(typeof location !== 'undefined' ? pageUrl(location.href, o.privacy) : '', SUMMARY_LIMITS.url),
   agentVersion: AGENT_VERSION,
   persistence: 'indexeddb',
   dropped: emptyLoss(),

@@ -20,7 +20,21 @@ export interface SessionRecord extends Omit<SessionSummary, 'force'> {
 export type DetailState = 'wanted' | 'not-wanted' | 'queued' | 'partial' | 'sent';
 
 /** The names of every change made to a delivery row, so each write says who made it and why. */
-export type DeliveryOp = 'summary-reply' | 'summary-refused' | 'compressed' | 'upload-confirmed' | 'upload-refused' | 'packaged' | 'send-on-exit' | 'migrated';
+export type DeliveryOp =
+  | 'summary-reply'
+  | 'summary-refused'
+  | 'compressed'
+  | 'upload-confirmed'
+  | 'upload-refused'
+  | 'packaged'
+  | 'send-on-exit'
+  | 'migrated'
+  /** A session parked by another agent version is tried again (core/send/parked.ts). */
+  | 'unpark-new-agent'
+  /** A session refused by an older collector is tried again now that a newer one answers. */
+  | 'unpark-new-collector'
+  /** The app asked for every parked session to be tried again (`retryParked()`). */
+  | 'unpark-requested';
 
 /** What the sending side knows of a session. No row: never summarised, sent nor packaged. */
 export interface DeliveryRecord {
@@ -37,8 +51,17 @@ export interface DeliveryRecord {
   packagedAt?: number;
   /** lastSeq of the session when it was packaged (a running session goes on logging). */
   packagedSeq?: number;
-  /** Why the server refused this session (a 4xx other than 408/429); it is not retried. */
+  /**
+   * Why the server refused this session (a 4xx other than 408/429, 401 and 403); it is not retried
+   * until the agent or collector version changes, or the app calls `retryParked()`.
+   */
   parked?: string;
+  /** The HTTP status of that refusal; absent when the agent set the session aside itself. */
+  parkedStatus?: number;
+  /** The agent version that parked it. Absent on rows parked before versions were recorded. */
+  parkedVersion?: string;
+  /** The collector version that refused it, when the collector said (`Ferry-Collector-Version`). */
+  parkedCollector?: string;
   /** The summary always asks for detail (packager "send to server", send on exit). */
   forceSend?: boolean;
   /** The last operation that wrote the row, and when. */

@@ -1,4 +1,5 @@
 // Accessors of the `sessions` store (and the deletion of a whole session, every store at once).
+import { fitSummary } from '../../shared/limits.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 import { chunkRange } from './chunks.js';
 import type { FerryDatabase } from './open.js';
@@ -24,10 +25,13 @@ export const deleteSessions = async (db: FerryDatabase, ids: readonly string[]):
   await tx.done;
 };
 
-/** The protocol summary of a stored session: its record, and `force` when the sending side asked for it. */
+/**
+ * The protocol summary of a stored session: its record, and `force` when the sending side asked
+ * for it. Free-text fields are cut to the collector's limits, records written by older agents too.
+ */
 export const toSummary = (r: SessionRecord, d?: Pick<DeliveryRecord, 'forceSend'>): SessionSummary => {
   const { heartbeatAt: _h, ...summary } = r;
-  const out: SessionSummary = structuredClone(summary);
+  const out: SessionSummary = fitSummary(structuredClone(summary));
   if (d?.forceSend) out.force = true;
   return out;
 };

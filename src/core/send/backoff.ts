@@ -4,6 +4,8 @@ export const CADENCE = {
   everyMs: 60_000,
   retryBaseMs: 5_000,
   maxBackoffMs: 30 * 60_000,
+  /** A refused key, origin or product: asked again after 15–30 min (or at once when the server options change). */
+  pauseMs: 30 * 60_000,
 } as const;
 
 export interface Backoff {
@@ -27,3 +29,7 @@ export const nextCheckDelay = (failures: number, retryAfterMs: number | undefine
   if (failures <= 0 && retryAfterMs === undefined) return CADENCE.everyMs;
   return backoffDelay(failures, { baseMs: CADENCE.retryBaseMs, maxMs: CADENCE.maxBackoffMs }, retryAfterMs, random);
 };
+
+/** How long sending pauses after a 401, a 403 or a product mismatch: 50–100 % of `pauseMs`, jittered as every backoff. */
+export const pauseDelay = (random: () => number = Math.random): number =>
+  backoffDelay(1, { baseMs: CADENCE.pauseMs, maxMs: CADENCE.pauseMs }, undefined, random);

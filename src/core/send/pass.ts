@@ -2,16 +2,19 @@
  * One sending pass over a product database (docs/architecture.md, steps 1–5). DOM-free, with
  * every global injected, so the elected tab and the service worker run the same code.
  */
-import { networkError, responseError, SendError } from '../../shared/http-errors.js';
+import { networkError, type PauseReason, pauseReason, responseError, SendError } from '../../shared/http-errors.js';
 import { uploadLockName } from '../../shared/names.js';
-import { ingestAuthorization, LIMITS, PATHS, type SummariesReply, type SummariesRequest, TUS } from '../../shared/protocol.js';
+import { COLLECTOR_VERSION_HEADER, ingestAuthorization, LIMITS, PATHS, type SummariesReply, TUS } from '../../shared/protocol.js';
 import { tusUpload } from '../../shared/tus-client.js';
+import { AGENT_VERSION } from '../../shared/version.js';
 import { deliveryMap, getDelivery, updateDelivery, updateDeliveryIn } from '../db/delivery.js';
 import type { FerryDatabase } from '../db/open.js';
 import type { DeliveryRecord, OutboxRecord, SessionRecord } from '../db/schema.js';
 import { deleteSessions, sessionsByStatus, toSummary } from '../db/sessions.js';
 import { markCrashedSessions } from '../session/crashed.js';
+import { type BatchLimits, planBatches, serializeSummary, summariesBody } from './batches.js';
 import { isEligible, needsSummary, wantsDetail } from './eligibility.js';
+import { type ParkContext, park, refusedByOlderCollector, unparkSessions } from './parked.js';
 
 export interface SendTarget {
   url: string;
@@ -41,6 +44,10 @@ export interface SendDeps {
   allowed?(): boolean | Promise<boolean>;
   signal?: AbortSignal;
   onProgress?(event: PassProgress): void;
+  /** Recorded with each park, so another agent version tries the session again. @defaultValue AGENT_VERSION */
+  agentVersion?: string;
+  /** Summary batch limits. @defaultValue the protocol's (LIMITS) */
+  batchLimits?: BatchLimits;
 }
 
 export type PassProgress =
@@ -57,8 +64,12 @@ export interface PassResult {
   parked: { id: string; reason: string }[];
   /** Sessions skipped because another context holds their upload lock. */
   busy: string[];
-  /** Set when the pass stopped on a retryable failure (network, 408, 429, 5xx). */
+  /** Set when the pass stopped on a retryable failure (network, 408, 429, 5xx), or on one that pauses sending. */
   failure?: SendError;
+  /** The collector refused the key (401), the origin (403) or the product: sending pauses, nothing is parked. */
+  paused?: PauseReason;
+  /** Sessions refused by an older collector and tried again in this pass, now that a newer one answers. */
+  unparked?: string[];
   /** The pass stopped because sending is no longer allowed (consent withdrawn). */
   stopped?: boolean;
   /** Eligible sessions still waiting after the pass. */
@@ -75,24 +86,50 @@ const endpoint = (t: SendTarget, path: string) => new URL(path, t.url).href;
 
 class NotAllowed extends Error {}
 
-/** Step 2: posts summaries of sessions the server has not heard of as they stand; records its decisions. */
-const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<void>): Promise<Pick<PassResult, 'declined' | 'parked'>> => {
+/** Single summaries refused in one pass before it stops posting summaries (the rest wait for the next pass). */
+const MAX_REFUSED_PER_PASS = 10;
+
+/** The summary a refusal names (`sessions[3].version` → 3), by the reply's `field` or, from older collectors, its detail. */
+const refusedIndex = (e: SendError, size: number): number | undefined => {
+  const path = e.body?.field ?? e.body?.detail ?? '';
+  const m = /^sessions\[(\d+)\]/.exec(path);
+  const i = m ? Number(m[1]) : -1;
+  return i >= 0 && i < size ? i : undefined;
+};
+
+/** What a pass learns on the way: the collector's version, from any reply that carried it. */
+interface Seen {
+  collectorVersion?: string;
+}
+
+/**
+ * Step 2: posts summaries of sessions the server has not heard of as they stand, in batches
+ * under the collector's count and byte limits, and records its decisions. A refusal that names
+ * one summary parks only that one and sends the others again; a batch too large for this
+ * collector's own limits is halved; a refusal of the request as a whole parks the batch.
+ */
+const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<void>, net: Net): Promise<Pick<PassResult, 'declined' | 'parked'>> => {
   const out: Pick<PassResult, 'declined' | 'parked'> = { declined: [], parked: [] };
-  const doFetch = d.fetch ?? globalThis.fetch.bind(globalThis);
   const now = d.now ?? Date.now;
   const url = endpoint(d.target, PATHS.summaries);
   const byId = new Map(items.map((i) => [i.s.id, i.s]));
-  for (let i = 0; i < items.length; i += LIMITS.maxSummariesPerRequest) {
-    const batch = items.slice(i, i + LIMITS.maxSummariesPerRequest);
+  const parkOne = async (id: string, reason: string, status: number | undefined): Promise<void> => {
+    await updateDelivery(d.db, id, 'summary-refused', (row) => park(row, reason, status, net.parkContext()), now());
+    out.parked.push({ id, reason });
+  };
+  const serialized = items.map(({ s, d: row }) => serializeSummary(s.id, toSummary(s, row)));
+  const { batches, tooLarge } = planBatches(serialized, d.product, d.batchLimits);
+  for (const big of tooLarge) await parkOne(big.id, `the summary of ${big.id} is ${big.bytes} bytes, more than a request to the collector may hold`, undefined);
+  while (batches.length > 0 && net.refused < MAX_REFUSED_PER_PASS) {
+    const batch = batches.shift()!;
     await check();
-    const body: SummariesRequest = { product: d.product, sentAt: now(), sessions: batch.map(({ s, d }) => toSummary(s, d)) };
     d.onProgress?.({ type: 'summaries', count: batch.length });
     let res: Response;
     try {
-      res = await doFetch(url, {
+      res = await net.fetch(url, {
         method: 'POST',
         headers: { ...authHeader(d.target), 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
+        body: summariesBody(d.product, now(), batch),
         signal: d.signal,
         cache: 'no-store',
       });
@@ -101,19 +138,34 @@ const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<vo
     }
     if (!res.ok) {
       const err = await responseError('posting summaries to', url, res, now());
-      if (err.retryable) throw err;
-      // The request itself is wrong: park its sessions with the server's reason, do not loop.
-      for (const { s } of batch) {
-        await updateDelivery(d.db, s.id, 'summary-refused', (row) => void (row.parked = err.message), now());
-        out.parked.push({ id: s.id, reason: err.message });
+      // Retryable, or a refusal of the key, origin or product that every request would get: the pass stops.
+      if (err.retryable || pauseReason(err)) throw err;
+      // More than this collector takes in one request (its limits may be lower than the protocol's).
+      if ((err.status === 413 || err.body?.field === 'sessions') && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        batches.unshift(batch.slice(0, half), batch.slice(half));
+        continue;
       }
+      const at = refusedIndex(err, batch.length);
+      if (at !== undefined) {
+        await parkOne(batch[at].id, err.message, err.status);
+        const rest = batch.filter((_, i) => i !== at);
+        // Many single refusals in a row are one cause met again and again: stop for this pass
+        // rather than spend a request on each; the rest stay queued, not parked.
+        net.refused++;
+        if (rest.length > 0) batches.unshift(rest);
+        continue;
+      }
+      // The request itself is wrong (its product, say): park its sessions with the server's reason, do not loop.
+      for (const { id } of batch) await parkOne(id, err.message, err.status);
       continue;
     }
     const reply = (await res.json()) as SummariesReply;
     const at = now();
+    const inBatch = new Set(batch.map((b) => b.id));
     for (const decision of reply.sessions ?? []) {
       const told = byId.get(decision.id);
-      if (!told) continue;
+      if (!told || !inBatch.has(decision.id)) continue;
       const wanted = decision.detail === 'wanted';
       const tx = d.db.transaction(['delivery', 'outbox'], 'readwrite');
       await updateDeliveryIn(
@@ -146,6 +198,31 @@ const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<vo
   return out;
 };
 
+/** The pass's fetch, noting the collector's version from every reply, and what parking records. */
+interface Net {
+  fetch: typeof fetch;
+  seen: Seen;
+  /** Single summaries refused so far in this pass. */
+  refused: number;
+  parkContext(): ParkContext;
+}
+
+const createNet = (d: SendDeps): Net => {
+  const doFetch = d.fetch ?? globalThis.fetch.bind(globalThis);
+  const seen: Seen = {};
+  return {
+    seen,
+    refused: 0,
+    fetch: async (input, init) => {
+      const res = await doFetch(input, init);
+      const v = res.headers.get(COLLECTOR_VERSION_HEADER);
+      if (v) seen.collectorVersion = v.slice(0, 64);
+      return res;
+    },
+    parkContext: () => ({ agentVersion: d.agentVersion ?? AGENT_VERSION, ...(seen.collectorVersion ? { collectorVersion: seen.collectorVersion } : {}) }),
+  };
+};
+
 /** Runs `fn` holding the session's upload lock; undefined when another context holds it. */
 const withUploadLock = async <T>(locks: LockManager | undefined, id: string, fn: () => Promise<T>): Promise<T | undefined> => {
   if (!locks) return fn();
@@ -164,7 +241,7 @@ const isStale = (ob: OutboxRecord, session: SessionRecord): boolean => ob.lastSe
  * Steps 3–5 for one session, under its upload lock: re-read what the sending side knows (another
  * context may have sent it since the list was made), compress into the outbox, upload, record.
  */
-const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' | 'skipped'> => {
+const sendDetail = async (d: SendDeps, id: string, net: Net): Promise<'sent' | 'partial' | 'skipped'> => {
   const now = d.now ?? Date.now;
   const [record, delivery] = await Promise.all([d.db.get('sessions', id), getDelivery(d.db, id)]);
   if (!record || !wantsDetail(record, delivery)) return 'skipped';
@@ -192,7 +269,7 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' |
       if (current) await d.db.put('outbox', { ...current, uploadUrl: s.url, offset: s.offset });
     },
     onProgress: (confirmed, total) => d.onProgress?.({ type: 'uploading', sessionId: id, confirmed, total }),
-    fetch: d.fetch,
+    fetch: net.fetch,
     signal: d.signal,
   });
   // Confirmed by the server: only now may anything local change or go.
@@ -221,6 +298,7 @@ const sendDetail = async (d: SendDeps, id: string): Promise<'sent' | 'partial' |
 export const sendPass = async (d: SendDeps): Promise<PassResult> => {
   const result: PassResult = { sent: [], declined: [], parked: [], busy: [], remaining: 0 };
   const now = d.now ?? Date.now;
+  const net = createNet(d);
   const scope = { product: d.product, application: d.application };
   const running = new Set(d.includeRunning ?? []);
   const check = async (): Promise<void> => {
@@ -251,23 +329,29 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
       const fresh = (await list()).filter(({ s, d: row }) => needsSummary(s, row));
       if (round > 0 && fresh.length === 0) break;
       if (fresh.length) {
-        const r = await postSummaries(d, fresh, check);
+        const r = await postSummaries(d, fresh, check, net);
         result.declined.push(...r.declined);
         result.parked.push(...r.parked);
+      }
+      const collector = net.seen.collectorVersion;
+      if (round === 0 && collector !== undefined) {
+        // A newer collector may take what an older one refused: the next round sends it again.
+        const unparked = await unparkSessions(d.db, refusedByOlderCollector(collector), 'unpark-new-collector', now());
+        if (unparked.length) result.unparked = unparked;
       }
       for (const { s, d: row } of await list()) {
         if (!wantsDetail(s, row)) continue;
         await check();
         try {
-          const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id));
+          const outcome = await withUploadLock(d.locks, s.id, () => sendDetail(d, s.id, net));
           if (outcome === undefined) result.busy.push(s.id);
           // 'partial' (confirmed as it stood while running) is neither counted nor purged.
           else if (outcome === 'sent') result.sent.push(s.id);
         } catch (e) {
-          if (!(e instanceof SendError) || e.retryable) throw e;
-          // Refused for good (400/413…): park this one with the reason, keep the queue moving.
+          if (!(e instanceof SendError) || e.retryable || pauseReason(e)) throw e;
+          // Refused as it is (400/413…): park this one with the reason, keep the queue moving.
           const tx = d.db.transaction(['delivery', 'outbox'], 'readwrite');
-          await updateDeliveryIn(tx, s.id, 'upload-refused', (row) => void (row.parked = e.message), now());
+          await updateDeliveryIn(tx, s.id, 'upload-refused', (row) => park(row, e.message, e.status, net.parkContext()), now());
           await tx.objectStore('outbox').delete(s.id);
           await tx.done;
           result.parked.push({ id: s.id, reason: e.message });
@@ -278,6 +362,8 @@ export const sendPass = async (d: SendDeps): Promise<PassResult> => {
   } catch (e) {
     if (e instanceof NotAllowed) result.stopped = true;
     else result.failure = e instanceof SendError ? e : networkError('sending to', d.target.url, e);
+    const paused = result.failure && pauseReason(result.failure);
+    if (paused) result.paused = paused;
   }
   running.clear();
   if (d.purge) {

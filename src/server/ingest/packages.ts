@@ -114,6 +114,7 @@ export const packageHandler =
       pkg.sessions.map((s) => ({
         session: {
           summary: s.summary,
+          ...(s.extra ? { extra: s.extra } : {}),
           startedAt: s.summary.startedAt + offset,
           ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
           clockOffsetMs: offset,

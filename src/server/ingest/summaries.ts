@@ -3,7 +3,8 @@ import { PATHS, type SummariesReply, type SummaryDecision } from '../../shared/p
 import { clockOffset } from '../clock.js';
 import type { CollectorConfig } from '../config.js';
 import type { AppEnv } from '../env.js';
-import { ApiError, FieldError } from '../errors.js';
+import { ApiError, FieldError, fieldRefusal } from '../errors.js';
+import type { Logger } from '../log.js';
 import { mediaType, readBody } from '../middleware/body.js';
 import { decideDetail } from '../policy.js';
 import type { Store } from '../store/types.js';
@@ -24,6 +25,7 @@ export interface SummariesDeps {
   store: Store;
   uploads: Uploads;
   now: () => number;
+  log?: Logger;
 }
 
 /**
@@ -41,15 +43,18 @@ export const summariesHandler =
     try {
       req = checkSummariesRequest(parseJson(raw, 'summaries body'), d.config.limits.summariesPerRequest);
     } catch (e) {
-      if (e instanceof FieldError) throw new ApiError(400, 'invalid-field', e.message);
+      if (e instanceof FieldError) throw fieldRefusal(e);
       throw e;
     }
     if (req.product !== key.product) throw new ApiError(403, 'product-mismatch', `this ingest key belongs to product "${key.product}", not "${req.product}"`);
 
     const offset = clockOffset(receivedAt, req.sentAt, d.config.clockSkewThresholdMs);
+    const dropped = req.extra.reduce((n, x) => n + x.dropped, 0);
+    if (dropped > 0) d.log?.warn('unknown summary fields dropped over the bound', { product: req.product, dropped });
     const states = await d.store.saveSummaries(
-      req.sessions.map((s) => ({
+      req.sessions.map((s, i) => ({
         summary: s,
+        ...(req.extra[i]?.fields ? { extra: req.extra[i].fields } : {}),
         startedAt: s.startedAt + offset,
         ...(s.endedAt !== undefined ? { endedAt: s.endedAt + offset } : {}),
         clockOffsetMs: offset,

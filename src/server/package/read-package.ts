@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { MANIFEST_ENTRY, PACKAGE_LIMITS, type PackageManifest, sessionIdOfEntry } from '../../shared/package-format.js';
+import type { SummaryExtra } from '../../shared/protocol.js';
 import type { SessionSummary } from '../../shared/summary.js';
-import { ApiError, FieldError } from '../errors.js';
+import { ApiError, FieldError, fieldRefusal } from '../errors.js';
 import { createNdjsonChecker, type NdjsonStats } from '../ingest/ndjson-check.js';
-import { checkManifest } from '../validate/manifest.js';
+import { type CheckedManifest, checkManifest } from '../validate/manifest.js';
 import { entryData, gzipFromDeflated, inflateEntry, readZipDirectory, type ZipEntry } from './zip.js';
 
 const gzip = promisify(gzipCb);
@@ -23,6 +24,8 @@ export interface PackageLimits {
 
 export interface PackageSession {
   summary: SessionSummary;
+  /** The summary's fields this collector does not know, kept within bounds. */
+  extra?: SummaryExtra;
   gz: Buffer;
   sha256: string;
   stats: NdjsonStats;
@@ -50,11 +53,11 @@ export const readPackage = async (zip: Buffer, limits: PackageLimits): Promise<R
 
   const manifestBytes = await inflateEntry(zip, manifestEntry, PACKAGE_LIMITS.maxManifestBytes);
   count(manifestBytes.length);
-  let manifest: PackageManifest;
+  let manifest: CheckedManifest;
   try {
     manifest = checkManifest(JSON.parse(manifestBytes.toString('utf8')));
   } catch (e) {
-    if (e instanceof FieldError) throw new ApiError(400, 'invalid-field', e.message);
+    if (e instanceof FieldError) throw fieldRefusal(e);
     if (e instanceof SyntaxError) throw new ApiError(400, 'malformed-json', `${MANIFEST_ENTRY} is not JSON`);
     throw e;
   }
@@ -69,7 +72,7 @@ export const readPackage = async (zip: Buffer, limits: PackageLimits): Promise<R
   }
 
   const sessions: PackageSession[] = [];
-  for (const summary of manifest.sessions) {
+  for (const [i, summary] of manifest.sessions.entries()) {
     const e = sessionEntries.get(summary.id);
     if (!e) throw bad(`session ${summary.id} is listed in ${MANIFEST_ENTRY} but has no entry`);
     const ndjson = await inflateEntry(zip, e, limits.decompressedBytes);
@@ -78,7 +81,8 @@ export const readPackage = async (zip: Buffer, limits: PackageLimits): Promise<R
     checker.push(ndjson);
     const stats = checker.end();
     const gz = e.method === 8 ? gzipFromDeflated(entryData(zip, e), e.crc32, e.size) : await gzip(ndjson);
-    sessions.push({ summary, gz, sha256: createHash('sha256').update(gz).digest('hex'), stats });
+    const extra = manifest.extra[i]?.fields;
+    sessions.push({ summary, ...(extra ? { extra } : {}), gz, sha256: createHash('sha256').update(gz).digest('hex'), stats });
   }
   return { id: createHash('sha256').update(zip).digest('hex'), manifest, sessions };
 };

@@ -62,6 +62,9 @@ export const MIGRATIONS: readonly string[] = [
   // asked for it) is replaced by its complete detail once it ends, and only by a newer one.
   `ALTER TABLE sessions ADD COLUMN last_seq BIGINT;
   ALTER TABLE sessions ADD COLUMN detail_last_seq BIGINT`,
+  // Summary fields a newer agent sent that this collector does not know, as one JSON object
+  // (bounded by EXTRA_LIMITS), so an additive protocol change never strands a session.
+  `ALTER TABLE sessions ADD COLUMN extra TEXT`,
   // Session context (the Loupe agent's session properties), for the read API's filters. Older
   // summaries carry none, so nothing is backfilled. A tag's value is kept as text (numbers and
   // booleans as JSON writes them), so one equality answers `context.<key>=<value>`.

@@ -3,7 +3,7 @@
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
 import { contextText } from '../../shared/context.js';
-import type { CountsBucket, PackageRecord, PackageReply, StoredSession } from '../../shared/protocol.js';
+import type { CountsBucket, PackageRecord, PackageReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BlobStore } from './blobs.js';
@@ -39,6 +39,7 @@ const SESSION_COLS = [
   'source',
   'package_id',
   'last_seq',
+  'extra',
   'environment',
   'user_id',
   'installation_id',
@@ -87,6 +88,7 @@ const sessionValues = (s: SummaryInput, source: 'agent' | 'package', packageId: 
     source,
     packageId,
     s.summary.lastSeq,
+    s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
     s.summary.environment ?? null,
     s.summary.user?.id ?? null,
     s.summary.installationId ?? null,
@@ -113,6 +115,7 @@ const rowToSession = (r: Row): StoredSession => {
     receivedAt: num(r.received_at),
     source: r.source as 'agent' | 'package',
   };
+  if (typeof r.extra === 'string') s.extra = JSON.parse(r.extra) as SummaryExtra;
   const ended = optNum(r.ended_at);
   if (ended !== undefined) s.endedAt = ended;
   const worst = RANK_TO_SEVERITY.get(num(r.worst));

@@ -1,4 +1,4 @@
-import type { CountsReply, PackageRecord, PackageReply, SessionListReply, StoredSession } from '../../shared/protocol.js';
+import type { CountsReply, PackageRecord, PackageReply, SessionListReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import type { Severity, SeverityCounts } from '../../shared/severity.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 import type { BlobSource, BlobStore } from './blobs.js';
@@ -8,6 +8,8 @@ export type { BlobSource };
 /** A summary as received, with the server-side times the collector derived for it. */
 export interface SummaryInput {
   summary: SessionSummary;
+  /** Its fields the collector does not know (already bounded by validation), kept beside it. */
+  extra?: SummaryExtra;
   /** Server-clock start/end (agent times + clockOffsetMs). */
   startedAt: number;
   endedAt?: number;

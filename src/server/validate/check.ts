@@ -2,24 +2,33 @@
  * Hand-written validators for untrusted JSON. Each names the failing field as a path
  * (`sessions[2].counts.error`) so a 400 tells the sender exactly what to fix.
  */
+import { nameProblem } from '../../shared/limits.js';
 import { FieldError } from '../errors.js';
 
 export type Obj = Record<string, unknown>;
 
+export const at = (field: string, key: string): string => (field === '' ? key : `${field}.${key}`);
+
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** A plain object whose keys are all in `allowed` (unknown fields are refused, not ignored). */
-export const obj = (v: unknown, field: string, allowed?: readonly string[]): Obj => {
+/** Told of each field an object has beyond the allowed ones (its path and value), instead of refusing it. */
+export type UnknownField = (field: string, value: unknown) => void;
+
+/**
+ * A plain object whose keys are all in `allowed`: an unknown field is refused, or, with
+ * `unknown`, handed to it (a summary's fields from a newer agent are kept, not refused).
+ */
+export const obj = (v: unknown, field: string, allowed?: readonly string[], unknown?: UnknownField): Obj => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FieldError(field, `must be an object, got ${typeName(v)}`);
   if (allowed) {
-    for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) throw new FieldError(field === '' ? k : `${field}.${k}`, 'unknown field');
+    for (const [k, value] of Object.entries(v)) {
+      if (allowed.includes(k)) continue;
+      if (unknown) unknown(at(field, k), value);
+      else throw new FieldError(at(field, k), 'unknown field');
     }
   }
   return v as Obj;
 };
-
-export const at = (field: string, key: string): string => (field === '' ? key : `${field}.${key}`);
 
 export interface StrOptions {
   min?: number;
@@ -34,6 +43,13 @@ export const str = (v: unknown, field: string, o: StrOptions): string => {
   if (v.length > o.max) throw new FieldError(field, `must have at most ${o.max} characters`);
   if (o.pattern && !o.pattern.test(v)) throw new FieldError(field, `must be ${o.patternName ?? `like ${o.pattern}`}`);
   return v;
+};
+
+/** A product, application or version name, by the rule the agent's `init` applies too (shared/limits.ts). */
+export const name = (v: unknown, field: string): string => {
+  const problem = nameProblem(v);
+  if (problem) throw new FieldError(field, problem);
+  return v as string;
 };
 
 export const optStr = (v: unknown, field: string, o: StrOptions): string | undefined => (v === undefined ? undefined : str(v, field, o));

@@ -8,8 +8,8 @@ import {
   type PackageManifest,
 } from '../../shared/package-format.js';
 import { FieldError } from '../errors.js';
-import { arr, at, int, obj, oneOf, optStr, str, time } from './check.js';
-import { checkSummary, PRODUCT_RE, SUMMARY_LIMITS } from './summary.js';
+import { arr, at, int, name, obj, oneOf, optStr, str, time } from './check.js';
+import { checkSummaryKeeping, type ExtraFields, SUMMARY_LIMITS } from './summary.js';
 
 const MANIFEST_FIELDS = {
   format: true,
@@ -31,23 +31,26 @@ const CREATOR_FIELDS = {
   installationId: true,
 } satisfies Record<keyof PackageCreator, true>;
 
+export interface CheckedManifest extends PackageManifest {
+  /** The unknown fields of each session's summary, in the order of `sessions` (kept as for summaries). */
+  extra: ExtraFields[];
+}
+
 /** Validates `manifest.json` of a package; every session must be of the manifest's product. */
-export const checkManifest = (v: unknown): PackageManifest => {
+export const checkManifest = (v: unknown): CheckedManifest => {
   const o = obj(v, 'manifest', Object.keys(MANIFEST_FIELDS));
   if (o.format !== PACKAGE_FORMAT) throw new FieldError('manifest.format', `must be "${PACKAGE_FORMAT}"`);
   const formatVersion = int(o.formatVersion, 'manifest.formatVersion', 1);
   if (formatVersion > PACKAGE_FORMAT_VERSION)
     throw new FieldError('manifest.formatVersion', `${formatVersion} is newer than this collector reads (${PACKAGE_FORMAT_VERSION})`);
-  const product = str(o.product, 'manifest.product', { min: 1, max: SUMMARY_LIMITS.product, pattern: PRODUCT_RE, patternName: 'letters, digits and . _ : -' });
+  const product = name(o.product, 'manifest.product');
   const c = obj(o.creator, 'manifest.creator', Object.keys(CREATOR_FIELDS));
   const creator: PackageCreator = {
     agentVersion: str(c.agentVersion, 'manifest.creator.agentVersion', { max: SUMMARY_LIMITS.agentVersion }),
     userAgent: str(c.userAgent, 'manifest.creator.userAgent', { max: SUMMARY_LIMITS.userAgent }),
   };
-  const application = optStr(c.application, 'manifest.creator.application', { max: SUMMARY_LIMITS.application });
-  if (application !== undefined) creator.application = application;
-  const version = optStr(c.version, 'manifest.creator.version', { max: SUMMARY_LIMITS.version });
-  if (version !== undefined) creator.version = version;
+  if (c.application !== undefined) creator.application = name(c.application, 'manifest.creator.application');
+  if (c.version !== undefined) creator.version = name(c.version, 'manifest.creator.version');
   for (const k of ['environment', 'installationId'] as const) {
     if (c[k] === undefined) continue;
     const p = tokenProblem(c[k]);
@@ -56,14 +59,17 @@ export const checkManifest = (v: unknown): PackageManifest => {
   }
   const criteria = arr(o.criteria, 'manifest.criteria', PACKAGE_CRITERIA.length).map((x, i) => oneOf(x, `manifest.criteria[${i}]`, PACKAGE_CRITERIA));
   const seen = new Set<string>();
+  const extra: ExtraFields[] = [];
   const sessions = arr(o.sessions, 'manifest.sessions', PACKAGE_LIMITS.maxSessions).map((x, i) => {
-    const s = checkSummary(x, `manifest.sessions[${i}]`);
+    const checked = checkSummaryKeeping(x, `manifest.sessions[${i}]`);
+    const s = checked.summary;
+    extra.push(checked.extra);
     if (s.product !== product) throw new FieldError(at(`manifest.sessions[${i}]`, 'product'), `must equal the manifest's product "${product}"`);
     if (seen.has(s.id)) throw new FieldError(`manifest.sessions[${i}].id`, 'appears twice in the manifest');
     seen.add(s.id);
     return s;
   });
-  const m: PackageManifest = {
+  const m: CheckedManifest = {
     format: PACKAGE_FORMAT,
     formatVersion,
     product,
@@ -71,6 +77,7 @@ export const checkManifest = (v: unknown): PackageManifest => {
     creator,
     criteria,
     sessions,
+    extra,
   };
   const description = optStr(o.description, 'manifest.description', { max: PACKAGE_LIMITS.maxDescriptionLength });
   if (description !== undefined) m.description = description;

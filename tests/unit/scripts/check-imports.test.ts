@@ -95,3 +95,26 @@ test('the CLI exits 1 on a violation and 0 on a clean tree', () => {
   assert.equal(good.status, 0, good.stdout + good.stderr);
   assert.match(good.stdout, /^check-imports: OK, 6 files, 6 imports/);
 });
+
+test('the framework layers import the agent only through its public entry, and shared', () => {
+  const r = checkImports({
+    srcDir: tree({
+      ...clean,
+      'agent/boot/index.ts': 'export const log = { error: (_: unknown) => {} };\n',
+      'agent/log/args.ts': "export const DEFAULT_CATEGORY = 'General';\n",
+      'react/index.ts':
+        "import { Component } from 'react';\nimport { log } from '../agent/boot/index.js';\nimport type { ID } from '../shared/ids.js';\nexport class B extends Component {}\nexport const f = (id: ID) => log.error(id);\n",
+      'vue/index.ts':
+        "import type { App } from 'vue';\nimport { log } from '../agent/boot/index.js';\nimport { DEFAULT_CATEGORY } from '../agent/log/args.js';\nimport { open } from '../core/db.js';\nimport { readFileSync } from 'node:fs';\nexport const install = (app: App) => log.error([app, DEFAULT_CATEGORY, open, readFileSync]);\n",
+    }),
+  });
+  assert.equal(r.ok, false);
+  assert.deepEqual(
+    r.direction.map((v) => `${v.file}:${v.line}`),
+    ['src/vue/index.ts:3', 'src/vue/index.ts:4', 'src/vue/index.ts:5'],
+    'react/index.ts follows the rule; vue/index.ts reaches past the entry, into core, and into Node',
+  );
+  assert.match(r.direction[0].message, /vue → agent: '\.\.\/agent\/log\/args\.js'.*only through its public entry src\/agent\/boot\/index\.ts/);
+  assert.match(r.direction[1].message, /vue → core: .*vue may import vue, shared, agent\/boot\/index\.ts/);
+  assert.match(r.direction[2].message, /Node built-in 'node:fs'/);
+});

@@ -25,6 +25,9 @@ test('config errors name the field', () => {
     [{ products: { demo: { keys: [{ key: 'short', origins: [] }] } } }, /^products\.demo\.keys\[0\]\.key:/],
     [{ products: { demo: { keys: [{ key: 'long-enough-key', origins: ['https://a.example/path'] }] } } }, /origins\[0\]: must be an origin without path/],
     [{ products: { a: { keys: [{ key: 'same-key-123', origins: [] }] }, b: { keys: [{ key: 'same-key-123', origins: [] }] } } }, /is used twice/],
+    // Product names by the agent's own rule (shared/limits.ts).
+    [{ products: { ' Acme': { keys: [] } } }, /^products\. Acme: is not a product name: it must not begin or end with white space/],
+    [{ products: { 'Acme\u0007': { keys: [] } } }, /is not a product name: it must not contain control characters/],
     [{ store: { kind: 'postgres' } }, /^store\.url:/],
     [{ limits: { uploadBytes: 0 } }, /^limits\.uploadBytes:/],
     [{ adminTokens: ['short'] }, /^adminTokens\[0\]:/],
@@ -38,6 +41,7 @@ test('config errors name the field', () => {
     );
   const ok = parseConfig({ products: { demo: { keys: [{ key: 'demo-key', origins: ['self', '*', 'http://localhost:5173'] }] } } });
   assert.equal(ok.products.demo.policy, 'error-or-worse', 'the default policy');
+  assert.ok(parseConfig({ products: { 'Acme Suite': { keys: [{ key: 'acme-key-1', origins: ['*'] }] } } }).products['Acme Suite'], 'a name with a space');
 });
 
 test('loadConfig: the file, then environment variables over it', () => {

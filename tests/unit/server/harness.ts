@@ -16,6 +16,7 @@ export const KEYS = {
   warnings: 'key-warnings-0001',
   none: 'key-none-0001',
   other: 'key-other-0001',
+  acme: 'key-acme-suite-0001',
 } as const;
 export const APP_ORIGIN = 'https://app.example.com';
 
@@ -32,6 +33,8 @@ export const baseConfig = (dataDir: string, over: Record<string, unknown> = {}):
       warns: { policy: 'warning-or-worse', keys: [{ key: KEYS.warnings, origins: ['*'] }] },
       quiet: { policy: 'none', keys: [{ key: KEYS.none, origins: ['*'] }] },
       other: { policy: 'all', keys: [{ key: KEYS.other, origins: ['*'] }] },
+      // A product name as people write them, with a space (docs/getting-started.md).
+      'Acme Suite': { policy: 'all', keys: [{ key: KEYS.acme, origins: ['*'] }] },
     },
     ...over,
   });
@@ -47,7 +50,7 @@ export interface TestCollector {
 }
 
 export const startTestCollector = async (
-  o: { over?: Record<string, unknown>; listen?: boolean; mailer?: Mailer; now?: () => number; dir?: string } = {},
+  o: { over?: Record<string, unknown>; listen?: boolean; mailer?: Mailer; now?: () => number; dir?: string; version?: string } = {},
 ): Promise<TestCollector> => {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'ferry-collector-'));
   const log = createMemoryLogger();
@@ -56,6 +59,7 @@ export const startTestCollector = async (
     listen: o.listen ?? false,
     ...(o.mailer ? { mailer: o.mailer } : {}),
     ...(o.now ? { now: o.now } : {}),
+    ...(o.version ? { version: o.version } : {}),
   });
   const base = o.listen ? collector.url : 'http://localhost';
   const req: TestCollector['req'] = (path, init = {}) => {

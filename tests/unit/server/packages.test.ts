@@ -173,6 +173,17 @@ describe('POST /packages', () => {
     );
   });
 
+  test('a session summary with fields this collector does not know (a newer packager’s) is stored, the fields kept', async () => {
+    const s = makeSummary();
+    const zip = makePackage([{ summary: { ...s, color: 'blue', dropped: { ...s.dropped, byQuota: 2 } } as never, messages: makeMessages(s.id, 2) }]);
+    const res = await send(zip);
+    assert.equal(res.status, 200);
+    assert.deepEqual(((await res.json()) as PackageReply).sessions, [{ id: s.id, stored: 'new' }]);
+    const stored = await t.collector.store.getSession(s.id);
+    assert.deepEqual(stored?.extra, { color: 'blue', 'dropped.byQuota': 2 });
+    assert.equal(stored?.detail?.messageCount, 2);
+  });
+
   test('session context in the manifest (creator and summaries) is checked and stored', async () => {
     const s = makeSummary({ environment: 'production', installationId: 'inst-1', user: { id: 'u-1', email: 'ada@example.com' }, context: { plan: 'pro' } });
     const creator = { agentVersion: '0.1.0', userAgent: 'test-agent', environment: 'production', installationId: 'inst-2' };

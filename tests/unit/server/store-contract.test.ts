@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import type { Db } from '../../../src/server/store/db.js';
 import { openStore } from '../../../src/server/store/open.js';
+import { openPostgresDb } from '../../../src/server/store/postgres-db.js';
+import { MIGRATIONS, migrationStatements } from '../../../src/server/store/schema.js';
+import { openSqliteDb } from '../../../src/server/store/sqlite-db.js';
 import type { DetailInput, Store, SummaryInput, UploadRecord } from '../../../src/server/store/types.js';
 import { StoreError } from '../../../src/server/store/types.js';
 import { emptyCounts } from '../../../src/shared/severity.js';
@@ -455,11 +459,103 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       );
     });
 
+    test('a summary’s unknown fields (extra) are kept beside it, replaced by a later summary, and stored from packages too', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      await store.saveSummaries([input(s, { extra: { color: 'blue', 'dropped.byQuota': 4, note: 'naïve ✓' } })]);
+      assert.deepEqual((await store.getSession(s.id))?.extra, { color: 'blue', 'dropped.byQuota': 4, note: 'naïve ✓' });
+      await store.saveSummaries([input({ ...s, lastSeq: s.lastSeq + 1 }, { extra: { color: 'green' } })]);
+      assert.deepEqual((await store.getSession(s.id))?.extra, { color: 'green' }, 'the later summary’s fields, as it was sent');
+      await store.saveSummaries([input({ ...s, lastSeq: s.lastSeq + 2 })]);
+      assert.equal((await store.getSession(s.id))?.extra, undefined, 'a later summary without them has none');
+      const listed = await store.listSessions({ product: p, limit: 5 });
+      assert.equal(listed.sessions[0].extra, undefined);
+
+      const packaged = makeSummary({ product: p });
+      const b = blobOf(`{"pkg":"${packaged.id}"}\n`);
+      await store.storePackage(
+        {
+          id: randomBytes(32).toString('hex'),
+          product: p,
+          receivedAt: Date.now(),
+          created: Date.now(),
+          creator: { agentVersion: '0.2.0', userAgent: 'ua' },
+          criteria: ['new'],
+          sessionIds: [packaged.id],
+        },
+        [{ session: input(packaged, { extra: { context: { plan: 'pro' } } }), detail: detail(packaged.id, b.sha, b.gz), blob: { bytes: b.gz } }],
+      );
+      const fromPackage = await store.getSession(packaged.id);
+      assert.deepEqual(fromPackage?.extra, { context: { plan: 'pro' } });
+      const inList = (await store.listSessions({ product: p, limit: 5 })).sessions.find((x) => x.summary.id === packaged.id);
+      assert.deepEqual(inList?.extra, { context: { plan: 'pro' } }, 'the list reads them too');
+    });
+
     test('ping answers while open', async () => {
       await store.ping();
     });
   });
 };
+
+/**
+ * A database left by the previous collector (schema version 2, before `extra`) opens, is migrated
+ * to the current version, keeps its sessions, and takes unknown fields from then on.
+ */
+const migrationContract = (name: string, legacy: () => Promise<{ db: Db; reopen(): Promise<Store & { db: Db }>; cleanup(): Promise<void> }>): void => {
+  test(`schema migration 2 → ${MIGRATIONS.length}: ${name}`, async () => {
+    const { db, reopen, cleanup } = await legacy();
+    try {
+      await db.run('CREATE TABLE ferry_schema (version INTEGER NOT NULL)');
+      await db.run('INSERT INTO ferry_schema (version) VALUES (2)');
+      for (const m of migrationStatements(0).slice(0, 2)) for (const st of m.statements) await db.run(st);
+      const old = makeSummary({ product: 'legacy' });
+      await db.run(
+        `INSERT INTO sessions (id, product, application, version, status, started_at, clock_offset_ms, worst, n_critical, n_error, n_warning,
+           n_information, n_verbose, message_count, summary, received_at, source, last_seq) VALUES (${Array(18).fill('?').join(', ')})`,
+        [old.id, old.product, old.application, old.version, old.status, old.startedAt, 0, -1, 0, 0, 0, 3, 0, 3, JSON.stringify(old), Date.now(), 'agent', 3],
+      );
+      await db.close();
+      const store = await reopen();
+      try {
+        const [row] = await store.db.all<{ version: number }>('SELECT version FROM ferry_schema');
+        assert.equal(Number(row.version), MIGRATIONS.length);
+        const kept = await store.getSession(old.id);
+        assert.deepEqual(kept?.summary, old, 'the session the old collector stored is kept');
+        assert.equal(kept?.extra, undefined);
+        const next = makeSummary({ product: 'legacy' });
+        await store.saveSummaries([input(next, { extra: { color: 'blue' } })]);
+        assert.deepEqual((await store.getSession(next.id))?.extra, { color: 'blue' });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+};
+
+migrationContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));
+  return {
+    db: openSqliteDb(join(dir, 'ferry.db')),
+    reopen: () => openStore({ kind: 'sqlite' }, dir),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+migrationContract('PostgreSQL', async () => {
+  const server = await startPostgres();
+  const url = await server.createDatabase('ferry_legacy');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));
+  return {
+    db: openPostgresDb(url, 2),
+    reopen: () => openStore({ kind: 'postgres', url, poolSize: 2 }, dir),
+    cleanup: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
 
 contract('embedded (SQLite + files)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PATHS } from '../../../src/shared/protocol.js';
+import { EXTRA_LIMITS } from '../../../src/shared/limits.js';
+import { ADMIN_PATHS, COLLECTOR_VERSION_HEADER, type ErrorBody, PATHS, type StoredSession } from '../../../src/shared/protocol.js';
+import { emptyLoss, type SessionSummary } from '../../../src/shared/summary.js';
+import { AGENT_VERSION } from '../../../src/shared/version.js';
 import { countsWith, makeSummary } from './fixtures.js';
-import { KEYS, startTestCollector, type TestCollector } from './harness.js';
+import { APP_ORIGIN, KEYS, startTestCollector, type TestCollector } from './harness.js';
 
 describe('POST /sessions/summaries', () => {
   let t: TestCollector;
@@ -103,12 +106,122 @@ describe('POST /sessions/summaries', () => {
     await expectError(await post('{}', { type: 'text/plain' }), 415, 'unsupported-media-type');
   });
 
-  test('an unknown field in a summary is a 400 naming it, and the whole request stores nothing', async () => {
+  const readSession = async (id: string): Promise<StoredSession> => {
+    const res = await t.req(ADMIN_PATHS.session(id), { admin: true });
+    assert.equal(res.status, 200, `the read API has session ${id}`);
+    return (await res.json()) as StoredSession;
+  };
+
+  test('a newer agent’s summary (fields this collector does not know) is accepted, and the fields are kept and readable', async () => {
+    const plain = makeSummary();
+    const newer = {
+      ...makeSummary(),
+      color: 'blue',
+      // Once an unknown example; the session context is known now, so another stands in for it.
+      layout: { theme: 'dark', columns: 3 },
+      dropped: { ...emptyLoss(), byQuota: 4 },
+      counts: { ...countsWith({ error: 1 }), fatal: 2 },
+    };
+    const reply = await t.summaries([plain, newer as unknown as SessionSummary]);
+    assert.deepEqual(
+      reply.sessions.map((x) => x.detail),
+      ['wanted', 'wanted'],
+      'both decided as any summary',
+    );
+    const kept = await readSession(newer.id);
+    assert.deepEqual(kept.extra, { color: 'blue', layout: { theme: 'dark', columns: 3 }, 'counts.fatal': 2, 'dropped.byQuota': 4 });
+    assert.equal((kept.summary as unknown as Record<string, unknown>).color, undefined, 'the summary holds only the fields it knows');
+    assert.equal(kept.summary.counts.error, 1);
+    assert.equal((await readSession(plain.id)).extra, undefined, 'a summary without unknown fields has no extra');
+  });
+
+  test('unknown fields past the bound (32 fields, 4096 bytes) are dropped, never refused', async () => {
+    const many: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) many[`f${String(i).padStart(2, '0')}`] = i;
+    const wide = { ...makeSummary(), ...many };
+    const big = { ...makeSummary(), huge: 'x'.repeat(5000), small: 'fits' };
+    const reply = await t.summaries([wide, big] as unknown as SessionSummary[]);
+    assert.equal(reply.sessions.length, 2);
+    const w = await readSession(wide.id);
+    assert.deepEqual(Object.keys(w.extra ?? {}), Object.keys(many).slice(0, EXTRA_LIMITS.maxFields), 'the first 32, in the order sent');
+    const b = await readSession(big.id);
+    assert.deepEqual(b.extra, { small: 'fits' }, 'a field too large for the bound is dropped; a later one that fits is kept');
+    assert.ok(Buffer.byteLength(JSON.stringify(w.extra)) <= EXTRA_LIMITS.maxBytes);
+    assert.ok(t.logs.some((l) => l.msg === 'unknown summary fields dropped over the bound' && l.dropped === 9));
+  });
+
+  test('a summary without any optional field (an older agent’s, to a collector that knows more) is accepted', async () => {
+    const { endedAt: _e, ...bare } = makeSummary({ status: 'crashed' });
+    const reply = await t.summaries([bare as SessionSummary]);
+    assert.deepEqual(
+      reply.sessions.map((x) => x.id),
+      [bare.id],
+    );
+    const kept = await readSession(bare.id);
+    assert.equal(kept.summary.endedAt, undefined);
+    assert.equal(kept.summary.storageReset, undefined);
+    assert.equal(kept.summary.force, undefined);
+  });
+
+  test('a field a newer agent adds to the request itself is ignored', async () => {
+    const s = makeSummary();
+    const res = await post(JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [s], compression: 'none' }));
+    assert.equal(res.status, 200);
+    assert.ok(await t.collector.store.getSession(s.id));
+  });
+
+  test('a refused summary is named in the body’s field too, so the agent can set it aside alone', async () => {
     const good = makeSummary();
-    const bad = { ...makeSummary(), color: 'blue' };
+    const bad = { ...makeSummary(), status: 'exploded' };
     const res = await post(JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [good, bad] }));
-    await expectError(res, 400, 'invalid-field', /^sessions\[1\]\.color: unknown field/);
-    assert.equal(await t.collector.store.getSession(good.id), undefined);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as ErrorBody;
+    assert.equal(body.field, 'sessions[1].status');
+    assert.match(body.detail, /^sessions\[1\]\.status: must be one of/);
+    assert.equal(await t.collector.store.getSession(good.id), undefined, 'the whole request stores nothing');
+  });
+
+  test('names: "Acme Suite" is a product; a name with a control character, padding or 101 characters is refused', async () => {
+    const acme = makeSummary({ product: 'Acme Suite', application: 'Éditeur 4', version: '4.2.0 beta' });
+    const reply = await t.summaries([acme], { key: KEYS.acme });
+    assert.deepEqual(
+      reply.sessions.map((x) => x.detail),
+      ['wanted'],
+    );
+    assert.equal((await readSession(acme.id)).summary.product, 'Acme Suite');
+    const cases: [Partial<SessionSummary>, RegExp][] = [
+      [{ application: 'Edit\nor' }, /sessions\[0\]\.application: must not contain control characters/],
+      [{ version: ' 4.2' }, /sessions\[0\]\.version: must not begin or end with white space/],
+      [{ application: 'a'.repeat(101) }, /sessions\[0\]\.application: must have at most 100 characters/],
+      [{ version: '' }, /sessions\[0\]\.version: must not be empty/],
+    ];
+    for (const [over, detail] of cases) {
+      const res = await post(JSON.stringify({ product: 'Acme Suite', sentAt: Date.now(), sessions: [makeSummary({ product: 'Acme Suite', ...over })] }), {
+        key: KEYS.acme,
+      });
+      await expectError(res, 400, 'invalid-field', detail);
+    }
+    await expectError(
+      await post(JSON.stringify({ product: 'Acme\tSuite', sentAt: Date.now(), sessions: [] }), { key: KEYS.acme }),
+      400,
+      'invalid-field',
+      /^product: must not contain control characters/,
+    );
+  });
+
+  test('every ingest reply names the collector version, refusals included, and CORS exposes it', async () => {
+    const ok = await post(JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [makeSummary()] }), {});
+    assert.equal(ok.headers.get(COLLECTOR_VERSION_HEADER), AGENT_VERSION);
+    const refused = await post('{}', { key: 'no-such-key-000' });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get(COLLECTOR_VERSION_HEADER), AGENT_VERSION);
+    const cors = await t.req(PATHS.summaries, {
+      method: 'POST',
+      key: KEYS.all,
+      headers: { 'content-type': 'application/json', origin: APP_ORIGIN },
+      body: JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: [] }),
+    });
+    assert.match(cors.headers.get('access-control-expose-headers') ?? '', new RegExp(COLLECTOR_VERSION_HEADER));
   });
 
   test('wrong types are 400s naming the field', async () => {
@@ -152,13 +265,18 @@ describe('POST /sessions/summaries', () => {
       },
       { environment: s.environment, installationId: s.installationId, user: s.user, context: s.context },
     );
+    // A user field this collector does not know (a newer agent's) is kept apart, as any unknown field.
+    const withRole = makeSummary({ user: { id: 'u-4', role: 'admin' } as never });
+    await t.summaries([withRole]);
+    const keptRole = await t.collector.store.getSession(withRole.id);
+    assert.deepEqual(keptRole?.summary.user, { id: 'u-4' });
+    assert.deepEqual(keptRole?.extra, { 'user.role': 'admin' });
     const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]));
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ environment: 'prod eu' }, /^sessions\[0\]\.environment: must be 1–64 letters, digits or _ \. : -/],
       [{ environment: '' }, /^sessions\[0\]\.environment: must be 1–64/],
       [{ installationId: 'x'.repeat(65) }, /^sessions\[0\]\.installationId: must be 1–64/],
       [{ user: { name: 'no id' } }, /^sessions\[0\]\.user: id must be a non-empty string of at most 256/],
-      [{ user: { id: 'u', role: 'admin' } }, /^sessions\[0\]\.user\.role: unknown field/],
       [{ user: 'u-1' }, /^sessions\[0\]\.user: must be an object/],
       [{ context: { 'bad key': 1 } }, /^sessions\[0\]\.context\.bad key: must be 1–64/],
       [{ context: { nested: { a: 1 } } }, /^sessions\[0\]\.context\.nested: must be a string, a finite number or a boolean/],

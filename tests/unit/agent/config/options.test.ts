@@ -36,6 +36,18 @@ test('init options: required identity, each bad option named', () => {
   assert.equal(changed.server.url, 'https://c.example', 'a partial change keeps the other fields');
 });
 
+test('names follow the collector’s rule (shared/limits.ts): "Acme Suite" is fine, control characters and 101 characters are not', () => {
+  const id = { application: 'Editor', version: '4.2.0' };
+  assert.deepEqual(findProblems({ product: 'Acme Suite', ...id }), []);
+  assert.deepEqual(findProblems({ product: '  Acme Suite  ', ...id }), [], 'surrounding white space is trimmed first');
+  assert.equal(resolveOptions({ product: '  Acme Suite  ', ...id }).product, 'Acme Suite');
+  const problems = (o: Record<string, unknown>) => findProblems({ product: 'Acme Suite', ...id, ...o });
+  assert.match(problems({ product: 'Acme\nSuite' }).join(), /^product: must not contain control characters/);
+  assert.match(problems({ product: 'x'.repeat(101) }).join(), /^product: must have at most 100 characters/);
+  assert.match(problems({ application: '' }).join(), /^application: must not be empty/);
+  assert.match(problems({ version: 4 }).join(), /^version: required, a name of 1–100 characters \(got number\)/);
+});
+
 test('session context options: environment is a plain token, privacy defaults cut the URL, beforeSummary is a function', () => {
   const base = { product: 'p', application: 'a', version: '1' };
   assert.deepEqual(findProblems({ ...base, environment: 'production', beforeSummary: () => null, privacy: { keepUrlQuery: true } }), []);

@@ -9,17 +9,19 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { resolveOptions } from '../../../../src/agent/config/options.js';
 import { type Sender, type SenderHost, startSender } from '../../../../src/agent/send/sender.js';
 import { warnOnce } from '../../../../src/agent/tools/monitor.js';
-import { getDelivery } from '../../../../src/core/db/delivery.js';
+import { getDelivery, updateDelivery } from '../../../../src/core/db/delivery.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { CADENCE } from '../../../../src/core/send/backoff.js';
+import { park } from '../../../../src/core/send/parked.js';
 import { markCrashedSessions } from '../../../../src/core/session/crashed.js';
 import type { SenderState } from '../../../../src/shared/channel.js';
 import { liveLockName, senderLockName } from '../../../../src/shared/names.js';
 import { PATHS } from '../../../../src/shared/protocol.js';
+import { AGENT_VERSION } from '../../../../src/shared/version.js';
 import { warnings } from '../../../support/console.js';
 import { freshIndexedDB } from '../../../support/indexeddb.js';
 import { FakeLocks } from '../../../support/locks.js';
-import { compressor, recordingFetch, seedSession } from '../../../support/sending.js';
+import { compressor, type RecordingOptions, recordingFetch, seedSession } from '../../../support/sending.js';
 import { KEYS, startTestCollector, type TestCollector } from '../../server/harness.js';
 
 // The sender listens for the window's `online` event; Node has no window, so one stands in.
@@ -80,6 +82,8 @@ describe('startSender', () => {
   interface Harness {
     sender: Sender;
     host: SenderHost;
+    /** The tab's options change (as configure() does). */
+    setIngestKey(key: string): void;
     locks: FakeLocks;
     /** What happened, in order: 'markCrashed', 'allowed', and each request's path. */
     events: string[];
@@ -93,7 +97,9 @@ describe('startSender', () => {
     requests: ReturnType<typeof recordingFetch>['requests'];
   }
 
-  const start = (o: { allowed?: boolean; locks?: FakeLocks; tabId?: string } = {}): Harness => {
+  const start = (
+    o: { allowed?: boolean; locks?: FakeLocks; tabId?: string; ingestKey?: string; agentVersion?: string; settle?: RecordingOptions['settle'] } = {},
+  ): Harness => {
     const locks = o.locks ?? new FakeLocks();
     const events: string[] = [];
     const crashChecks: Promise<string[]>[] = [];
@@ -106,18 +112,20 @@ describe('startSender', () => {
         for (const l of requestListeners) l(r.path);
         return undefined;
       },
+      settle: (r) => o.settle?.(r),
     });
-    const server = resolveOptions({
+    const options = resolveOptions({
       product: 'demo',
       application: 'editor',
       version: '1.0.0',
-      server: { url: t.collector.url, ingestKey: KEYS.all, autoSendSessions: true },
-    }).server;
+      server: { url: t.collector.url, ingestKey: o.ingestKey ?? KEYS.all, autoSendSessions: true },
+    });
+    const server = () => options.server;
     const host: SenderHost = {
       product: 'demo',
       application: 'editor',
       tabId: o.tabId ?? 'tab-1',
-      server: () => server,
+      server,
       database: () => db,
       markCrashed: () => {
         events.push('markCrashed');
@@ -136,6 +144,7 @@ describe('startSender', () => {
       locks,
       now: () => T0,
       chunkSize: 4096,
+      ...(o.agentVersion ? { agentVersion: o.agentVersion } : {}),
       onState: (s) => {
         states.push(s);
         for (const l of stateListeners) l(s);
@@ -145,6 +154,9 @@ describe('startSender', () => {
     return {
       sender,
       host,
+      setIngestKey: (key) => {
+        options.server = { ...options.server, ingestKey: key };
+      },
       locks,
       events,
       crashChecks,
@@ -248,5 +260,86 @@ describe('startSender', () => {
     await h.state('the pass to finish', (st) => st.sent === 1);
     assert.equal((await getDelivery(db, s.id))?.detailState, 'sent');
     assert.deepEqual(warnings.slice(before), [], 'nothing is posted on the closed channel');
+  });
+
+  test('a 401 pauses the sender for 15–30 minutes: the state says why, the console says it once, nothing is parked, send-now asks nothing', async () => {
+    const s = await seedSession(db);
+    const before = warnings.length;
+    const h = start({ ingestKey: 'revoked-key-0001' });
+    const paused = await h.state('the sender to pause', (st) => st.phase === 'paused');
+    assert.equal(paused.paused, 'unauthorized');
+    assert.match(paused.lastError ?? '', /answered 401: unauthorized/);
+    assert.deepEqual(paused.parked, []);
+    const delay = (paused.nextCheckAt ?? 0) - T0;
+    assert.ok(delay >= 15 * 60_000 && delay <= 30 * 60_000, `paused for ${delay} ms`);
+    assert.equal(await getDelivery(db, s.id), undefined, 'nothing recorded for the session');
+    const said = warnings.slice(before).filter((w) => w.includes('sending paused'));
+    assert.equal(said.length, 1);
+    assert.match(said[0], /does not know this ingest key/);
+    const asked = h.requests.length;
+    h.sender.requestSend('request');
+    h.sender.requestSend('error');
+    await within(db.get('sessions', s.id), 1000, 'a round trip to the database');
+    assert.equal(h.requests.length, asked, 'no request while paused, whatever asks');
+    assert.equal(h.sender.state().phase, 'paused');
+  });
+
+  test('fixing the key (targetChanged) ends the pause at once; the sessions go and none was parked', async () => {
+    const s = await seedSession(db);
+    const h = start({ ingestKey: 'wrong-key-00001' });
+    await h.state('the sender to pause', (st) => st.phase === 'paused');
+    h.setIngestKey(KEYS.all);
+    h.sender.targetChanged();
+    const sent = await h.state('the session sent', (st) => st.sent === 1);
+    assert.equal(sent.paused, undefined);
+    assert.equal(sent.failures, 0);
+    assert.deepEqual(sent.parked, []);
+    assert.equal((await getDelivery(db, s.id))?.detailState, 'sent');
+  });
+
+  test('a key fixed while the refused pass was still under way: the sender does not pause, it tries the new key at once', async () => {
+    const s = await seedSession(db);
+    let fix = (): void => {};
+    const h = start({
+      ingestKey: 'old-key-000001',
+      // The 401 is on its way back when the app fixes the key.
+      settle: (r) => {
+        if (r.status === 401) fix();
+      },
+    });
+    fix = () => {
+      h.setIngestKey(KEYS.all);
+      h.sender.targetChanged();
+    };
+    await h.state('the session sent', (st) => st.sent === 1);
+    assert.equal(
+      h.states.some((st) => st.phase === 'paused'),
+      false,
+      'never paused',
+    );
+    assert.equal((await getDelivery(db, s.id))?.detailState, 'sent');
+  });
+
+  test('at takeover, a session another agent version parked is tried again and sent', async () => {
+    const s = await seedSession(db);
+    await updateDelivery(db, s.id, 'summary-refused', (row) => park(row, 'sessions[0].color: unknown field', 400, { agentVersion: '0.0.9' }));
+    const h = start({ agentVersion: '0.1.1' });
+    await h.state('the session sent', (st) => st.sent === 1);
+    const row = await getDelivery(db, s.id);
+    assert.equal(row?.parked, undefined);
+    assert.equal(row?.detailState, 'sent');
+  });
+
+  test('retryParked() un-parks every parked session, says how many, and the sender sends them now', async () => {
+    const a = await seedSession(db);
+    const b = await seedSession(db);
+    // Parked by this very version, so the takeover leaves them alone: only retryParked() brings them back.
+    for (const x of [a, b])
+      await updateDelivery(db, x.id, 'upload-refused', (row) => park(row, 'answered 403: detail-not-wanted', 403, { agentVersion: AGENT_VERSION }));
+    const h = start();
+    await h.state('the sender elected', (st) => st.leader);
+    assert.equal(await h.sender.retryParked(), 2);
+    await h.state('both sent', (st) => st.sent === 2);
+    assert.equal(await h.sender.retryParked(), 0, 'nothing left to un-park');
   });
 });

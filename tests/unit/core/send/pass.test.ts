@@ -7,8 +7,10 @@ import { gunzipSync } from 'node:zlib';
 import { getDelivery } from '../../../../src/core/db/delivery.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { type PassResult, type SendDeps, sendPass } from '../../../../src/core/send/pass.js';
+import { SUMMARY_LIMITS } from '../../../../src/shared/limits.js';
 import { liveLockName, uploadLockName } from '../../../../src/shared/names.js';
-import { PATHS } from '../../../../src/shared/protocol.js';
+import { COLLECTOR_VERSION_HEADER, LIMITS, PATHS } from '../../../../src/shared/protocol.js';
+import { AGENT_VERSION } from '../../../../src/shared/version.js';
 import { freshIndexedDB } from '../../../support/indexeddb.js';
 import { FakeLocks } from '../../../support/locks.js';
 import { chunksOf, compressor, growSession, recordingFetch, seedSession } from '../../../support/sending.js';
@@ -261,6 +263,9 @@ describe('sendPass against the collector', () => {
     assert.deepEqual([r.sent, r.declined, r.busy, r.remaining, r.failure], [[], [], [], 0, undefined]);
     const row = await getDelivery(db, s.id);
     assert.equal(row?.parked, r.parked[0].reason);
+    assert.equal(row?.parkedStatus, 400);
+    assert.equal(row?.parkedVersion, AGENT_VERSION, 'recorded with the agent version, so another version tries it again');
+    assert.equal(row?.parkedCollector, AGENT_VERSION, 'and with the collector version its reply named');
     assert.equal(row?.lastOp, 'summary-refused');
     assert.equal(row?.summarySentAt, undefined);
     assert.equal(row?.detailState, undefined);
@@ -270,22 +275,6 @@ describe('sendPass against the collector', () => {
     assert.equal(f.requests.length, 1, 'no request for a parked session');
     assert.deepEqual(again.parked, []);
     assert.deepEqual(await getDelivery(db, s.id), row);
-  });
-
-  test('a summary refused for the wrong product (403) parks the session; later passes skip it', async () => {
-    const db = await openDb();
-    const s = await seedSession(db);
-    const f = recordingFetch();
-    const r = await sendPass(deps(db, { target: { url: t.collector.url, ingestKey: KEYS.other }, fetch: f.fetch }));
-
-    assert.deepEqual(
-      r.parked.map((p) => p.id),
-      [s.id],
-    );
-    assert.match(r.parked[0].reason, /answered 403: product-mismatch/);
-    assert.equal((await getDelivery(db, s.id))?.parked, r.parked[0].reason);
-    await sendPass(deps(db, { target: { url: t.collector.url, ingestKey: KEYS.other }, fetch: f.fetch }));
-    assert.equal(f.requests.length, 1);
   });
 
   test('a 503 is a retryable failure that marks nothing; the next pass sends', async () => {
@@ -492,5 +481,247 @@ describe('sendPass against the collector', () => {
     assert.equal(storedCount(s.id), 1);
     assert.equal(await storedText(s.id), await localText(db, s.id));
     assert.equal((await getDelivery(db, s.id))?.detailState, 'sent');
+  });
+
+  const json = (status: number, body: object, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+  test('one invalid summary in a batch parks only that one; the others are summarised and sent in the same pass', async () => {
+    const db = await openDb();
+    const a = await seedSession(db, { startedAt: Date.now() - 3000 });
+    // A value only a newer agent would send: this collector refuses it.
+    const bad = await seedSession(db, { startedAt: Date.now() - 2000, record: { persistence: 'opfs' as never } });
+    const c = await seedSession(db, { startedAt: Date.now() - 1000 });
+    const f = recordingFetch();
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+
+    assert.deepEqual(
+      r.parked.map((p) => p.id),
+      [bad.id],
+    );
+    assert.match(r.parked[0].reason, /answered 400: invalid-field — sessions\[1\]\.persistence/);
+    assert.deepEqual(r.sent.sort(), [a.id, c.id].sort());
+    assert.deepEqual(
+      f.requests.filter(isSummaries).map((x) => [x.summaries, x.status]),
+      [
+        [[a.id, bad.id, c.id], 400],
+        [[a.id, c.id], 200],
+      ],
+      'the refusal named the one at fault; the rest went again at once',
+    );
+    assert.equal((await getDelivery(db, bad.id))?.parkedStatus, 400);
+    assert.equal(await t.collector.store.getSession(bad.id), undefined);
+  });
+
+  test('an older collector that names the refused summary only in its detail text: the same, only that one is parked', async () => {
+    const db = await openDb();
+    const a = await seedSession(db, { startedAt: Date.now() - 2000 });
+    const b = await seedSession(db, { startedAt: Date.now() - 1000 });
+    const f = recordingFetch({
+      // A collector from before ErrorBody.field: the index is in the detail only.
+      intercept: (_r, n) => (n === 0 ? json(400, { error: 'invalid-field', detail: 'sessions[0].color: unknown field' }) : undefined),
+    });
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+    assert.deepEqual(
+      r.parked.map((p) => p.id),
+      [a.id],
+    );
+    assert.deepEqual(r.sent, [b.id]);
+  });
+
+  test('a refusal of the request as a whole (no summary named) parks the batch, each session with the reason', async () => {
+    const db = await openDb();
+    const a = await seedSession(db);
+    const b = await seedSession(db);
+    const f = recordingFetch({
+      intercept: (_r, n) => (n === 0 ? json(400, { error: 'invalid-field', detail: 'product: must be letters, digits and . _ : -' }) : undefined),
+    });
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+    assert.deepEqual(r.parked.map((p) => p.id).sort(), [a.id, b.id].sort());
+    assert.equal(f.requests.length, 1, 'no request is repeated');
+  });
+
+  test('many single refusals in one pass stop its summaries after ten; the rest stay queued, not parked', async () => {
+    const db = await openDb();
+    const seeded = [];
+    for (let i = 0; i < 14; i++) seeded.push(await seedSession(db, { startedAt: Date.now() - 100_000 + i, record: { persistence: 'opfs' as never } }));
+    const f = recordingFetch();
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+    assert.equal(r.parked.length, 10);
+    assert.equal(f.requests.filter(isSummaries).length, 10, 'one request per refusal, then none');
+    assert.equal(r.remaining, 4, 'the other four wait for the next pass');
+  });
+
+  test('1,000 summaries with long URLs go in batches under 1 MiB each (none refused as too large); URL and user agent are cut to the collector limits', async () => {
+    const db = await openDb('quiet');
+    const longUrl = `https://app.example.com/${'path/'.repeat(1500)}?q=${'é'.repeat(500)}`;
+    const base = await seedSession(db, { product: 'quiet', messages: 1 });
+    const tx = db.transaction(['sessions'], 'readwrite');
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const id = `${base.id.slice(0, 24)}${String(i).padStart(12, '0')}`;
+      ids.push(id);
+      void tx.objectStore('sessions').put({ ...base, id, url: `${longUrl}&n=${i}`, userAgent: 'Mozilla/5.0 '.repeat(200), startedAt: base.startedAt + i + 1 });
+    }
+    await tx.done;
+    const f = recordingFetch();
+    const r = await sendPass(deps(db, { product: 'quiet', target: { url: t.collector.url, ingestKey: KEYS.none }, fetch: f.fetch }));
+
+    assert.equal(r.failure, undefined);
+    assert.deepEqual(r.parked, []);
+    assert.equal(r.declined.length, 1001, 'every summary reached the collector (policy none declines them all)');
+    const posts = f.requests.filter(isSummaries);
+    assert.ok(posts.length > 1, `split by bytes (${posts.length} requests)`);
+    for (const p of posts) {
+      assert.equal(p.status, 200);
+      assert.ok((p.bytes ?? 0) <= LIMITS.maxSummariesBodyBytes, `${p.bytes} bytes`);
+      assert.ok((p.summaries?.length ?? 0) <= LIMITS.maxSummariesPerRequest);
+    }
+    assert.deepEqual(
+      posts.flatMap((p) => p.summaries),
+      [base.id, ...ids],
+      'every session once, oldest first',
+    );
+    const stored = await t.collector.store.getSession(ids[999]);
+    assert.equal(stored?.summary.url.length, SUMMARY_LIMITS.url);
+    assert.equal(stored?.summary.userAgent.length, SUMMARY_LIMITS.userAgent);
+  });
+
+  test('a collector whose own limits are lower (413, or too many summaries) gets the batch halved until it takes it', async () => {
+    const db = await openDb();
+    for (let i = 0; i < 6; i++) await seedSession(db, { startedAt: Date.now() - 10_000 + i, messages: 1 });
+    const f = recordingFetch({
+      intercept: (r) => {
+        if (!isSummaries(r)) return undefined;
+        if ((r.summaries?.length ?? 0) > 3) return json(413, { error: 'too-large', detail: 'summaries body is over 4096 bytes' });
+        if ((r.summaries?.length ?? 0) > 2) return json(400, { error: 'invalid-field', detail: 'sessions: must have at most 2 items', field: 'sessions' });
+        return undefined;
+      },
+    });
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+    assert.deepEqual(r.parked, []);
+    assert.equal(r.sent.length, 6);
+    assert.deepEqual(
+      f.requests.filter(isSummaries).map((x) => [x.summaries?.length, x.status]),
+      [
+        [6, 413],
+        [3, 400],
+        [2, 200],
+        [1, 200],
+        [3, 400],
+        [2, 200],
+        [1, 200],
+      ],
+    );
+  });
+
+  test('a summary too large for any request even alone is set aside by the agent itself, and the rest go', async () => {
+    const db = await openDb();
+    // Limits this small make an ordinary long URL "too large alone"; with the real ones only an unbounded new field could.
+    const big = await seedSession(db, { startedAt: Date.now() - 2000, record: { url: `https://app.example.com/${'x'.repeat(2000)}` } });
+    const small = await seedSession(db, { startedAt: Date.now() - 1000 });
+    const f = recordingFetch();
+    const r = await sendPass(deps(db, { fetch: f.fetch, batchLimits: { maxCount: 1000, maxBytes: 1500 } }));
+    assert.deepEqual(
+      r.parked.map((p) => p.id),
+      [big.id],
+    );
+    assert.deepEqual(r.sent, [small.id]);
+    const row = await getDelivery(db, big.id);
+    assert.match(row?.parked ?? '', /bytes, more than a request to the collector may hold/);
+    assert.equal(row?.parkedStatus, undefined, 'set aside by the agent, not refused by the collector');
+    assert.deepEqual(
+      f.requests.filter(isSummaries).map((x) => x.summaries),
+      [[small.id]],
+      'the large one was never sent',
+    );
+  });
+
+  for (const [name, key, origin, reason] of [
+    ['an unknown ingest key (401)', 'no-such-key-0001', undefined, 'unauthorized'],
+    ['a key of another product (403 product-mismatch)', KEYS.other, undefined, 'product-mismatch'],
+    ['an origin the key does not list (403)', KEYS.all, 'https://elsewhere.example', 'forbidden'],
+  ] as const) {
+    test(`${name} pauses the pass: nothing is parked, nothing recorded, and the same sessions go once it is fixed`, async () => {
+      const db = await openDb();
+      const a = await seedSession(db);
+      const b = await seedSession(db);
+      const f = recordingFetch({
+        inner: (input, init) => {
+          const headers = new Headers(init?.headers);
+          if (origin) headers.set('origin', origin);
+          return fetch(input, { ...init, headers });
+        },
+      });
+      const r = await sendPass(deps(db, { target: { url: t.collector.url, ingestKey: key }, fetch: f.fetch }));
+      assert.equal(r.paused, reason);
+      assert.equal(r.failure?.retryable, false);
+      assert.deepEqual([r.sent, r.declined, r.parked], [[], [], []]);
+      assert.equal(r.remaining, 2);
+      assert.equal(await getDelivery(db, a.id), undefined, 'no delivery row: nothing is marked');
+      assert.equal(f.requests.length, 1, 'the pass stopped at the first refusal');
+
+      const fixed = await sendPass(deps(db));
+      assert.equal(fixed.paused, undefined);
+      assert.deepEqual(fixed.sent.sort(), [a.id, b.id].sort());
+    });
+  }
+
+  test('a 401 on an upload pauses too: the session stays wanted, not parked, and is uploaded once the key is right', async () => {
+    const db = await openDb();
+    const s = await seedSession(db);
+    const f = recordingFetch({
+      intercept: (r) => (r.method === 'POST' && r.path === PATHS.uploads ? json(401, { error: 'unauthorized', detail: 'unknown ingest key' }) : undefined),
+    });
+    const r = await sendPass(deps(db, { fetch: f.fetch }));
+    assert.equal(r.paused, 'unauthorized');
+    assert.deepEqual(r.parked, []);
+    const row = await getDelivery(db, s.id);
+    assert.equal(row?.parked, undefined);
+    assert.equal(row?.detailState, 'queued');
+    const next = await sendPass(deps(db));
+    assert.deepEqual(next.sent, [s.id]);
+  });
+
+  test('a session an older collector refused is tried again once a newer collector answers, and not again by the same one', async () => {
+    const db = await openDb();
+    const s = await seedSession(db);
+    // The old collector (0.0.9) refused a field of this summary.
+    const old = recordingFetch({
+      intercept: () =>
+        json(
+          400,
+          { error: 'invalid-field', detail: 'sessions[0].persistence: must be indexeddb', field: 'sessions[0].persistence' },
+          { [COLLECTOR_VERSION_HEADER]: '0.0.9' },
+        ),
+    });
+    const first = await sendPass(deps(db, { fetch: old.fetch }));
+    assert.deepEqual(
+      first.parked.map((p) => p.id),
+      [s.id],
+    );
+    assert.equal((await getDelivery(db, s.id))?.parkedCollector, '0.0.9');
+
+    const newer = await startTestCollector({ listen: true, version: '0.2.0' });
+    try {
+      // A session that ended since: its summary is the request that shows the collector's version.
+      const fresh = await seedSession(db);
+      const f = recordingFetch();
+      const r = await sendPass(deps(db, { target: { url: newer.collector.url, ingestKey: KEYS.all }, fetch: f.fetch }));
+      assert.deepEqual(r.unparked, [s.id]);
+      assert.deepEqual(r.sent.sort(), [s.id, fresh.id].sort(), 'the parked session went through');
+      assert.equal((await getDelivery(db, s.id))?.lastOp, 'upload-confirmed');
+
+      // Parked by 0.2.0 itself: the same collector does not get it again.
+      const again = await seedSession(db, { record: { persistence: 'opfs' as never } });
+      await sendPass(deps(db, { target: { url: newer.collector.url, ingestKey: KEYS.all } }));
+      assert.equal((await getDelivery(db, again.id))?.parkedCollector, '0.2.0');
+      await seedSession(db);
+      const later = await sendPass(deps(db, { target: { url: newer.collector.url, ingestKey: KEYS.all } }));
+      assert.equal(later.unparked, undefined);
+      assert.equal((await getDelivery(db, again.id))?.parked !== undefined, true, 'still parked');
+    } finally {
+      await newer.close();
+    }
   });
 });
