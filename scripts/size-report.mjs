@@ -14,7 +14,10 @@ const manifestDir = new URL('.vite/', dist);
 // split, so it carries the sender inline; its packager comes from the ESM build at run time
 // (LOADS_AT_RUN_TIME below).
 const BUDGETS = {
-  'ferry.js': 16_500,
+  // Session context (issue 9, part 5) adds 1.75 KB that start-up needs: setUser/setContext with
+  // the rules the collector shares, beforeSummary, the URL's privacy cut, clearLocalData's stopping
+  // (the deletion itself is a lazy chunk). It weighs 16.8 KB with them.
+  'ferry.js': 17_500,
   'ferry-sw-module.js': 15_500,
   'ferry.iife.js': 24_000,
   'ferry-worker.js': 20_500,
