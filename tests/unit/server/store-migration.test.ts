@@ -1,6 +1,6 @@
 /**
- * Schema version 3 (session context) over a database a version-2 collector wrote, for both stores:
- * its sessions are kept, read back, and take part in the new filters.
+ * The current schema (version 4 added the session context) over a database a version-2 collector
+ * wrote, for both stores: its sessions are kept, read back, and take part in the new filters.
  */
 
 import assert from 'node:assert/strict';
@@ -73,13 +73,13 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test('embedded store: a version-2 database migrates to version 3 and keeps its sessions', async () => {
+test('embedded store: a version-2 database migrates to the current version and keeps its sessions', async () => {
   const dir = tempDir();
   const id = await writeVersion2(openSqliteDb(join(dir, 'ferry.db')));
   await migrates({ kind: 'sqlite' }, dir, id);
 });
 
-test('PostgreSQL store: a version-2 database migrates to version 3 and keeps its sessions', async () => {
+test('PostgreSQL store: a version-2 database migrates to the current version and keeps its sessions', async () => {
   const url = await pg!.createDatabase('ferry_v2');
   const id = await writeVersion2(openPostgresDb(url, 2));
   await migrates({ kind: 'postgres', url, poolSize: 2 }, tempDir(), id);
