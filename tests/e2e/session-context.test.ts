@@ -68,6 +68,7 @@ test('environment, user and context reach the collector, which finds the session
       },
     });
     await F.ready();
+    F.configure({ environment: 'staging' }); // refused: the environment cannot change after init
     F.setContext('plan', 'pro');
     F.setContext('seats', 5);
     F.setContext('secret', 'do-not-send');
