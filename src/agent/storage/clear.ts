@@ -1,6 +1,7 @@
-// clearLocalData's deletion (loaded on first use, see packager/loader.ts): the product database and the product's localStorage keys. The agent
-// has stopped writing and closed its connection before this runs; every other connection (other
-// tabs, workers, the service worker) closes itself on the deletion's versionchange (openProductDb).
+// clearLocalData's deletion, loaded on first use (packager/loader.ts): the product database and
+// the product's localStorage keys. The agent has stopped writing and closed its connection before
+// this runs; every other connection (other tabs, workers, the service worker) closes itself on the
+// deletion's versionchange (openProductDb).
 import { dbName, endMarkPrefix, watermarkKey } from '../../shared/names.js';
 import { warnOnce } from '../tools/monitor.js';
 
