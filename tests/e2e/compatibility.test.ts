@@ -19,14 +19,18 @@ const e2e = useBrowserServerAndCollector(() => ({
 const stored = (id: string) => e2e.collector.logs.filter((r) => r.msg === 'detail stored' && r.session === id).length;
 
 /** A page of "Acme Suite" whose agent records every `state` event and console warning. */
-const openAcme = async (context: BrowserContext, path: string, o: { key: string; autoSend: boolean }): Promise<{ page: Page; warnings: string[] }> => {
+const openAcme = async (
+  context: BrowserContext,
+  path: string,
+  o: { key: string; autoSend: boolean; keepUrlQuery?: boolean },
+): Promise<{ page: Page; warnings: string[] }> => {
   const page = await openAgentPage(context, e2e.server.url, path);
   const warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'warning') warnings.push(m.text());
   });
   await page.evaluate(
-    async ([product, url, key, autoSend]) => {
+    async ([product, url, key, autoSend, keepUrlQuery]) => {
       (window as unknown as { states: unknown[] }).states = [];
       W().Ferry.on('state', (s) => (window as unknown as { states: unknown[] }).states.push(s));
       W().Ferry.init({
@@ -34,10 +38,11 @@ const openAcme = async (context: BrowserContext, path: string, o: { key: string;
         application: 'Éditeur de texte',
         version: '4.2.0 beta',
         server: { url: url as string, ingestKey: key as string, autoSendSessions: autoSend as boolean },
+        privacy: { keepUrlQuery: keepUrlQuery as boolean },
       });
       await W().Ferry.ready();
     },
-    [PRODUCT, e2e.collector.collector.url, o.key, o.autoSend] as const,
+    [PRODUCT, e2e.collector.collector.url, o.key, o.autoSend, o.keepUrlQuery ?? false] as const,
   );
   return { page, warnings };
 };
@@ -47,7 +52,8 @@ const statesOf = (page: Page) => page.evaluate(() => (window as unknown as { sta
 test('product "Acme Suite" reaches a real collector end to end; a long user agent and URL are cut to the collector limits, not refused', async () => {
   const context = await e2e.browser.newContext({ userAgent: `Mozilla/5.0 (Test) ${'Extension/1.0 '.repeat(150)}` });
   const longPath = `/tests/e2e/pages/agent.html?${'q=long&'.repeat(900)}`;
-  const { page: recording } = await openAcme(context, longPath, { key: KEYS.acme, autoSend: false });
+  // The query is kept (by default the agent cuts it), so the URL is long enough to be cut.
+  const { page: recording } = await openAcme(context, longPath, { key: KEYS.acme, autoSend: false, keepUrlQuery: true });
   const id = await recording.evaluate(async () => {
     W().Ferry.log.information('Open', 'document opened');
     W().Ferry.log.error('Save', 'save failed', { documentId: 42 });
