@@ -35,7 +35,7 @@ after(async () => {
 
 /** The app's code, the same for every bundler; `typed` adds the TypeScript the Vite app is written in. */
 const appSource = (pkg: string, typed: boolean) => `
-import { getSessionId, init, log, packager } from '${pkg}';
+import { getSessionId, getSessionSummary, init, log, packager } from '${pkg}';
 
 const q = new URLSearchParams(location.search);
 init({
@@ -46,9 +46,10 @@ init({
 });
 log.info('app started', { bundler: '${typed ? 'vite' : 'webpack'}' });
 log.error('Checkout', 'payment failed', { code: 'E_CARD' });
-
+${typed ? "// Its own chunk, so the sizes below stay Ferry's (React is 60 KB of it).\nvoid import('./react-part').then((m) => m.mountReact(document.body.appendChild(document.createElement('div'))));\n" : ''}
 ${typed ? '(window as unknown as { consumer: unknown })' : 'window'}.consumer = {
   sessionId: () => getSessionId(),
+  errors: () => getSessionSummary()?.counts.error ?? 0,
   packageBlob: async () => {
     const r = await packager.send({ criteria: ['active'], destination: 'blob' });
     return { status: r.status, size: r.blob?.size ?? 0, sessions: r.sessions.length };
@@ -90,7 +91,7 @@ interface RunResult {
 }
 
 /** Opens the app at `url` and checks what every app must do; returns what it saw. */
-const runApp = async (url: string, origin: string): Promise<RunResult> => {
+const runApp = async (url: string, origin: string, check?: (page: Page) => Promise<void>): Promise<RunResult> => {
   const context = await browser.newContext();
   const page: Page = await context.newPage();
   const seen: RunResult = { workers: [], failed: [], warnings: [] };
@@ -112,6 +113,7 @@ const runApp = async (url: string, origin: string): Promise<RunResult> => {
     (window as unknown as { consumer: { packageBlob(): Promise<{ status: string; size: number; sessions: number }> } }).consumer.packageBlob(),
   );
   assert.equal(pkg.status, 'sent', 'the package was built');
+  await check?.(page);
   assert.ok(pkg.size > 200 && pkg.sessions === 1, `a package of the running session (${JSON.stringify(pkg)})`);
   assert.ok(seen.workers.length > 0, 'the agent started its worker');
   for (const w of seen.workers) assert.ok(w.startsWith(origin) || w.startsWith('blob:'), `the worker came from ${origin}: ${w}`);
@@ -131,36 +133,60 @@ const gzipSizes = async (dir: string): Promise<Record<string, number>> => {
   for (const f of await readdir(dir)) if (f.endsWith('.js')) out[f] = gzipSync(await readFile(join(dir, f)), { level: 9 }).length;
   return out;
 };
-const describeSizes = (bundler: string, sizes: Record<string, number>, isStartup: (f: string) => boolean, isWorker: (f: string) => boolean): string => {
+const describeSizes = (
+  bundler: string,
+  sizes: Record<string, number>,
+  isStartup: (f: string) => boolean,
+  isWorker: (f: string) => boolean,
+  isApp: (f: string) => boolean = () => false,
+): string => {
   const sum = (p: (f: string) => boolean) =>
     Object.entries(sizes)
       .filter(([f]) => p(f))
       .reduce((n, [, b]) => n + b, 0);
-  const lazy = (f: string) => !isStartup(f) && !isWorker(f);
-  return `${bundler} app (gzip -9): start-up ${sum(isStartup)} B, lazy ${sum(lazy)} B in ${Object.keys(sizes).filter(lazy).length} files, worker ${sum(isWorker)} B`;
+  const lazy = (f: string) => !isStartup(f) && !isWorker(f) && !isApp(f);
+  const app = Object.keys(sizes).filter(isApp);
+  return `${bundler} app (gzip -9): start-up ${sum(isStartup)} B, lazy ${sum(lazy)} B in ${Object.keys(sizes).filter(lazy).length} files, worker ${sum(isWorker)} B${app.length ? ` (not counted: the app's React part, ${sum(isApp)} B in ${app.join(', ')})` : ''}`;
 };
 
-test('a Vite app built from the tarball type-checks, starts, loads the worker from its own assets, delivers a session and builds a package', async (t) => {
+test('a Vite app built from the tarball (with React and the ./react boundary) type-checks, starts, loads the worker from its own assets, delivers a session, logs the boundary'"'"'s error into it and builds a package', async (t) => {
   const app = await createConsumerApp(
     {
       'index.html': '<!doctype html><meta charset="utf-8"><title>shop</title><script type="module" src="/src/main.ts"></script>',
       'src/main.ts': appSource(packed.name, true),
       'src/mistakes.ts': mistakes(packed.name),
+      // ./react as an app uses it: React from npm, the boundary around a component that throws.
+      'src/react-part.ts': `
+import { createElement } from 'react';
+import { createRoot } from 'react-dom/client';
+import { FerryErrorBoundary } from '${packed.name}/react';
+
+const Broken = (): never => {
+  throw new Error('render failed');
+};
+export const mountReact = (el: HTMLElement): void => {
+  createRoot(el).render(
+    createElement(FerryErrorBoundary, { category: 'Shop', fallback: createElement('p', { id: 'fallback' }, 'Something went wrong') }, createElement(Broken)),
+  );
+};
+`,
       'tsconfig.json': tsconfig('bundler', 'ESNext'),
     },
     packed.tarball,
-    ['vite', 'typescript'],
+    ['vite', 'typescript', 'react', 'react-dom', '@types/react', '@types/react-dom'],
   );
   try {
     await app.exec('npx', ['tsc', '-p', '.']);
     await app.exec('npx', ['vite', 'build']);
     const assets = await readdir(join(app.dir, 'dist', 'assets'));
+    t.diagnostic(`Vite assets: ${assets.join(', ')}`);
     t.diagnostic(
       describeSizes(
         'Vite',
         await gzipSizes(join(app.dir, 'dist', 'assets')),
         (f) => f.startsWith('index-'),
         (f) => f.startsWith('ferry-worker-'),
+        (f) => f.startsWith('react-part-'),
       ),
     );
     assert.ok(
@@ -169,7 +195,14 @@ test('a Vite app built from the tarball type-checks, starts, loads the worker fr
     );
     const server = await startStaticServer(join(app.dir, 'dist'));
     try {
-      const seen = await runApp(`${server.url}/`, server.url);
+      const seen = await runApp(`${server.url}/`, server.url, async (page) => {
+        await page.locator('#fallback').waitFor();
+        // The boundary's error and the app's own log.error, in the one session of the one agent.
+        await until(
+          () => page.evaluate(() => ((window as unknown as { consumer: { errors(): number } }).consumer.errors() >= 2 ? true : undefined)),
+          "the boundary's error counted in the app's session",
+        );
+      });
       assert.ok(
         seen.workers.some((w) => /\/assets\/ferry-worker-.*\.js$/.test(w)),
         `the worker ran from the app's assets: ${seen.workers.join(', ')}`,
