@@ -149,7 +149,7 @@ const describeSizes = (
   return `${bundler} app (gzip -9): start-up ${sum(isStartup)} B, lazy ${sum(lazy)} B in ${Object.keys(sizes).filter(lazy).length} files, worker ${sum(isWorker)} B${app.length ? ` (not counted: the app's React part, ${sum(isApp)} B in ${app.join(', ')})` : ''}`;
 };
 
-test('a Vite app built from the tarball (with React and the ./react boundary) type-checks, starts, loads the worker from its own assets, delivers a session, logs the boundary'"'"'s error into it and builds a package', async (t) => {
+test("a Vite app built from the tarball (with React and the ./react boundary) type-checks, starts, loads the worker from its own assets, delivers a session, logs the boundary's error into it and builds a package", async (t) => {
   const app = await createConsumerApp(
     {
       'index.html': '<!doctype html><meta charset="utf-8"><title>shop</title><script type="module" src="/src/main.ts"></script>',
