@@ -53,6 +53,26 @@ const DELIVERY_FIELDS = [
   'forceSend',
 ];
 
+/**
+ * A session record as the recording tab writes it (schema v2), for fixtures that seed sessions
+ * without the agent: `o` gives what differs, the rest is a plain ended session of this page.
+ */
+export const sessionRecord = ({ endedAt: ended, ...o }) => {
+  const endedAt = ended ?? o.startedAt + 500;
+  return {
+    version: '1.0',
+    status: 'ended',
+    ...(o.status === 'running' ? {} : { endedAt }),
+    userAgent: navigator.userAgent,
+    url: location.href,
+    agentVersion: '0.1.0',
+    persistence: 'indexeddb',
+    dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
+    heartbeatAt: endedAt,
+    ...o,
+  };
+};
+
 /** A session spec with delivery fields → the session record and its delivery row (or undefined). */
 export const splitDelivery = (s) => {
   const session = { ...s };

@@ -2,7 +2,7 @@
 // IndexedDB API (as another tab or an older page load would have left them), large sessions
 // generated here rather than sent over CDP, and a comlink handle on the built worker.
 import * as Comlink from '/node_modules/comlink/dist/esm/comlink.mjs';
-import { done, idAt, open, req, sessionsWithDelivery, splitDelivery } from './inspect.js';
+import { done, idAt, open, req, sessionRecord, sessionsWithDelivery, splitDelivery } from './inspect.js';
 
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
@@ -59,27 +59,19 @@ export async function seed(product, specs) {
       });
     }
     const startedAt = Number(BigInt('0x' + id.replace(/-/g, '').slice(0, 12)));
-    const record = {
+    const record = sessionRecord({
       id,
       product: spec.product ?? product,
       application: spec.application ?? 'editor',
-      version: '1.0',
       status: spec.status ?? 'ended',
       startedAt,
-      ...(spec.status === 'running' ? {} : { endedAt: startedAt + 500 }),
       counts: countsOf(sev),
       messageCount: sev.length,
       lastSeq: sev.length,
       bytes,
-      userAgent: navigator.userAgent,
-      url: location.href,
-      agentVersion: '0.1.0',
-      persistence: 'indexeddb',
-      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
-      heartbeatAt: startedAt + 500,
       ...(spec.sentAt ? { sentAt: spec.sentAt, summarySentAt: spec.sentAt } : {}),
       ...(spec.packagedAt ? { packagedAt: spec.packagedAt } : {}),
-    };
+    });
     const [session, row] = splitDelivery(record);
     tx.objectStore('sessions').put(session);
     if (row) tx.objectStore('delivery').put(row);

@@ -1,6 +1,8 @@
 // Generates a large ended session straight into IndexedDB off the main thread (so the page's
 // long-task measurements see only the packager), in 1,000-message chunks as the agent stores
 // them. Replies with its id, size, counts and the SHA-256 of its whole NDJSON.
+
+import { sessionRecord } from '/tests/e2e/pages/inspect.js';
 import { newId, open } from '/tests/e2e/pages/packager-fixtures.js';
 
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
@@ -45,25 +47,9 @@ self.onmessage = async (e) => {
     }
     const startedAt = Date.now() - 60_000;
     const tx = db.transaction('sessions', 'readwrite');
-    tx.objectStore('sessions').put({
-      id,
-      product,
-      application,
-      version: '1.0',
-      status: 'ended',
-      startedAt,
-      endedAt: startedAt + 1000,
-      counts,
-      messageCount: seq,
-      lastSeq: seq,
-      bytes,
-      userAgent: navigator.userAgent,
-      url: location.href,
-      agentVersion: '0.1.0',
-      persistence: 'indexeddb',
-      dropped: { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 },
-      heartbeatAt: startedAt + 1000,
-    });
+    tx.objectStore('sessions').put(
+      sessionRecord({ id, product, application, startedAt, endedAt: startedAt + 1000, counts, messageCount: seq, lastSeq: seq, bytes }),
+    );
     await done(tx);
     db.close();
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await new Blob(parts).arrayBuffer()));
