@@ -19,8 +19,9 @@ import { ingestCors } from './middleware/cors.js';
 import { lifecycle, type ServerState } from './middleware/lifecycle.js';
 import { createRateLimiter, type RateLimiter, rateLimit } from './middleware/rate-limit.js';
 import { publicOrigin } from './public-url.js';
-import { createMessageReader } from './read/messages.js';
+import { createMessageReader, type MessageReader } from './read/messages.js';
 import { readRoutes } from './read/routes.js';
+import { triageRoutes } from './read/triage-routes.js';
 import { serveDir } from './static.js';
 import type { Store } from './store/types.js';
 
@@ -49,6 +50,8 @@ export interface AppDeps {
   limiter?: RateLimiter;
   /** Reported in `Ferry-Collector-Version` on every ingest reply. @defaultValue the release's version */
   version?: string;
+  /** The read API's decoded-session cache (shared with retention, which drops what it deletes). */
+  messages?: MessageReader;
 }
 
 const INGEST_METHODS = ['GET', 'POST', 'HEAD', 'PATCH', 'OPTIONS'];
@@ -135,7 +138,9 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   }
 
   app.use(`${ADMIN_BASE}/*`, adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }));
-  app.route(ADMIN_BASE, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
+  const messages = d.messages ?? createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
+  app.route(ADMIN_BASE, readRoutes({ store, now, messages }));
+  app.route(ADMIN_BASE, triageRoutes({ store, now, messages, config, log }));
 
   const mount = (prefix: string, dir: string, headers: Record<string, string> = {}): void => {
     const bare = prefix.slice(0, -1);

@@ -15,9 +15,12 @@ import type { AppEnv } from './env.js';
 import { createUploads, type Uploads } from './ingest/uploads.js';
 import { createLogger, type Logger } from './log.js';
 import type { ServerState } from './middleware/lifecycle.js';
+import { createMessageReader } from './read/messages.js';
+import { runRetention } from './retention.js';
 import { openStore } from './store/open.js';
 import { createPgLocker } from './store/pg-locker.js';
 import type { Store } from './store/types.js';
+import { createIndexer, withIndexing } from './triage/indexer.js';
 
 export interface Collector {
   /** `http://host:port` the collector listens on. */
@@ -31,6 +34,10 @@ export interface Collector {
   adminTokens: readonly string[];
   /** Runs the upload cleanup now (it also runs every `cleanupIntervalMs`). */
   sweep(): Promise<void>;
+  /** Runs retention now (it also runs at start-up and every `retention.intervalMs`). */
+  retain(): Promise<void>;
+  /** Resolves when the start-up work (index catch-up, first retention run) is done. */
+  ready: Promise<void>;
   /** Graceful shutdown; resolves when everything is closed. */
   close(): Promise<void>;
 }
@@ -57,13 +64,28 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   }
   if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
 
-  const store = await openStore(config.store, config.dataDir);
+  const opened = await openStore(config.store, config.dataDir);
+  const indexer = createIndexer({ store: opened, maxBytes: config.limits.decompressedBytes, log });
+  // Every detail stored is indexed for triage (groups, search) right after: triage/indexer.ts.
+  const store = withIndexing(opened, indexer);
+  const messages = createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
   const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
-  const app = createApp({ config, store, log, now, uploads, keys, state, ...(mailer ? { mailer } : {}), ...(o.version ? { version: o.version } : {}) });
+  const app = createApp({
+    config,
+    store,
+    log,
+    now,
+    uploads,
+    keys,
+    state,
+    messages,
+    ...(mailer ? { mailer } : {}),
+    ...(o.version ? { version: o.version } : {}),
+  });
 
   let server: Server | undefined;
   let url = `http://${config.host}:${config.port}`;
@@ -93,17 +115,43 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const timer = setInterval(() => void sweep(), config.cleanupIntervalMs);
   timer.unref();
 
+  let retaining: Promise<void> | undefined;
+  const retain = (): Promise<void> =>
+    (retaining ??= (async () => {
+      try {
+        await runRetention({ config, store, now, log, messages });
+      } catch (e) {
+        log.error('retention failed', { err: e });
+      } finally {
+        retaining = undefined;
+      }
+    })());
+  const ready = (async () => {
+    try {
+      const n = await indexer.catchUp();
+      if (n > 0) log.info('indexed stored sessions', { sessions: n });
+    } catch (e) {
+      log.error('index catch-up failed', { err: e });
+    }
+    await retain();
+  })();
+  const retentionTimer = setInterval(() => void retain(), config.retention.intervalMs);
+  retentionTimer.unref();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       state.draining = true;
       clearInterval(timer);
+      clearInterval(retentionTimer);
       log.info('shutting down', { inFlight: state.inFlight });
       const closed = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
       const deadline = Date.now() + config.shutdownTimeoutMs;
       while (state.inFlight > 0 && Date.now() < deadline) await sleep(20);
       await uploads.idle();
+      await ready;
+      await retaining;
       if (state.inFlight > 0) log.warn('shutdown timeout: closing connections with requests in flight', { inFlight: state.inFlight });
       server?.closeAllConnections();
       await closed;
@@ -113,5 +161,5 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
       log.info('stopped');
     })());
 
-  return { url, port, config, store, app, uploads, adminTokens: config.adminTokens, sweep, close };
+  return { url, port, config, store, app, uploads, adminTokens: config.adminTokens, sweep, retain, ready, close };
 };

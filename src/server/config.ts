@@ -34,6 +34,20 @@ export interface ProductConfig {
   keys: IngestKeyConfig[];
   /** Recipients of `POST /packages/email` for this product (default: `email.to`). */
   emailTo?: string[];
+  /** This product's retention, over the top-level `retention` defaults. */
+  retention?: Partial<RetentionLimitsConfig>;
+}
+
+export interface RetentionLimitsConfig {
+  /** Sessions last received more than this many days ago are deleted; 0 keeps them forever. */
+  maxAgeDays: number;
+  /** A product's stored bytes (detail blobs + summaries) above this delete its oldest sessions; 0: no limit. */
+  maxBytes: number;
+}
+
+export interface RetentionConfig extends RetentionLimitsConfig {
+  /** How often retention runs (it also runs at start-up). */
+  intervalMs: number;
 }
 
 export interface LimitsConfig {
@@ -99,6 +113,10 @@ export interface CollectorConfig {
   shutdownTimeoutMs: number;
   /** Serve the viewer page at /viewer/. */
   viewer: boolean;
+  /** Deletion of old data, per product (products[name].retention overrides). */
+  retention: RetentionConfig;
+  /** Heap the read API's cache of decoded sessions may take (estimated bytes). */
+  messageCacheBytes: number;
   /** Extra static folders (npm start serves the demo and dist this way). */
   static: StaticMount[];
 }
@@ -127,6 +145,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   log: { level: 'info', format: 'json', requests: true },
   shutdownTimeoutMs: 30_000,
   viewer: true,
+  retention: { maxAgeDays: 90, maxBytes: 10 * 1024 ** 3, intervalMs: 3600_000 },
+  messageCacheBytes: 64 * 1024 * 1024,
   static: [],
 };
 
@@ -148,6 +168,8 @@ const TOP_FIELDS = [
   'log',
   'shutdownTimeoutMs',
   'viewer',
+  'retention',
+  'messageCacheBytes',
   'static',
   '$schema',
   'comment',
@@ -183,7 +205,7 @@ const checkProducts = (v: unknown, field: string): Record<string, ProductConfig>
     // The rule the agent's init applies (shared/limits.ts): a product the agent accepts can be configured here.
     const problem = nameProblem(name);
     if (problem) throw new FieldError(pf, `is not a product name: it ${problem}`);
-    const p = obj(pv, pf, ['policy', 'keys', 'emailTo']);
+    const p = obj(pv, pf, ['policy', 'keys', 'emailTo', 'retention']);
     const keys = arr(p.keys, at(pf, 'keys'), 1000).map((kv, i) => {
       const kf = `${at(pf, 'keys')}[${i}]`;
       const k = obj(kv, kf, ['key', 'origins', 'rateLimit']);
@@ -198,9 +220,18 @@ const checkProducts = (v: unknown, field: string): Record<string, ProductConfig>
       return cfg;
     });
     const pc: ProductConfig = { policy: oneOf(p.policy ?? 'error-or-worse', at(pf, 'policy'), DETAIL_POLICIES), keys };
+    if (p.retention !== undefined) pc.retention = checkRetentionLimits(p.retention, at(pf, 'retention'));
     if (p.emailTo !== undefined) pc.emailTo = arr(p.emailTo, at(pf, 'emailTo'), 100, 1).map((x, j) => email(x, `${at(pf, 'emailTo')}[${j}]`));
     out[name] = pc;
   }
+  return out;
+};
+
+const checkRetentionLimits = (v: unknown, field: string): Partial<RetentionLimitsConfig> => {
+  const o = obj(v, field, ['maxAgeDays', 'maxBytes']);
+  const out: Partial<RetentionLimitsConfig> = {};
+  if (o.maxAgeDays !== undefined) out.maxAgeDays = int(o.maxAgeDays, at(field, 'maxAgeDays'), 0, 100_000);
+  if (o.maxBytes !== undefined) out.maxBytes = int(o.maxBytes, at(field, 'maxBytes'), 0);
   return out;
 };
 
@@ -278,6 +309,12 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   }
   if (o.shutdownTimeoutMs !== undefined) c.shutdownTimeoutMs = int(o.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
   if (o.viewer !== undefined) c.viewer = bool(o.viewer, 'viewer');
+  if (o.retention !== undefined) {
+    const r = obj(o.retention, 'retention', ['maxAgeDays', 'maxBytes', 'intervalMs']);
+    c.retention = { ...c.retention, ...checkRetentionLimits({ maxAgeDays: r.maxAgeDays, maxBytes: r.maxBytes }, 'retention') };
+    if (r.intervalMs !== undefined) c.retention.intervalMs = int(r.intervalMs, 'retention.intervalMs', 1000);
+  }
+  if (o.messageCacheBytes !== undefined) c.messageCacheBytes = int(o.messageCacheBytes, 'messageCacheBytes', 0);
   if (o.static !== undefined)
     c.static = arr(o.static, 'static', 20).map((x, i) => {
       const s = obj(x, `static[${i}]`, ['prefix', 'dir']);

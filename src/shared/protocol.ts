@@ -251,3 +251,94 @@ export interface PackageRecord {
 export interface PackageListReply {
   packages: PackageRecord[];
 }
+
+// Triage and data lifecycle (issue 11): exception groups, search across sessions, deletion.
+
+/** Read API paths added for triage and deletion (same auth as ADMIN_PATHS). */
+export const TRIAGE_PATHS = {
+  groups: `${ADMIN_BASE}/groups`,
+  group: (id: string): string => `${ADMIN_BASE}/groups/${encodeURIComponent(id)}`,
+  search: `${ADMIN_BASE}/search`,
+  /** `DELETE` with `?user=` or `?installation=` (and optionally `product=`). */
+  sessions: `${ADMIN_BASE}/sessions`,
+  retention: `${ADMIN_BASE}/retention`,
+} as const;
+
+/** One exception group: the same fault (exception name, normalised message, top frames) across sessions. */
+export interface ExceptionGroup {
+  /** 32 hex digits. */
+  id: string;
+  product: string;
+  /** Exception name, or the category of an error message without an exception. */
+  name: string;
+  /** The message with ids, numbers, URLs and quoted values replaced by placeholders. */
+  title: string;
+  worst: Severity;
+  /** Messages in the group, over all stored sessions. */
+  hits: number;
+  sessions: number;
+  /** Distinct users (`summary.user.id`) among those sessions. */
+  users: number;
+  firstSeen: number;
+  lastSeen: number;
+  example: { sessionId: string; seq: number; text: string; stack?: string };
+  applications: string[];
+  versions: string[];
+  environments: string[];
+  /** Hits per bucket (`sparkFrom`, `sparkBucketMs` in the reply), by the time each session first hit the group. */
+  spark: number[];
+}
+
+export interface GroupListReply {
+  groups: ExceptionGroup[];
+  sparkFrom: number;
+  sparkBucketMs: number;
+  /** Pass as `offset` for the next page; absent on the last page. */
+  next?: number;
+}
+
+export interface GroupSession {
+  session: StoredSession;
+  hits: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** Seq of the session's first message in the group (links to it). */
+  firstSeq: number;
+}
+
+export interface GroupReply {
+  group: ExceptionGroup;
+  /** Sessions that hit the group, most recent first (at most `limit`). */
+  sessions: GroupSession[];
+  counts: { from: number; bucketMs: number; hits: number[]; sessions: number[] };
+}
+
+export interface SearchHit {
+  sessionId: string;
+  seq: number;
+  /** Server-clock time of the message. */
+  time: number;
+  severity: Severity;
+  category: string;
+  /** The start of the message (with its exception), for the list; the whole message is in the session. */
+  text: string;
+  product: string;
+  application: string;
+  version: string;
+}
+
+export interface SearchReply {
+  hits: SearchHit[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  next?: string;
+}
+
+export interface DeleteReply {
+  /** Sessions removed with their messages, blobs, groups' share and search entries. */
+  deleted: number;
+  sessionIds: string[];
+}
+
+export interface RetentionReply {
+  products: { product: string; byAge: number; byBytes: number; packages: number }[];
+}

@@ -16,18 +16,18 @@ const DAY = 24 * 3600_000;
 const HOUR = 3600_000;
 const MAX_BUCKETS = 1000;
 
-const invalid = (name: string, detail: string): ApiError => new ApiError(400, 'invalid-field', `query parameter ${name}: ${detail}`);
+export const invalid = (name: string, detail: string): ApiError => new ApiError(400, 'invalid-field', `query parameter ${name}: ${detail}`);
 
-type Query = (name: string) => string | undefined;
+export type Query = (name: string) => string | undefined;
 
-const text = (q: Query, name: string, max = 200): string | undefined => {
+export const text = (q: Query, name: string, max = 200): string | undefined => {
   const v = q(name);
   if (v === undefined || v === '') return undefined;
   if (v.length > max) throw invalid(name, `must have at most ${max} characters`);
   return v;
 };
 
-const integer = (q: Query, name: string, min: number, max: number): number | undefined => {
+export const integer = (q: Query, name: string, min: number, max: number): number | undefined => {
   const v = q(name);
   if (v === undefined || v === '') return undefined;
   if (!/^-?\d{1,16}$/.test(v)) throw invalid(name, 'must be an integer');
@@ -36,7 +36,7 @@ const integer = (q: Query, name: string, min: number, max: number): number | und
   return n;
 };
 
-const severity = (q: Query, name: string): Severity | undefined => {
+export const severity = (q: Query, name: string): Severity | undefined => {
   const v = q(name);
   if (v === undefined || v === '') return undefined;
   if (!isSeverity(v)) throw invalid(name, `must be one of ${SEVERITIES.join(', ')}`);
@@ -58,7 +58,7 @@ const CONTEXT_PREFIX = 'context.';
  * The filters the session list and the counts share: product, application, version, environment,
  * user (id), installation, and `context.<key>=<value>` tags, all of which must match.
  */
-const sessionFilter = (c: Context): SessionFilter => {
+export const sessionFilter = (c: Context): SessionFilter => {
   const q: Query = (n) => c.req.query(n);
   const f: SessionFilter = {};
   const set = <K extends keyof SessionFilter>(k: K, v: SessionFilter[K] | undefined): void => {

@@ -19,7 +19,7 @@ const migrate = async (db: Db): Promise<void> => {
     const rows = await q.all<{ version: number }>('SELECT version FROM ferry_schema');
     const current = rows[0] ? Number(rows[0].version) : 0;
     if (!rows[0]) await q.run('INSERT INTO ferry_schema (version) VALUES (0)');
-    for (const m of migrationStatements(current)) {
+    for (const m of migrationStatements(current, db.dialect)) {
       for (const st of m.statements) await q.run(st);
       await q.run('UPDATE ferry_schema SET version = ?', [m.version]);
     }

@@ -2,7 +2,9 @@
  * Schema migrations, shared by SQLite and PostgreSQL (BIGINT is INTEGER affinity in SQLite).
  * Times are epoch ms on the server clock; JSON columns are TEXT so both databases read alike.
  */
-export const MIGRATIONS: readonly string[] = [
+export type Migration = string | { readonly sqlite: string; readonly postgres: string };
+
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     product TEXT NOT NULL,
@@ -81,6 +83,74 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, name)
   );
   CREATE INDEX session_context_name_value ON session_context (name, value, session_id)`,
+  // Triage and data lifecycle (issue 11): exception groups and each session's share of them (its
+  // example kept per session, so deleting a session deletes its text and the group takes another),
+  // which detail was indexed (a crash between storing and indexing is caught up at start-up),
+  // blobs whose rows are gone but whose files may still exist (deletion is crash-safe), and the
+  // indexes retention and deletion select by.
+  `ALTER TABLE sessions ADD COLUMN indexed_sha256 TEXT;
+  CREATE INDEX sessions_product_received ON sessions (product, received_at, id);
+  CREATE INDEX sessions_detail_sha ON sessions (detail_sha256);
+  CREATE TABLE exception_groups (
+    id TEXT PRIMARY KEY,
+    product TEXT NOT NULL,
+    name TEXT NOT NULL,
+    title TEXT NOT NULL,
+    worst INTEGER NOT NULL,
+    example_session TEXT NOT NULL,
+    example_seq BIGINT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    hits BIGINT NOT NULL,
+    sessions BIGINT NOT NULL
+  );
+  CREATE INDEX exception_groups_product_last ON exception_groups (product, last_seen);
+  CREATE INDEX exception_groups_last ON exception_groups (last_seen);
+  CREATE TABLE group_sessions (
+    group_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    hits BIGINT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    example_text TEXT NOT NULL,
+    example_stack TEXT,
+    PRIMARY KEY (group_id, session_id)
+  );
+  CREATE INDEX group_sessions_session ON group_sessions (session_id);
+  CREATE INDEX group_sessions_group_first ON group_sessions (group_id, first_seen);
+  CREATE TABLE blob_deletions (
+    sha256 TEXT PRIMARY KEY,
+    at BIGINT NOT NULL
+  )`,
+  // Cross-session search. Terms are tokenised by the collector (triage/search-terms.ts) so both
+  // databases match alike; SQLite keeps them in a contentless FTS5 index keyed by search_docs.id,
+  // PostgreSQL in a tsvector column with a GIN index. `text` is a short excerpt for the result list.
+  {
+    sqlite: `CREATE TABLE search_docs (
+      id INTEGER PRIMARY KEY,
+      session_id TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      time BIGINT NOT NULL,
+      severity INTEGER NOT NULL,
+      category TEXT NOT NULL,
+      text TEXT NOT NULL
+    );
+    CREATE INDEX search_docs_session ON search_docs (session_id);
+    CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`,
+    postgres: `CREATE TABLE search_docs (
+      id BIGSERIAL PRIMARY KEY,
+      session_id TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      time BIGINT NOT NULL,
+      severity INTEGER NOT NULL,
+      category TEXT NOT NULL,
+      text TEXT NOT NULL,
+      terms TSVECTOR NOT NULL
+    );
+    CREATE INDEX search_docs_session ON search_docs (session_id);
+    CREATE INDEX search_docs_terms ON search_docs USING GIN (terms)`,
+  },
 ];
 
 const split = (sql: string): string[] =>
@@ -89,5 +159,5 @@ const split = (sql: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export const migrationStatements = (from: number): { version: number; statements: string[] }[] =>
-  MIGRATIONS.slice(from).map((sql, i) => ({ version: from + i + 1, statements: split(sql) }));
+export const migrationStatements = (from: number, dialect: 'sqlite' | 'postgres' = 'sqlite'): { version: number; statements: string[] }[] =>
+  MIGRATIONS.slice(from).map((m, i) => ({ version: from + i + 1, statements: split(typeof m === 'string' ? m : m[dialect]) }));

@@ -8,6 +8,7 @@ import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRa
 import type { SessionSummary } from '../../shared/summary.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
+import { createTriageStore } from './triage-store.js';
 import { type DetailInput, type SessionQuery, type SessionState, type Store, StoreError, type SummaryInput, type UploadRecord } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -332,6 +333,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
   return {
     kind: db.dialect,
     blobs,
+    ...createTriageStore({ db, blobs, filters, rowToSession }),
 
     async saveSummaries(items) {
       if (items.length === 0) return [];

@@ -1,6 +1,17 @@
-import type { CountsReply, PackageRecord, PackageReply, SessionListReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
+import type {
+  CountsReply,
+  GroupListReply,
+  GroupReply,
+  PackageRecord,
+  PackageReply,
+  SearchReply,
+  SessionListReply,
+  StoredSession,
+  SummaryExtra,
+} from '../../shared/protocol.js';
 import type { Severity, SeverityCounts } from '../../shared/severity.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
+import type { SessionIndex } from '../triage/session-index.js';
 import type { BlobSource, BlobStore } from './blobs.js';
 
 export type { BlobSource };
@@ -100,7 +111,7 @@ export interface CountsQuery extends SessionFilter {
  * Durability: every method that the collector acknowledges to a client resolves only after the
  * data is on disk (blob files fsynced, then the database transaction committed).
  */
-export interface Store {
+export interface Store extends TriageStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly blobs: BlobStore;
   /**
@@ -137,6 +148,78 @@ export interface Store {
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface GroupQuery extends SessionFilter {
+  /** 'hits' (most messages first), 'sessions', or 'recent' (last seen first). */
+  sort: 'hits' | 'sessions' | 'recent';
+  /** Only groups seen at or after this time (server clock). */
+  seenSince?: number;
+  limit: number;
+  offset: number;
+  /** The sparkline's range: `sparkBuckets` buckets of `sparkBucketMs` ending at `now`. */
+  now: number;
+  sparkBuckets: number;
+  sparkBucketMs: number;
+}
+
+export interface SearchQuery extends SessionFilter {
+  /** Terms (search-terms.ts queryTerms), each matched as a word prefix; all must match. */
+  terms: readonly string[];
+  minSeverity?: Severity;
+  /** Message time range (server clock), inclusive from, exclusive to. */
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** Which sessions a deletion request names: every session of a user or of an installation. */
+export interface SessionSelector {
+  product?: string;
+  user?: string;
+  installation?: string;
+}
+
+/** How much of a product to keep; undefined means no limit of that kind. */
+export interface RetentionLimits {
+  /** Sessions last received before this time (server clock) go. */
+  receivedBefore?: number;
+  /** The newest sessions whose bytes add up to at most this are kept; older ones go. */
+  maxBytes?: number;
+}
+
+/**
+ * Triage and data lifecycle: exception groups and search built at ingest (triage/indexer.ts),
+ * deletion and retention. Deletion is complete: session row, context tags, group shares (the
+ * groups' counts are recomputed and an emptied group goes), search entries, finished upload
+ * records, package records left without sessions, and the detail blob, which is recorded in
+ * `blob_deletions` inside the same transaction so a crash before the file is removed is finished
+ * by `flushBlobDeletions` at the next start-up.
+ */
+export interface TriageStore {
+  /**
+   * Replaces a session's groups and search entries with `index`, only while `index.sha256` is
+   * still the session's stored detail (false otherwise: a newer detail will be indexed instead).
+   */
+  indexSession(index: SessionIndex): Promise<boolean>;
+  /** Sessions whose stored detail is not (yet) indexed, oldest first. */
+  sessionsToIndex(limit: number): Promise<{ id: string; product: string; sha256: string; clockOffsetMs: number }[]>;
+  listGroups(q: GroupQuery): Promise<GroupListReply>;
+  getGroup(id: string, o: { limit: number; from: number; to: number; bucketMs: number; now: number }): Promise<GroupReply | undefined>;
+  searchMessages(q: SearchQuery): Promise<SearchReply>;
+  /** Ids of the sessions a deletion request names (at most `limit`). */
+  selectSessions(sel: SessionSelector, limit: number): Promise<string[]>;
+  /** Ids of a product's sessions past its retention limits (at most `limit`, oldest first). */
+  retentionCandidates(product: string, limits: RetentionLimits, limit: number): Promise<string[]>;
+  /** Deletes package records received before `before` (their sessions go by their own retention). */
+  deleteOldPackages(product: string, before: number): Promise<number>;
+  /** Products that have stored sessions or packages. */
+  storedProducts(): Promise<string[]>;
+  /** Deletes sessions and everything derived from them; returns the ids deleted and their blobs' hashes. */
+  deleteSessions(ids: readonly string[]): Promise<{ ids: string[]; blobs: string[] }>;
+  /** Removes the blob files of deleted sessions that a crash left behind. */
+  flushBlobDeletions(): Promise<number>;
 }
 
 export class StoreError extends Error {
