@@ -28,8 +28,8 @@ export const normaliseMessage = (text: string): string =>
     .replace(UUID_RE, '<id>')
     .replace(LONG_HEX_RE, (h) => (/\d/.test(h) ? '<id>' : h))
     .replace(QUOTED_RE, '<str>')
-    .replace(HEX_RE, (h) => (/^\d+$/.test(h) || /^0x/i.test(h) ? '<n>' : h))
     .replace(NUM_RE, '<n>')
+    .replace(HEX_RE, (h) => (/^0x/i.test(h) ? '<n>' : h))
     .replace(SPACES_RE, ' ')
     .trim()
     .slice(0, MAX_TITLE);
