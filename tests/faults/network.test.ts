@@ -1,0 +1,163 @@
+// Faults on the link between the sending side and the collector: the real core send pass (over
+// fake-indexeddb, the one fake) sends through the fault proxy to a real collector on 127.0.0.1.
+// Each round seeds sessions of several upload chunks, aims faults at requests, runs passes until
+// every session is confirmed, and compares the collector's store with what was seeded.
+import '../support/indexeddb.js';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { getDelivery } from '../../src/core/db/delivery.js';
+import { type FerryDatabase, openProductDb } from '../../src/core/db/open.js';
+import { sendPass } from '../../src/core/send/pass.js';
+import { freshIndexedDB } from '../support/indexeddb.js';
+import { FakeLocks } from '../support/locks.js';
+import { compressor, seedSession } from '../support/sending.js';
+import { KEYS, startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { readDelivered } from './support/collected.js';
+import { type FaultProxy, type RequestFault, startProxy } from './support/proxy.js';
+import { compare, type Outcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
+
+reportAtEnd(import.meta.filename);
+
+let t: TestCollector;
+let proxy: FaultProxy;
+before(async () => {
+  t = await startTestCollector({ listen: true });
+  proxy = await startProxy({ port: Number(new URL(t.collector.url).port) });
+});
+after(async () => {
+  await proxy?.close();
+  await t?.close();
+});
+
+const CHUNK = 4096;
+
+interface RoundResult {
+  outcome: Outcome;
+  faults: number;
+  passes: number;
+}
+
+/**
+ * One round: `sessions` ended sessions seeded, then passes (each given `timeoutMs` per request)
+ * until all are confirmed sent; `plan` aims the faults. Returns what the collector ended with.
+ */
+const round = async (
+  r: Rng,
+  plan: (req: Parameters<FaultProxy['plan']>[0]) => RequestFault,
+  o: { sessions?: number; timeoutMs?: number } = {},
+): Promise<RoundResult> => {
+  freshIndexedDB();
+  const opened = await openProductDb('demo');
+  assert.ok(opened);
+  const db: FerryDatabase = opened.db;
+  const expected = new Map<string, number>();
+  for (let i = 0; i < (o.sessions ?? 3); i++) {
+    // 120–360 messages of ~120 chars: 2–6 upload chunks of 4 KiB after gzip.
+    const s = await seedSession(db, { messages: r.int(120, 360), textChars: 100, startedAt: Date.now() - 60_000 + i });
+    expected.set(s.id, s.messageCount);
+  }
+  const faultsBefore = proxy.log.filter((x) => x.fault !== 'pass').length;
+  proxy.plan = plan;
+  let passes = 0;
+  const unsent = async (): Promise<string[]> => {
+    const left: string[] = [];
+    for (const id of expected.keys()) if ((await getDelivery(db, id))?.detailState !== 'sent') left.push(id);
+    return left;
+  };
+  while ((await unsent()).length > 0) {
+    assert.ok(passes < 300, `every session confirmed within 300 passes (seed ${SEED})`);
+    passes++;
+    await sendPass({
+      db,
+      target: { url: proxy.url, ingestKey: KEYS.all },
+      product: 'demo',
+      purge: false,
+      compress: compressor(db),
+      locks: new FakeLocks(),
+      chunkSize: CHUNK,
+      ...(o.timeoutMs ? { requestTimeoutMs: o.timeoutMs } : {}),
+    }).catch(() => undefined);
+  }
+  proxy.plan = () => ({ type: 'pass' });
+  const faults = proxy.log.filter((x) => x.fault !== 'pass').length - faultsBefore;
+  const outcome = compare(expected, await readDelivered(t.collector.store, expected.keys(), t.logs));
+  db.close();
+  return { outcome, faults, passes };
+};
+
+const assertExact = (name: string, x: RoundResult): void => {
+  const { sessions, messages } = x.outcome;
+  assert.deepEqual(
+    { sessionsDelivered: sessions.delivered, sessionsDuplicated: sessions.duplicated, lost: messages.lost, duplicated: messages.duplicated },
+    { sessionsDelivered: sessions.expected, sessionsDuplicated: 0, lost: 0, duplicated: 0 },
+    `${name}: every session once, every message once (seed ${SEED})`,
+  );
+};
+
+/**
+ * The first attempt of every step is faulted, its retry goes through: each summaries request,
+ * creation, HEAD and chunk (a PATCH at a given offset; a cut that left part of a chunk stored
+ * makes the next PATCH a new step) is hit once, and every round still ends.
+ */
+const everyStepOnce = (fault: (req: Parameters<FaultProxy['plan']>[0]) => RequestFault) => {
+  const hit = new Set<string>();
+  return (req: Parameters<FaultProxy['plan']>[0]): RequestFault => {
+    const key = `${req.method} ${req.path} ${req.headers['upload-offset'] ?? ''}`;
+    if (hit.has(key)) return { type: 'pass' };
+    hit.add(key);
+    return fault(req);
+  };
+};
+
+test('connection cut at a random byte of every request (summaries, creation, each chunk, HEAD): nothing lost, nothing twice', async () => {
+  const r = rng(SEED ^ 0x1001);
+  for (let i = 0; i < 12; i++) {
+    const x = await round(
+      r,
+      everyStepOnce((req) => ({ type: 'cut-request', at: r.int(1, req.bytes - 1) })),
+    );
+    assertExact('cut in the request', x);
+    record('cut mid-request', x.faults, x.outcome);
+  }
+});
+
+test('connection cut at a random byte of every reply (the collector acted, the client never heard)', async () => {
+  const r = rng(SEED ^ 0x1002);
+  for (let i = 0; i < 12; i++) {
+    // Replies are a few hundred bytes: a cut anywhere in the status line, headers or body.
+    const x = await round(
+      r,
+      everyStepOnce(() => ({ type: 'cut-reply', at: r.int(0, 300) })),
+    );
+    assertExact('cut in the reply', x);
+    record('cut mid-reply', x.faults, x.outcome);
+  }
+});
+
+test('reset (RST) as a request arrives on a reused keep-alive connection', async () => {
+  const r = rng(SEED ^ 0x1003);
+  for (let i = 0; i < 8; i++) {
+    const x = await round(r, (req) => (req.onConnection > 0 && r.next() < 0.6 ? { type: 'reset' } : { type: 'pass' }));
+    assertExact('keep-alive reset', x);
+    record('reset on keep-alive reuse', x.faults, x.outcome);
+  }
+});
+
+test('a slow link: replies held for seconds', async () => {
+  const r = rng(SEED ^ 0x1004);
+  for (let i = 0; i < 2; i++) {
+    const x = await round(r, (req) => (req.index % 3 === 0 ? { type: 'slow', ms: r.int(1000, 2500) } : { type: 'pass' }), { sessions: 1 });
+    assertExact('slow link', x);
+    record('slow link (1-2.5 s replies)', x.faults, x.outcome);
+  }
+});
+
+test('a black hole (accepts, never answers): the request times out, the next pass delivers', async () => {
+  const r = rng(SEED ^ 0x1005);
+  for (let i = 0; i < 3; i++) {
+    let holes = r.int(1, 2);
+    const x = await round(r, () => (holes-- > 0 ? { type: 'black-hole' } : { type: 'pass' }), { sessions: 1, timeoutMs: 1500 });
+    assertExact('black hole', x);
+    record('black hole', x.faults, x.outcome);
+  }
+});
