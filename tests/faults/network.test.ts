@@ -3,18 +3,12 @@
 // Each round seeds sessions of several upload chunks, aims faults at requests, runs passes until
 // every session is confirmed, and compares the collector's store with what was seeded.
 import '../support/indexeddb.js';
-import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getDelivery } from '../../src/core/db/delivery.js';
-import { type FerryDatabase, openProductDb } from '../../src/core/db/open.js';
-import { sendPass } from '../../src/core/send/pass.js';
-import { freshIndexedDB } from '../support/indexeddb.js';
-import { FakeLocks } from '../support/locks.js';
-import { compressor, seedSession } from '../support/sending.js';
-import { KEYS, startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { startTestCollector, type TestCollector } from '../unit/server/harness.js';
 import { readDelivered } from './support/collected.js';
 import { type FaultProxy, type RequestFault, startProxy } from './support/proxy.js';
-import { compare, type Outcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
+import { assertExact, sendRound } from './support/rounds.js';
+import { type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
 
 reportAtEnd(import.meta.filename);
 
@@ -29,69 +23,9 @@ after(async () => {
   await t?.close();
 });
 
-const CHUNK = 4096;
-
-interface RoundResult {
-  outcome: Outcome;
-  faults: number;
-  passes: number;
-}
-
-/**
- * One round: `sessions` ended sessions seeded, then passes (each given `timeoutMs` per request)
- * until all are confirmed sent; `plan` aims the faults. Returns what the collector ended with.
- */
-const round = async (
-  r: Rng,
-  plan: (req: Parameters<FaultProxy['plan']>[0]) => RequestFault,
-  o: { sessions?: number; timeoutMs?: number } = {},
-): Promise<RoundResult> => {
-  freshIndexedDB();
-  const opened = await openProductDb('demo');
-  assert.ok(opened);
-  const db: FerryDatabase = opened.db;
-  const expected = new Map<string, number>();
-  for (let i = 0; i < (o.sessions ?? 3); i++) {
-    // 120–360 messages of ~120 chars: 2–6 upload chunks of 4 KiB after gzip.
-    const s = await seedSession(db, { messages: r.int(120, 360), textChars: 100, startedAt: Date.now() - 60_000 + i });
-    expected.set(s.id, s.messageCount);
-  }
-  const faultsBefore = proxy.log.filter((x) => x.fault !== 'pass').length;
+const round = (r: Rng, plan: FaultProxy['plan'], o: { sessions?: number; timeoutMs?: number } = {}) => {
   proxy.plan = plan;
-  let passes = 0;
-  const unsent = async (): Promise<string[]> => {
-    const left: string[] = [];
-    for (const id of expected.keys()) if ((await getDelivery(db, id))?.detailState !== 'sent') left.push(id);
-    return left;
-  };
-  while ((await unsent()).length > 0) {
-    assert.ok(passes < 300, `every session confirmed within 300 passes (seed ${SEED})`);
-    passes++;
-    await sendPass({
-      db,
-      target: { url: proxy.url, ingestKey: KEYS.all },
-      product: 'demo',
-      purge: false,
-      compress: compressor(db),
-      locks: new FakeLocks(),
-      chunkSize: CHUNK,
-      ...(o.timeoutMs ? { requestTimeoutMs: o.timeoutMs } : {}),
-    }).catch(() => undefined);
-  }
-  proxy.plan = () => ({ type: 'pass' });
-  const faults = proxy.log.filter((x) => x.fault !== 'pass').length - faultsBefore;
-  const outcome = compare(expected, await readDelivered(t.collector.store, expected.keys(), t.logs));
-  db.close();
-  return { outcome, faults, passes };
-};
-
-const assertExact = (name: string, x: RoundResult): void => {
-  const { sessions, messages } = x.outcome;
-  assert.deepEqual(
-    { sessionsDelivered: sessions.delivered, sessionsDuplicated: sessions.duplicated, lost: messages.lost, duplicated: messages.duplicated },
-    { sessionsDelivered: sessions.expected, sessionsDuplicated: 0, lost: 0, duplicated: 0 },
-    `${name}: every session once, every message once (seed ${SEED})`,
-  );
+  return sendRound(r, { proxy, read: (ids) => readDelivered(t.collector.store, ids, t.logs), ...o });
 };
 
 /**

@@ -45,6 +45,10 @@ export interface FaultProxy {
   bytes: { up: number; down: number };
   /** Decides each request's fate (http mode). */
   plan: (r: ProxiedRequest) => RequestFault;
+  /** Told the status of each reply as its first bytes pass (http mode), after they are forwarded. */
+  onReply?: (r: ProxiedRequest, status: number) => void;
+  /** Where new connections go (a restarted target listens on another port). */
+  target: { host?: string; port: number };
   /** Raw mode: closes every open connection at once (as a network drop). */
   dropAll(): void;
   /** Raw mode: while true, new connections are refused (closed at once). */
@@ -87,6 +91,7 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
     log: [],
     bytes: { up: 0, down: 0 },
     plan: () => ({ type: 'pass' }),
+    target,
     refuse: false,
     dropAll: () => {
       for (const s of sockets) s.destroy();
@@ -101,7 +106,7 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
       client.destroy();
       return;
     }
-    const upstream = connect({ host: target.host ?? '127.0.0.1', port: target.port });
+    const upstream = connect({ host: proxy.target.host ?? '127.0.0.1', port: proxy.target.port });
     sockets.add(upstream);
     upstream.once('close', () => sockets.delete(upstream));
     const kill = (): void => {
@@ -130,10 +135,16 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
     let pending: Buffer = Buffer.alloc(0);
     let current: { info: HeadInfo; total: number; sent: number; fault: RequestFault } | undefined;
     let onConnection = 0;
-    let reply: { fault: RequestFault; seen: number } | undefined;
+    let reply: { fault: RequestFault; seen: number; req?: ProxiedRequest } | undefined;
     let held = false;
 
     upstream.on('data', (d: Buffer) => {
+      const told = reply?.req;
+      if (told && reply) {
+        reply.req = undefined;
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(d.subarray(0, 16).toString('latin1'))?.[1] ?? 0);
+        setImmediate(() => proxy.onReply?.(told, status));
+      }
       const f = reply?.fault;
       if (f?.type === 'cut-reply' && reply) {
         const room = f.at - reply.seen;
@@ -205,7 +216,7 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
             client.on('data', () => {});
             return;
           }
-          reply = { fault, seen: 0 };
+          reply = { fault, seen: 0, req: r };
         }
         if (pending.length === 0) return;
         const c = current;
