@@ -3,11 +3,12 @@
 // Each round seeds sessions of several upload chunks, aims faults at requests, runs passes until
 // every session is confirmed, and compares the collector's store with what was seeded.
 import '../support/indexeddb.js';
+import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestCollector, type TestCollector } from '../unit/server/harness.js';
 import { readDelivered } from './support/collected.js';
 import { type FaultProxy, type RequestFault, startProxy } from './support/proxy.js';
-import { assertExact, sendRound } from './support/rounds.js';
+import { assertExact, type RoundOptions, sendRound } from './support/rounds.js';
 import { type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
 
 reportAtEnd(import.meta.filename);
@@ -23,7 +24,7 @@ after(async () => {
   await t?.close();
 });
 
-const round = (r: Rng, plan: FaultProxy['plan'], o: { sessions?: number; timeoutMs?: number } = {}) => {
+const round = (r: Rng, plan: FaultProxy['plan'], o: Pick<RoundOptions, 'sessions' | 'timeoutMs' | 'onPass'> = {}) => {
   proxy.plan = plan;
   return sendRound(r, { proxy, read: (ids) => readDelivered(t.collector.store, ids, t.logs), ...o });
 };
@@ -93,5 +94,39 @@ test('a black hole (accepts, never answers): the request times out, the next pas
     const x = await round(r, () => (holes-- > 0 ? { type: 'black-hole' } : { type: 'pass' }), { sessions: 1, timeoutMs: 1500 });
     assertExact('black hole', x);
     record('black hole', x.faults, x.outcome);
+  }
+});
+
+test('the collector answering 429 (every Retry-After form) or 503: each pass stops with the wait it was told, then delivers', async () => {
+  const r = rng(SEED ^ 0x1006);
+  const forms: [string, () => Record<string, string>, (ms: number | undefined) => boolean][] = [
+    ['429, Retry-After in seconds', () => ({ 'retry-after': '120' }), (ms) => ms === 120_000],
+    [
+      '429, Retry-After as a date',
+      () => ({ 'retry-after': new Date(Date.now() + 90_000).toUTCString() }),
+      (ms) => ms !== undefined && ms > 80_000 && ms <= 91_000,
+    ],
+    ['429, no Retry-After', () => ({}), (ms) => ms === undefined],
+    ['429, Retry-After absurdly large (capped)', () => ({ 'retry-after': '999999999' }), (ms) => ms !== undefined && ms <= 30 * 60_000],
+    ['503, Retry-After in seconds', () => ({ 'retry-after': '30' }), (ms) => ms === 30_000],
+    ['503, no Retry-After', () => ({}), (ms) => ms === undefined],
+  ];
+  for (let i = 0; i < 12; i++) {
+    const [name, headers, told] = r.pick(forms);
+    const status = name.startsWith('429') ? 429 : 503;
+    const waits: (number | undefined)[] = [];
+    let answered = 0;
+    const x = await round(
+      r,
+      everyStepOnce(() => {
+        answered++;
+        return { type: 'answer', status, headers: headers() };
+      }),
+      { sessions: 2, onPass: (p) => (p.failure ? waits.push(p.failure.retryAfterMs) : undefined) },
+    );
+    assertExact(name, x);
+    assert.equal(waits.length, answered, `${name}: every answer stopped its pass as retryable`);
+    assert.ok(waits.every(told), `${name}: the wait the pass reports (${waits.join(', ')})`);
+    record('429 / 503 with Retry-After forms', x.faults, x.outcome);
   }
 });

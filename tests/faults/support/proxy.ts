@@ -34,7 +34,9 @@ export type RequestFault =
   /** Forward the request, hold its reply for `ms`. */
   | { type: 'slow'; ms: number }
   /** Reset (RST) the connection as this request arrives. */
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /** Answer in the collector's place (a 429 or 503 from it or from a gateway); the request never reaches it. */
+  | { type: 'answer'; status: number; headers?: Record<string, string> };
 
 export interface FaultProxy {
   port: number;
@@ -217,6 +219,29 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
             return;
           }
           reply = { fault, seen: 0, req: r };
+        }
+        if (current.fault.type === 'answer') {
+          const c = current;
+          const take = Math.min(c.total - c.sent, pending.length);
+          pending = pending.subarray(take);
+          c.sent += take;
+          proxy.bytes.up += take;
+          if (c.sent < c.total) return;
+          current = undefined;
+          const f = c.fault as Extract<RequestFault, { type: 'answer' }>;
+          const body = JSON.stringify({ error: f.status === 429 ? 'too-many-requests' : 'unavailable', detail: 'injected by the fault proxy' });
+          const head = [
+            `HTTP/1.1 ${f.status} ${f.status === 429 ? 'Too Many Requests' : 'Service Unavailable'}`,
+            'content-type: application/json',
+            'access-control-allow-origin: *',
+            'access-control-expose-headers: Retry-After',
+            `content-length: ${Buffer.byteLength(body)}`,
+            ...Object.entries(f.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+          ];
+          const out = `${head.join('\r\n')}\r\n\r\n${body}`;
+          proxy.bytes.down += Buffer.byteLength(out);
+          client.write(out);
+          continue;
         }
         if (pending.length === 0) return;
         const c = current;

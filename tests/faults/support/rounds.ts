@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { getDelivery } from '../../../src/core/db/delivery.js';
 import { openProductDb } from '../../../src/core/db/open.js';
-import { sendPass } from '../../../src/core/send/pass.js';
+import { type PassResult, sendPass } from '../../../src/core/send/pass.js';
 import { freshIndexedDB } from '../../support/indexeddb.js';
 import { FakeLocks } from '../../support/locks.js';
 import { compressor, seedSession } from '../../support/sending.js';
@@ -27,6 +27,8 @@ export interface RoundOptions {
   beforePass?(): Promise<void>;
   /** Faults injected outside the proxy's plan (kills, restarts), counted by the caller. */
   extraFaults?(): number;
+  /** Told each pass's result. */
+  onPass?(r: PassResult): void;
 }
 
 export interface RoundResult {
@@ -61,7 +63,7 @@ export const sendRound = async (r: Rng, o: RoundOptions): Promise<RoundResult> =
       assert.ok(passes < 300, `every session confirmed within 300 passes (seed ${SEED})`);
       passes++;
       await o.beforePass?.();
-      await sendPass({
+      const result = await sendPass({
         db,
         target: { url: o.proxy.url, ingestKey: KEYS.all },
         product: 'demo',
@@ -71,6 +73,7 @@ export const sendRound = async (r: Rng, o: RoundOptions): Promise<RoundResult> =
         chunkSize: CHUNK,
         ...(o.timeoutMs ? { requestTimeoutMs: o.timeoutMs } : {}),
       });
+      o.onPass?.(result);
     }
   } finally {
     o.proxy.plan = () => ({ type: 'pass' });
