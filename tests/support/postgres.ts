@@ -16,6 +16,8 @@ export interface TestPostgres {
   port: number;
   /** Creates another empty database on the same server and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server at once (`-m immediate`, as a crash) and starts it again on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,9 +70,10 @@ export const startPostgres = async (): Promise<TestPostgres> => {
 
   let port = 0;
   let started = false;
+  const optsFor = (p: number) => `-p ${p} -k ${sock} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=32MB`;
   for (let attempt = 0; attempt < 3 && !started; attempt++) {
     port = await freePort();
-    const opts = `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=32MB`;
+    const opts = optsFor(port);
     try {
       run('pg_ctl', ['-D', data, '-l', join(base, 'log'), '-o', opts, '-w', '-t', '30', 'start']);
       started = true;
@@ -101,10 +104,15 @@ export const startPostgres = async (): Promise<TestPostgres> => {
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
   const url = await createDatabase('ferry_test');
+  const restart = async (): Promise<void> => {
+    run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    run('pg_ctl', ['-D', data, '-l', join(base, 'log'), '-o', optsFor(port), '-w', '-t', '30', 'start']);
+  };
   return {
     url,
     port,
     createDatabase,
+    restart,
     stop: async () => stopSync(),
   };
 };

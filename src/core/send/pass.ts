@@ -48,7 +48,16 @@ export interface SendDeps {
   agentVersion?: string;
   /** Summary batch limits. @defaultValue the protocol's (LIMITS) */
   batchLimits?: BatchLimits;
+  /**
+   * A request without an answer in this time is abandoned as a network error. Browsers never
+   * time out a request whose connection stays open, so a collector (or middlebox) that accepts and
+   * never answers would otherwise hold the pass, and every later one, for ever.
+   * @defaultValue REQUEST_TIMEOUT_MS (60 s)
+   */
+  requestTimeoutMs?: number;
 }
+
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 export type PassProgress =
   | { type: 'summaries'; count: number }
@@ -198,6 +207,25 @@ const postSummaries = async (d: SendDeps, items: Item[], check: () => Promise<vo
   return out;
 };
 
+const timeoutSignal = (ms: number): AbortSignal => {
+  const c = new AbortController();
+  setTimeout(() => c.abort(new DOMException('the request timed out', 'TimeoutError')), ms);
+  return c.signal;
+};
+
+/** `signal` (the pass's own, when given) aborted also once `ms` have passed. */
+const withTimeout = (signal: AbortSignal | undefined, ms: number): AbortSignal => {
+  // AbortSignal.timeout where it exists (its timer never keeps a worker or Node alive).
+  const timeout = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(ms) : timeoutSignal(ms);
+  if (!signal) return timeout;
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([signal, timeout]);
+  const both = new AbortController();
+  const abort = (s: AbortSignal) => () => both.abort(s.reason);
+  signal.addEventListener('abort', abort(signal), { once: true });
+  timeout.addEventListener('abort', abort(timeout), { once: true });
+  return both.signal;
+};
+
 /** The pass's fetch, noting the collector's version from every reply, and what parking records. */
 interface Net {
   fetch: typeof fetch;
@@ -214,7 +242,7 @@ const createNet = (d: SendDeps): Net => {
     seen,
     refused: 0,
     fetch: async (input, init) => {
-      const res = await doFetch(input, init);
+      const res = await doFetch(input, { ...init, signal: withTimeout(init?.signal ?? undefined, d.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) });
       const v = res.headers.get(COLLECTOR_VERSION_HEADER);
       if (v) seen.collectorVersion = v.slice(0, 64);
       return res;

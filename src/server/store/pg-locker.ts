@@ -22,6 +22,8 @@ export interface PgLockerOptions {
 export const createPgLocker = (url: string, o: PgLockerOptions = {}): Locker & { close(): Promise<void> } => {
   const pool = new pg.Pool({ connectionString: url, max: o.maxConnections ?? 32 });
   pool.on('error', () => {});
+  // A lock's connection lost while held (checked out) must not end the process; see postgres-db.ts.
+  pool.on('connect', (c) => c.on('error', () => {}));
   const local = new MemoryLocker({ acquireLockTimeout: o.acquireTimeoutMs ?? 30_000 });
   const timeout = o.acquireTimeoutMs ?? 30_000;
   const poll = o.pollMs ?? 25;

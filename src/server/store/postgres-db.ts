@@ -25,6 +25,10 @@ export const openPostgresDb = (url: string, poolSize: number): Db & { pool: pg.P
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
   // An idle client's error (server restart) must not crash the collector; the next query reconnects.
   pool.on('error', () => {});
+  // The pool listens for errors only while a client is idle: a connection lost while checked out
+  // (mid-transaction) would emit an unhandled 'error' and end the process. Its query rejects
+  // anyway, and the pool drops the dead client on release.
+  pool.on('connect', (c) => c.on('error', () => {}));
   const on = (c: pg.Pool | pg.PoolClient): Queryable => ({
     all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), params as SqlValue[])).rows as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), params as SqlValue[])).rowCount ?? 0,

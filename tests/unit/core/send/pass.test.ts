@@ -2,6 +2,7 @@
 // collector listening on 127.0.0.1 (tests/unit/server/harness.ts).
 import '../../../support/indexeddb.js';
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { getDelivery } from '../../../../src/core/db/delivery.js';
@@ -722,6 +723,29 @@ describe('sendPass against the collector', () => {
       assert.equal((await getDelivery(db, again.id))?.parked !== undefined, true, 'still parked');
     } finally {
       await newer.close();
+    }
+  });
+  test('a collector that accepts and never answers: the request times out as a network error, and the pass ends', async () => {
+    // Found by the fault suite's black hole (tests/faults/network.test.ts): without a timeout the pass waited for ever.
+    const held: Socket[] = [];
+    const hole = createServer((s) => held.push(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    try {
+      const db = await openDb();
+      const s = await seedSession(db);
+      const port = (hole.address() as { port: number }).port;
+      const r = await within(
+        sendPass(deps(db, { target: { url: `http://127.0.0.1:${port}`, ingestKey: KEYS.all }, requestTimeoutMs: 300 })),
+        10_000,
+        'the pass',
+      );
+      assert.deepEqual(r.sent, []);
+      assert.equal(r.remaining, 1);
+      assert.equal(r.failure?.retryable, true, 'retryable: the next pass tries again');
+      assert.equal((await getDelivery(db, s.id))?.parked, undefined, 'nothing parked');
+    } finally {
+      for (const x of held) x.destroy();
+      await new Promise((r) => hole.close(r));
     }
   });
 });
