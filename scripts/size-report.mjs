@@ -50,11 +50,14 @@ const closure = (manifest, key, fields) => {
   return [...new Set(files)];
 };
 
+/** Output file → the source module it was built from (the lazy chunks are named by it below). */
+const sourceOf = new Map();
 const manifests = existsSync(manifestDir) ? readdirSync(manifestDir).filter((n) => /^manifest.*\.json$/.test(n)) : [];
 const entries = new Map();
 for (const name of manifests.sort()) {
   const manifest = JSON.parse(readFileSync(new URL(name, manifestDir), 'utf8'));
   for (const [key, chunk] of Object.entries(manifest)) {
+    if (chunk.src && !sourceOf.has(chunk.file)) sourceOf.set(chunk.file, chunk.src);
     if (!chunk.isEntry) continue;
     if (entries.has(chunk.file)) throw new Error(`size-report: ${chunk.file} is an entry in two manifests`);
     const startup = closure(manifest, key, ['imports']);
@@ -66,7 +69,10 @@ for (const name of manifests.sort()) {
 // Loaded at run time by a computed import() no manifest sees: the script-tag build takes its
 // packager and the sender's worker compression from the ESM build next to it.
 const LOADS_AT_RUN_TIME = {
-  'ferry.iife.js': { from: 'ferry.js', sources: ['src/agent/packager/packager.ts', 'src/agent/send/workerCompress.ts'] },
+  'ferry.iife.js': {
+    from: 'ferry.js',
+    sources: ['src/agent/packager/packager.ts', 'src/agent/send/workerCompress.ts', 'src/agent/ui/index.ts', 'src/agent/send/exitSend.ts'],
+  },
 };
 for (const [entry, { from, sources }] of Object.entries(LOADS_AT_RUN_TIME)) {
   const e = entries.get(entry);
@@ -95,7 +101,7 @@ for (const entry of new Set([...Object.keys(BUDGETS), ...entries.keys()])) {
     source: e.source,
     manifest: e.manifest,
     startup: { files: e.startup, gzipBytes: startupGzip },
-    lazy: { files: e.lazy, gzipBytes: lazyGzip },
+    lazy: { files: e.lazy, gzipBytes: lazyGzip, chunks: e.lazy.map((file) => ({ file, source: sourceOf.get(file), gzipBytes: gzipBytes(file) })) },
   });
 }
 
@@ -113,6 +119,11 @@ for (const row of table)
       .join('  ')
       .trimEnd(),
   );
+// The lazy chunks of the ESM agent one by one: what each feature costs when it is first used
+// (the report dialog, consent dialog and error notice are src/agent/ui/index.ts).
+const esm = rows.find((r) => r.entry === 'ferry.js');
+if (esm?.lazy)
+  for (const c of esm.lazy.chunks) console.log(`ferry.js lazy chunk ${c.file.padEnd(34)} ${String(c.gzipBytes).padStart(6)}  ${c.source ?? '(shared)'}`);
 for (const r of rows) if (r.startup?.files.length > 1) console.log(`${r.entry} at start-up: ${r.startup.files.join(' + ')}`);
 console.log('(gzip -9 bytes, each file compressed alone as a browser fetches it; lazy: reached only through import())');
 

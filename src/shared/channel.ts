@@ -34,7 +34,11 @@ export type ChannelMessage =
   /** The user's consent answer changed (already stored in `meta`); every tab re-reads it. */
   | { type: 'consent'; granted: boolean; at: number }
   /** `clearLocalData()` in one tab is deleting the product's data: every other tab stops recording and closes the database. */
-  | { type: 'cleared'; at: number };
+  | { type: 'cleared'; at: number }
+  /** A session marked `sendOnExit` has ended in a page no service worker controls: a tab with a collector sends it. */
+  | { type: 'exit-send'; sessionId: string };
 
 export const isChannelMessage = (v: unknown): v is ChannelMessage =>
-  typeof v === 'object' && v !== null && ['leader', 'send-now', 'sent', 'state', 'consent', 'cleared'].includes((v as { type?: unknown }).type as string);
+  typeof v === 'object' &&
+  v !== null &&
+  ['leader', 'send-now', 'sent', 'state', 'consent', 'cleared', 'exit-send'].includes((v as { type?: unknown }).type as string);

@@ -26,6 +26,9 @@ export const senderLockName = (product: string, application?: string): string =>
 /** Held while one context uploads a session's detail, so no two upload it at once. */
 export const uploadLockName = (sessionId: string): string => `${PREFIX}upload:${sessionId}`;
 
+/** Held while a tab sends sessions marked `sendOnExit` (no service worker took them), so two tabs never send them at once. */
+export const exitSendLockName = (product: string): string => `${PREFIX}exit-send:${part(product)}`;
+
 /** Background Sync tag registered when an upload fails for lack of network. */
 export const SYNC_TAG = 'ferry-upload';
 

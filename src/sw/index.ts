@@ -12,13 +12,12 @@
 
 import { defaultEngine } from '../core/codec/engine.js';
 import { idbChunkStore } from '../core/db/chunks.js';
-import { updateDelivery } from '../core/db/delivery.js';
 import { autoSendAllowed, getMeta } from '../core/db/meta.js';
 import { type FerryDatabase, openProductDb } from '../core/db/open.js';
 import { compressSessionToOutbox } from '../core/package/detailBlob.js';
 import { backoffDelay } from '../core/send/backoff.js';
+import { prepareExitSend } from '../core/send/onExit.js';
 import { type PassResult, sendPass } from '../core/send/pass.js';
-import { markCrashedSessions } from '../core/session/crashed.js';
 import { productOfDb, SYNC_TAG } from '../shared/names.js';
 import { isPageMessage } from '../shared/sw-protocol.js';
 import type { ServiceWorkerScope } from './sw-types.js';
@@ -101,25 +100,7 @@ const sendOnExit = async (product: string, sessionId: string, o: FerrySyncOption
   if (!opened) return;
   const { db } = opened;
   try {
-    // The page's exit transaction may still be committing: wait (bounded) for "ended"; past
-    // that its tab is gone, and crash detection decides (its live lock is free by then).
-    for (let i = 0; i < 50; i++) {
-      const s = await db.get('sessions', sessionId);
-      if (!s) return;
-      if (s.status !== 'running') break;
-      if (i === 49) await markCrashedSessions(db, { locks: locks() });
-      else await sleep(100);
-    }
-    const row = await updateDelivery(db, sessionId, 'send-on-exit', (d) => {
-      if (d.detailState === 'sent') return false; // never sent twice
-      d.forceSend = true;
-      // A summary already answered "not wanted" is asked again, now with force.
-      if (d.detailState === 'not-wanted') {
-        d.summarySentAt = undefined;
-        d.detailState = undefined;
-      }
-    });
-    if (!row) return;
+    if (!(await prepareExitSend(db, sessionId, { locks: locks() }))) return;
     for (let i = 1; i <= (o.attempts ?? 4); i++) {
       const r = await passFor(db, o, new Set([sessionId]), true);
       if (!r?.failure || r.paused) return;

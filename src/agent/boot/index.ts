@@ -14,6 +14,8 @@ import type { PackagerApi } from '../packager/types.js';
 import { createContextState } from '../session/context.js';
 import type { Handler } from '../tools/emitter.js';
 import { callMonitored, monitorError, warnOnce } from '../tools/monitor.js';
+import { createUiApi, defineReportButton } from '../ui/loader.js';
+import type { ConsentDialogOptions, ReportDialogOptions, ReportDialogResult } from '../ui/types.js';
 import type { AgentEvents } from './events.js';
 import { scriptUrl } from './scriptUrl.js';
 import { type Agent, startAgent } from './startAgent.js';
@@ -48,7 +50,8 @@ export type {
   SendOptions,
   SendResult,
 } from '../packager/types.js';
-export type { AgentEvents, AlertEvent } from './events.js';
+export type { ConsentDialogOptions, Labels, ReportDialogOptions, ReportDialogResult } from '../ui/types.js';
+export type { AgentEvents, AlertEvent, InitializeEvent } from './events.js';
 
 export const VERSION = AGENT_VERSION;
 
@@ -86,9 +89,17 @@ const record = (severity: Severity, category: unknown, text: unknown, details?: 
  * once on the console, each by name, and the agent stays off; unknown options are reported and
  * ignored; a second call is ignored (with a console warning).
  */
-export const init = (options: FerryOptions): void => {
+export const init = (given: FerryOptions): void => {
   let resolved: ResolvedOptions;
+  let options = given;
   try {
+    // `initialize` handlers (registered before init) may still change the options: nothing has started.
+    if (!agent && typeof given === 'object' && given !== null) {
+      const event = { options: { ...given } };
+      for (const h of earlyHandlers)
+        if (h.event === 'initialize' && !h.removed) callMonitored('initialize handler', () => (h.handler as Handler<typeof event>)(event), undefined);
+      options = event.options;
+    }
     const { unknown, invalid } = splitProblems(findProblems(options));
     if (unknown.length) warnOnce(`init-unknown:${unknown.join()}`, `init(): unknown options ignored — ${unknown.join('; ')}`);
     if (invalid.length) {
@@ -109,7 +120,7 @@ export const init = (options: FerryOptions): void => {
     return;
   }
   try {
-    const a = startAgent(resolved, { scriptUrl, context, cleared: forget });
+    const a = startAgent(resolved, { scriptUrl, context, cleared: forget, uncaught: () => void ui('notice').catch(() => {}) });
     agent = a;
     product = resolved.product;
     for (const h of earlyHandlers) if (!h.removed) h.off = a.on(h.event, h.handler as Handler<AgentEvents[typeof h.event]>);
@@ -117,6 +128,7 @@ export const init = (options: FerryOptions): void => {
     const calls = early;
     early = [];
     for (const c of calls) a.record(...c);
+    defineReportButton(() => void showReportDialog());
   } catch (e) {
     monitorError('init', e);
   }
@@ -316,4 +328,28 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
 export const packager: PackagerApi = createPackagerApi(() => agent, scriptUrl);
 
 /** @internal The packager chunk, for the script-tag build. */
-export { __loadClear, __loadPackager, __loadWorkerCompress } from '../packager/loader.js';
+export { __loadClear, __loadExitSend, __loadPackager, __loadWorkerCompress } from '../packager/loader.js';
+
+const ui = createUiApi(() => agent, packager, scriptUrl);
+
+/**
+ * Opens the "Report a problem" dialog (docs/ui.md); the same as a click on `<ferry-report-button>`.
+ * Its code loads on first use. Resolves when the dialog closes, saying whether a report went;
+ * rejects only when the dialog could not be loaded or init() was not called.
+ */
+export const showReportDialog = (options?: ReportDialogOptions): Promise<ReportDialogResult> =>
+  callMonitored('showReportDialog', () => ui('report', options) as Promise<ReportDialogResult>, Promise.resolve({ status: 'closed' }));
+
+/**
+ * Asks for consent — only while the user has not answered and `consent.promptLimit` is not used
+ * up, so it is safe to call at every start. Resolves with the answer: the stored one, the one the
+ * user gave, or undefined when not asked or dismissed.
+ */
+export const showConsentDialog = (options?: ConsentDialogOptions): Promise<boolean | undefined> =>
+  callMonitored('showConsentDialog', () => ui('consent', options) as Promise<boolean | undefined>, Promise.resolve(undefined));
+
+/** Sends this session with full detail once it ends (as `server.sendSessionsOnExit`, for this page), or stops doing so. */
+export const setSendSessionsOnExit = (on: boolean): void => guard('setSendSessionsOnExit', (a) => a.setSendSessionsOnExit(on === true), undefined);
+
+/** @internal The dialogs' chunk, for the script-tag build. */
+export { __loadUi } from '../ui/loader.js';

@@ -50,6 +50,11 @@ export interface Agent {
   /** Records the user's answer to the consent question (its one copy, in IndexedDB). */
   setConsent(granted: boolean): Promise<void>;
   consentGranted(): boolean;
+  /** Whether the user has answered the consent question (here or in another tab). */
+  consentAnswered(): boolean;
+  /** Sends this session with full detail once it ends (as `server.sendSessionsOnExit`), or stops doing so. */
+  setSendSessionsOnExit(on: boolean): void;
+  sendsOnExit(): boolean;
   /** The sender's state as this tab's sender last published it; undefined before it started. */
   senderState(): SenderState | undefined;
   /** Resolves when start-up (database, lock, crash check, limits) has finished. */
@@ -70,6 +75,8 @@ export interface AgentEnv {
   context?: ContextState;
   /** The agent stopped for good because the product's data was deleted (here, or by another tab's clearLocalData). */
   cleared?: () => void;
+  /** An uncaught error or rejection was captured (the error notice, when on). */
+  uncaught?: () => void;
 }
 
 export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent => {
@@ -88,7 +95,16 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   const database = () => db;
   const context = env.context ?? createContextState();
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(opts.product)) : undefined;
-  const describe = (r: SessionRecord): void => context.describe(r, opts, installationId);
+  /** setSendSessionsOnExit(): overrides the option for this page. */
+  let exitOverride: boolean | undefined;
+  const sendsOnExit = (): boolean => exitOverride ?? opts.server.sendSessionsOnExit;
+  const describe = (r: SessionRecord): void => {
+    context.describe(r, opts, installationId);
+    // The mark lives on the session's own record (its tab is the one writer): with no service
+    // worker to hand it to at exit, the next sender finds it there (send/exitSend.ts).
+    if (sendsOnExit()) r.sendOnExit = true;
+    else delete r.sendOnExit;
+  };
 
   const session = createLifecycle({
     options,
@@ -135,6 +151,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     },
     scriptUrl: env.scriptUrl,
     stopped: () => stopped,
+    sendsOnExit,
   });
   const alert = createAlerts({
     now,
@@ -152,11 +169,16 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   });
   const record = createRecorder({ now, options, nextSeq: session.nextSeq, dropped: () => session.record().dropped, push: writer.push, alert });
 
+  const recordUncaught: RecordFn = (...args) => {
+    record(...args);
+    if (opts.errorNotice) env.uncaught?.();
+  };
+
   const startCapture = (): void => {
     for (const c of captures) c.stop();
     captures = [];
-    if (opts.capture.errors) captures.push(captureErrors(record, win));
-    if (opts.capture.rejections) captures.push(captureRejections(record, win));
+    if (opts.capture.errors) captures.push(captureErrors(recordUncaught, win));
+    if (opts.capture.rejections) captures.push(captureRejections(recordUncaught, win));
     if (opts.capture.console) captures.push(captureConsole(record));
   };
 
@@ -244,8 +266,9 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     }
     const before = opts;
     opts = mergeOptions(opts, change);
+    if (change.server?.sendSessionsOnExit !== undefined) exitOverride = undefined;
     // The running session's fields pass the new hook too (as they are; the URL is not read again).
-    if ('beforeSummary' in change) onContextChange();
+    if ('beforeSummary' in change || change.server?.sendSessionsOnExit !== undefined) onContextChange();
     if (change.capture) startCapture();
     link.reconfigure(before);
     if (change.storage && (opts.storage.maxLocalBytes < before.storage.maxLocalBytes || opts.storage.maxLocalAgeDays < before.storage.maxLocalAgeDays))
@@ -311,6 +334,12 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     },
     setConsent: (granted) => consent.set(granted),
     consentGranted: consent.granted,
+    consentAnswered: consent.answered,
+    setSendSessionsOnExit: (on) => {
+      exitOverride = on;
+      onContextChange();
+    },
+    sendsOnExit,
     senderState: () => (senderState ? { ...senderState, parked: [...senderState.parked] } : undefined),
     ready,
     database,

@@ -2,6 +2,7 @@ import { tokenProblem } from '../../shared/context.js';
 import { NAME_MAX_LENGTH, nameProblem } from '../../shared/limits.js';
 import type { LogMessage } from '../../shared/message.js';
 import type { SessionSummary } from '../../shared/summary.js';
+import type { Labels } from '../ui/types.js';
 
 /** A message as the `beforeLog` hook sees it; return it (edited) to keep it, or null to drop it. */
 export type BeforeLogMessage = Pick<LogMessage, 'severity' | 'category' | 'text' | 'details' | 'exception' | 'time'>;
@@ -135,6 +136,8 @@ export interface FerryOptions {
   errorNotice?: boolean;
   /** URL of `ferry-worker.js`; by default next to the agent script. */
   workerUrl?: string;
+  /** The dialogs' and the notice's strings, each overridable (docs/ui.md), e.g. to translate them; a value that is not a string is ignored. */
+  labels?: Partial<Labels>;
 }
 
 export interface ResolvedOptions {
@@ -153,6 +156,7 @@ export interface ResolvedOptions {
   serviceWorker: { url: string } | false;
   errorNotice: boolean;
   workerUrl?: string;
+  labels?: Partial<Labels>;
 }
 
 const GROUPS = Object.keys(SCHEMA) as Group[];
@@ -227,6 +231,7 @@ export const findProblems = (o: unknown, partial = false): string[] => {
     'serviceWorker',
     'errorNotice',
     'workerUrl',
+    'labels',
     ...GROUPS,
   ]);
   for (const k of Object.keys(opts)) if (!known.has(k)) problems.push(`${k}: is not a known option`);
@@ -293,6 +298,7 @@ export const mergeOptions = (base: ResolvedOptions, change: Partial<FerryOptions
   if (change.serviceWorker !== undefined) next.serviceWorker = change.serviceWorker;
   if (change.errorNotice !== undefined) next.errorNotice = change.errorNotice;
   if (change.workerUrl !== undefined) next.workerUrl = change.workerUrl;
+  if (change.labels) next.labels = { ...base.labels, ...change.labels };
   return next;
 };
 

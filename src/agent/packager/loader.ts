@@ -6,6 +6,7 @@
  * `ferry.iife.js`) and takes the chunk from there.
  */
 
+import type * as ExitSendModule from '../send/exitSend.js';
 import type * as WorkerCompressModule from '../send/workerCompress.js';
 import type * as ClearModule from '../storage/clear.js';
 import { createEmitter } from '../tools/emitter.js';
@@ -29,6 +30,10 @@ export const __loadPackager = (): Promise<Packager> =>
 export const __loadWorkerCompress = (): Promise<typeof WorkerCompressModule> =>
   IIFE ? Promise.reject(new Error('__loadWorkerCompress is served by the ESM build')) : import('../send/workerCompress.js');
 
+/** @internal Send on exit without a service worker (send/exitSend.ts), for the script-tag build. */
+export const __loadExitSend = (): Promise<typeof ExitSendModule> =>
+  IIFE ? Promise.reject(new Error('__loadExitSend is served by the ESM build')) : import('../send/exitSend.js');
+
 /** @internal clearLocalData's deletion, for the script-tag build. */
 export const __loadClear = (): Promise<typeof ClearModule> =>
   IIFE ? Promise.reject(new Error('__loadClear is served by the ESM build')) : import('../storage/clear.js');
@@ -37,6 +42,7 @@ interface EsmBuild {
   __loadPackager(): Promise<Packager>;
   __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
   __loadClear(): Promise<typeof ClearModule>;
+  __loadExitSend(): Promise<typeof ExitSendModule>;
 }
 /** The ESM build next to the script-tag build (`scriptUrl` is the agent script's URL, see boot/scriptUrl.ts). */
 const esmBuild = (scriptUrl: string | undefined): Promise<EsmBuild> =>
@@ -47,6 +53,10 @@ const load = (scriptUrl: string | undefined): Promise<Packager> => (IIFE ? esmBu
 /** The sender's compression in the worker, loaded on first use (from the ESM build in the script-tag build). */
 export const loadWorkerCompress = (scriptUrl: string | undefined): Promise<typeof WorkerCompressModule> =>
   IIFE ? esmBuild(scriptUrl).then((m) => m.__loadWorkerCompress()) : import('../send/workerCompress.js');
+
+/** Send on exit without a service worker, loaded with the send side (from the ESM build in the script-tag build). */
+export const loadExitSend = (scriptUrl: string | undefined): Promise<typeof ExitSendModule> =>
+  IIFE ? esmBuild(scriptUrl).then((m) => m.__loadExitSend()) : import('../send/exitSend.js');
 
 /** clearLocalData's deletion, loaded when it is called (rarely: it costs nothing at start-up). */
 export const loadClear = (scriptUrl: string | undefined): Promise<typeof ClearModule> =>

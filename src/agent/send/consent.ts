@@ -25,6 +25,8 @@ export interface ConsentState {
   load(): Promise<void>;
   /** The last answer this tab knows of. */
   granted(): boolean;
+  /** Whether the user has answered at all (in any tab, at any time). */
+  answered(): boolean;
   /** Whether automatic sending may run now, read from the stored copy. */
   allowed(): Promise<boolean>;
   set(granted: boolean): Promise<void>;
@@ -32,7 +34,8 @@ export interface ConsentState {
 }
 
 export const createConsent = (deps: ConsentDeps): ConsentState => {
-  let known = false;
+  /** undefined: never answered. */
+  let known: boolean | undefined;
   const { channel } = deps;
   const onMessage = (e: MessageEvent): void => {
     const m: unknown = e.data;
@@ -44,14 +47,15 @@ export const createConsent = (deps: ConsentDeps): ConsentState => {
 
   const read = async (): Promise<boolean> => {
     const db = deps.database();
-    if (!db) return known;
-    known = (await getMeta(db, 'consent'))?.granted === true;
-    return known;
+    if (!db) return known === true;
+    known = (await getMeta(db, 'consent'))?.granted;
+    return known === true;
   };
 
   return {
     load: async () => void (await read()),
-    granted: () => known,
+    granted: () => known === true,
+    answered: () => known !== undefined,
     allowed: async () => !deps.required() || (await read()),
     async set(granted) {
       known = granted;

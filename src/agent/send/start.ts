@@ -4,12 +4,13 @@
  * the sender itself (loaded in turn only while automatic sending is on).
  */
 import { putMeta } from '../../core/db/meta.js';
-import { AGENT_BASE_PARAM, SEND_ON_EXIT } from '../../shared/names.js';
+import type { ChannelMessage } from '../../shared/channel.js';
+import { AGENT_BASE_PARAM, channelName, SEND_ON_EXIT } from '../../shared/names.js';
 import type { PageToServiceWorker } from '../../shared/sw-protocol.js';
 import type { ResolvedOptions } from '../config/options.js';
-import { loadWorkerCompress } from '../packager/loader.js';
+import { loadExitSend, loadWorkerCompress } from '../packager/loader.js';
 import { lazyPart } from '../tools/lazyPart.js';
-import { background, warnOnce } from '../tools/monitor.js';
+import { background } from '../tools/monitor.js';
 import type * as SenderModule from './sender.js';
 import type { Sender } from './sender.js';
 import type { SendLinkDeps, SendReason } from './types.js';
@@ -126,6 +127,13 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
   recordSendTarget();
   registerServiceWorker();
   maybeStartSender();
+  let exitSend: { stop(): void } | undefined;
+  background(
+    'exit send',
+    loadExitSend(deps.scriptUrl).then((m) => {
+      if (!deps.stopped()) exitSend = m.startExitSend(deps);
+    }),
+  );
 
   return {
     requestSend(reason, sessionId) {
@@ -150,13 +158,17 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
     },
     exit() {
       const o = deps.options();
-      if (!o.server.sendSessionsOnExit || !deps.database()) return;
+      if (!deps.sendsOnExit() || !deps.database()) return;
+      if (o.consent.required && !deps.consent.granted()) return;
       const controller = navigator.serviceWorker?.controller;
+      // No service worker: the session's record carries the mark; another tab (told now) or the next page load sends it.
       if (!controller) {
-        warnOnce('exit-no-sw', 'sendSessionsOnExit is set but no service worker controls this page; the session is sent by the next sender pass instead');
+        const channel = new BroadcastChannel(channelName(o.product));
+        const message: ChannelMessage = { type: 'exit-send', sessionId: deps.sessionId() };
+        channel.postMessage(message);
+        channel.close();
         return;
       }
-      if (o.consent.required && !deps.consent.granted()) return;
       const message: PageToServiceWorker = { type: SEND_ON_EXIT, product: o.product, sessionId: deps.sessionId() };
       controller.postMessage(message);
     },
@@ -164,6 +176,7 @@ export const startSendSide = (deps: SendLinkDeps, early: readonly { reason: Send
       senderPart.cancel();
       registration?.cancel();
       stopSender();
+      exitSend?.stop();
     },
   };
 };

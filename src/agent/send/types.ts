@@ -20,4 +20,6 @@ export interface SendLinkDeps {
   scriptUrl: string | undefined;
   /** The agent was stopped: a send side that finishes loading now is not started. */
   stopped: () => boolean;
+  /** sendSessionsOnExit, as the option or setSendSessionsOnExit() has it now. */
+  sendsOnExit: () => boolean;
 }

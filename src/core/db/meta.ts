@@ -1,7 +1,8 @@
 /**
  * The `meta` store: one record per key, each with one meaning. `consent` is the only copy of the
  * user's answer (every tab and the service worker read it); `sendTarget` is what the service
- * worker needs to send without a page; `instance` names this database.
+ * worker needs to send without a page; `instance` names this database; `consentPrompt` counts the
+ * times the consent question was shown (written by whichever tab shows it).
  */
 import type { FerryDatabase } from './open.js';
 
@@ -28,8 +29,15 @@ export interface Instance {
   createdAt: number;
 }
 
+/** How often the consent question was shown (`consent.promptLimit` counts across reloads and tabs). */
+export interface ConsentPrompt {
+  shown: number;
+  at: number;
+}
+
 interface MetaValues {
   consent: Consent;
+  consentPrompt: ConsentPrompt;
   sendTarget: SendTarget;
   instance: Instance;
 }

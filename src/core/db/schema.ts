@@ -10,6 +10,11 @@ import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 export interface SessionRecord extends Omit<SessionSummary, 'force'> {
   /** Last time the session wrote (a batch or a heartbeat): the end time of a crashed session. */
   heartbeatAt: number;
+  /**
+   * Send this session with full detail once it has ended (`sendSessionsOnExit`): set by its own
+   * tab, read by whichever sender finds it ended — the service worker, another tab, the next page load.
+   */
+  sendOnExit?: boolean;
 }
 
 /**

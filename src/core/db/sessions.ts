@@ -30,7 +30,7 @@ export const deleteSessions = async (db: FerryDatabase, ids: readonly string[]):
  * for it. Free-text fields are cut to the collector's limits, records written by older agents too.
  */
 export const toSummary = (r: SessionRecord, d?: Pick<DeliveryRecord, 'forceSend'>): SessionSummary => {
-  const { heartbeatAt: _h, ...summary } = r;
+  const { heartbeatAt: _h, sendOnExit: _x, ...summary } = r;
   const out: SessionSummary = fitSummary(structuredClone(summary));
   if (d?.forceSend) out.force = true;
   return out;
