@@ -57,7 +57,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   }
   if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
 
-  const store = await openStore(config.store, config.dataDir);
+  const store = await openStore(config.store, config.dataDir, config.blobs);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);

@@ -50,6 +50,25 @@ export interface LimitsConfig {
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string; poolSize: number };
 
+/** An S3 bucket (AWS S3, MinIO, R2, …) for blobs and uploads in progress: what replicas share. */
+export interface S3BlobsConfig {
+  kind: 's3';
+  bucket: string;
+  region: string;
+  /** For S3-compatible services (`http://minio:9000`); AWS S3 needs none. */
+  endpoint?: string;
+  /** `bucket` in the path instead of the host name (MinIO and most self-hosted services). */
+  forcePathStyle: boolean;
+  /** Prepended to every object key, e.g. `ferry/`. */
+  prefix: string;
+  /** Without these the SDK's default chain applies (AWS_* variables, profile, instance role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+/** Where blobs and uploads in progress live: `<dataDir>` (one collector) or S3 (replicas). */
+export type BlobsConfig = { kind: 'files' } | S3BlobsConfig;
+
 export interface SmtpConfig {
   host: string;
   port: number;
@@ -81,6 +100,7 @@ export interface CollectorConfig {
   /** Embedded database, uploads in progress and stored blobs live here. */
   dataDir: string;
   store: StoreConfig;
+  blobs: BlobsConfig;
   /** Bearer tokens for the read API and the viewer. */
   adminTokens: string[];
   products: Record<string, ProductConfig>;
@@ -109,6 +129,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   trustProxy: false,
   dataDir: './.data',
   store: { kind: 'sqlite' },
+  blobs: { kind: 'files' },
   adminTokens: [],
   products: {},
   limits: {
@@ -137,6 +158,7 @@ const TOP_FIELDS = [
   'trustProxy',
   'dataDir',
   'store',
+  'blobs',
   'adminTokens',
   'products',
   'limits',
@@ -224,6 +246,40 @@ const checkStore = (v: unknown, field: string): StoreConfig => {
   };
 };
 
+const checkBlobs = (v: unknown, field: string): BlobsConfig => {
+  const o = obj(v, field, ['kind', 'bucket', 'region', 'endpoint', 'forcePathStyle', 'prefix', 'accessKeyId', 'secretAccessKey']);
+  const kind = oneOf(o.kind, at(field, 'kind'), ['files', 's3'] as const);
+  if (kind === 'files') {
+    const extra = Object.keys(o).find((k) => k !== 'kind');
+    if (extra) throw new FieldError(at(field, extra), 'is only for kind "s3"');
+    return { kind };
+  }
+  const c: S3BlobsConfig = {
+    kind,
+    bucket: str(o.bucket, at(field, 'bucket'), { min: 3, max: 63, pattern: /^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, patternName: 'an S3 bucket name' }),
+    region:
+      o.region === undefined
+        ? 'us-east-1'
+        : str(o.region, at(field, 'region'), { min: 1, max: 64, pattern: /^[a-z0-9-]+$/, patternName: 'a region like eu-west-1' }),
+    forcePathStyle: o.forcePathStyle === undefined ? false : bool(o.forcePathStyle, at(field, 'forcePathStyle')),
+    prefix:
+      o.prefix === undefined
+        ? ''
+        : str(o.prefix, at(field, 'prefix'), { max: 200, pattern: /^([A-Za-z0-9._-]+\/)*$/, patternName: 'a key prefix ending in "/" like ferry/' }),
+  };
+  if (o.endpoint !== undefined)
+    c.endpoint = str(o.endpoint, at(field, 'endpoint'), {
+      min: 1,
+      max: 2048,
+      pattern: /^https?:\/\/[^/]+\/?$/,
+      patternName: 'a URL like https://s3.example.com',
+    });
+  if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) throw new FieldError(at(field, 'accessKeyId'), 'and secretAccessKey go together');
+  if (o.accessKeyId !== undefined) c.accessKeyId = str(o.accessKeyId, at(field, 'accessKeyId'), { min: 1, max: 256 });
+  if (o.secretAccessKey !== undefined) c.secretAccessKey = str(o.secretAccessKey, at(field, 'secretAccessKey'), { min: 1, max: 256 });
+  return c;
+};
+
 const checkEmail = (v: unknown, field: string): EmailConfig => {
   const o = obj(v, field, ['smtp', 'from', 'to']);
   const s = obj(o.smtp, at(field, 'smtp'), ['host', 'port', 'secure', 'user', 'pass']);
@@ -259,6 +315,7 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.trustProxy !== undefined) c.trustProxy = bool(o.trustProxy, 'trustProxy');
   if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, 'dataDir', { min: 1, max: 4096 });
   if (o.store !== undefined) c.store = checkStore(o.store, 'store');
+  if (o.blobs !== undefined) c.blobs = checkBlobs(o.blobs, 'blobs');
   if (o.adminTokens !== undefined)
     c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) =>
       str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),

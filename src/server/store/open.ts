@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoreConfig } from '../config.js';
-import { createBlobStore } from './blobs.js';
+import type { BlobsConfig, StoreConfig } from '../config.js';
+import { type BlobStore, createBlobStore } from './blobs.js';
 import type { Db } from './db.js';
 import { openPostgresDb } from './postgres-db.js';
+import { createS3BlobStore } from './s3-blobs.js';
+import { createS3Client } from './s3-client.js';
 import { migrationStatements } from './schema.js';
 import { createSqlStore } from './sql-store.js';
 import { openSqliteDb } from './sqlite-db.js';
@@ -26,13 +28,17 @@ const migrate = async (db: Db): Promise<void> => {
   });
 };
 
+/** Blobs in `<dataDir>/blobs`, or in the configured S3 bucket. */
+export const openBlobs = async (cfg: BlobsConfig, dataDir: string): Promise<BlobStore> =>
+  cfg.kind === 's3' ? createS3BlobStore(createS3Client(cfg), cfg.bucket, cfg.prefix) : createBlobStore(join(dataDir, 'blobs'));
+
 /**
  * Opens the configured store: the embedded SQLite database in `<dataDir>/ferry.db`, or
- * PostgreSQL; blobs go to `<dataDir>/blobs` in both cases (shared storage for replicas).
+ * PostgreSQL; blobs go to `<dataDir>/blobs` or to S3 (what replicas share, with PostgreSQL).
  */
-export const openStore = async (cfg: StoreConfig, dataDir: string): Promise<Store & { db: Db }> => {
+export const openStore = async (cfg: StoreConfig, dataDir: string, blobsCfg: BlobsConfig = { kind: 'files' }): Promise<Store & { db: Db }> => {
   mkdirSync(dataDir, { recursive: true });
-  const blobs = await createBlobStore(join(dataDir, 'blobs'));
+  const blobs = await openBlobs(blobsCfg, dataDir);
   const db = cfg.kind === 'sqlite' ? openSqliteDb(join(dataDir, 'ferry.db')) : openPostgresDb(cfg.url, cfg.poolSize);
   try {
     await migrate(db);
