@@ -18,6 +18,10 @@ export const createS3Client = (cfg: S3BlobsConfig): S3Client => {
     ...(cfg.accessKeyId && cfg.secretAccessKey ? { credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } } : {}),
     // The SDK retries throttling and 5xx itself; a request that still fails becomes the caller's 500.
     maxAttempts: 3,
+    // Checksums only where the API requires them: the SDK's default wraps streamed bodies in
+    // aws-chunked encoding with a trailer, which several S3-compatible servers store verbatim.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 };
 
