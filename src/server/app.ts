@@ -17,7 +17,7 @@ import type { Logger } from './log.js';
 import { adminAuth, ingestAuth } from './middleware/auth.js';
 import { ingestCors } from './middleware/cors.js';
 import { lifecycle, type ServerState } from './middleware/lifecycle.js';
-import { createRateLimiter, type RateLimiter, rateLimit } from './middleware/rate-limit.js';
+import { adminGuard, createMemoryRateStore, type RateStore, rateLimit } from './middleware/rate-limit.js';
 import { publicOrigin } from './public-url.js';
 import { createMessageReader } from './read/messages.js';
 import { readRoutes } from './read/routes.js';
@@ -31,7 +31,7 @@ export const buildKeys = (config: CollectorConfig): Map<string, IngestKey> => {
   const keys = new Map<string, IngestKey>();
   for (const [product, p] of Object.entries(config.products)) {
     for (const k of p.keys) {
-      keys.set(k.key, { key: k.key, product, policy: p.policy, origins: k.origins, rateLimit: k.rateLimit ?? config.rateLimit });
+      keys.set(k.key, { key: k.key, product, policy: p.policy, origins: k.origins, rateLimit: { ...config.rateLimit, ...k.rateLimit } });
     }
   }
   return keys;
@@ -46,7 +46,8 @@ export interface AppDeps {
   keys: ReadonlyMap<string, IngestKey>;
   state: ServerState;
   mailer?: Mailer;
-  limiter?: RateLimiter;
+  /** Where rate-limit buckets live (PostgreSQL for replicas). @defaultValue this process's memory */
+  rateStore?: RateStore;
   /** Reported in `Ferry-Collector-Version` on every ingest reply. @defaultValue the release's version */
   version?: string;
 }
@@ -102,6 +103,8 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   });
 
   const version = d.version ?? AGENT_VERSION;
+  const rateStore = d.rateStore ?? createMemoryRateStore();
+  const rateOptions = { store: rateStore, now, trustProxy: config.trustProxy, onError: (err: unknown) => log.error('rate limit store failed', { err }) };
   const ingest = [
     // First, so that every reply carries it, refusals included.
     async (c: Context, next: Next) => {
@@ -117,7 +120,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     },
     ingestCors({ methods: INGEST_METHODS, allowHeaders: INGEST_ALLOW_HEADERS, exposeHeaders: INGEST_EXPOSE_HEADERS }),
     ingestAuth({ keys: d.keys, selfOrigin: (req) => publicOrigin(req, config) }),
-    rateLimit(d.limiter ?? createRateLimiter(now)),
+    rateLimit(rateOptions),
   ] as const;
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
@@ -134,7 +137,14 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     });
   }
 
-  app.use(`${ADMIN_BASE}/*`, adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }));
+  app.use(
+    `${ADMIN_BASE}/*`,
+    adminAuth({
+      tokens: config.adminTokens,
+      isIngestKey: (t) => d.keys.has(t),
+      guard: adminGuard({ ...rateOptions, ...config.adminFailureLimit }),
+    }),
+  );
   app.route(ADMIN_BASE, readRoutes({ store, now, messages: createMessageReader(store.blobs, config.limits.decompressedBytes) }));
 
   const mount = (prefix: string, dir: string, headers: Record<string, string> = {}): void => {

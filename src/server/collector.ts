@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import pg from 'pg';
 import { buildKeys, createApp } from './app.js';
 import type { CollectorConfig } from './config.js';
 import { createMailer, type Mailer } from './email.js';
@@ -15,8 +16,10 @@ import type { AppEnv } from './env.js';
 import { createUploads, type Uploads } from './ingest/uploads.js';
 import { createLogger, type Logger } from './log.js';
 import type { ServerState } from './middleware/lifecycle.js';
+import { createMemoryRateStore } from './middleware/rate-limit.js';
 import { openStore } from './store/open.js';
 import { createPgLocker } from './store/pg-locker.js';
+import { createPgRateStore } from './store/pg-rate-store.js';
 import type { Store } from './store/types.js';
 
 export interface Collector {
@@ -59,11 +62,26 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
 
   const store = await openStore(config.store, config.dataDir, config.blobs);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
+  // Replicas on one database share their rate limits through it.
+  const ratePool = config.store.kind === 'postgres' ? new pg.Pool({ connectionString: config.store.url, max: 4 }) : undefined;
+  ratePool?.on('error', () => {});
+  const rateStore = ratePool ? await createPgRateStore(ratePool) : createMemoryRateStore();
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
   const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
-  const app = createApp({ config, store, log, now, uploads, keys, state, ...(mailer ? { mailer } : {}), ...(o.version ? { version: o.version } : {}) });
+  const app = createApp({
+    config,
+    store,
+    log,
+    now,
+    uploads,
+    keys,
+    state,
+    rateStore,
+    ...(mailer ? { mailer } : {}),
+    ...(o.version ? { version: o.version } : {}),
+  });
 
   let server: Server | undefined;
   let url = `http://${config.host}:${config.port}`;
@@ -89,6 +107,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     } catch (e) {
       log.error('upload cleanup failed', { err: e });
     }
+    await rateStore.sweep(now()).catch((e: unknown) => log.error('rate limit cleanup failed', { err: e }));
   };
   const timer = setInterval(() => void sweep(), config.cleanupIntervalMs);
   timer.unref();
@@ -109,6 +128,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
       await closed;
       await store.close();
       await locker?.close();
+      await ratePool?.end();
       mailer?.close();
       log.info('stopped');
     })());

@@ -11,10 +11,26 @@ import { FieldError } from './errors.js';
 import type { LogFormat, LogLevel } from './log.js';
 import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
 
+/**
+ * Rate limits of an ingest key. Keys are public, so the request and work limits apply to each
+ * client (the key plus the client's address) and the key as a whole has a ceiling above them.
+ */
 export interface RateLimitConfig {
-  /** Sustained requests per minute per ingest key (token refill rate). */
+  /** Sustained requests per minute per client (token refill rate). */
   perMinute: number;
-  /** Requests allowed at once before the rate applies (bucket size). */
+  /** Requests a client may send at once before the rate applies (bucket size). */
+  burst: number;
+  /** Sustained requests per minute for the key, all clients together. */
+  keyPerMinute: number;
+  keyBurst: number;
+  /** Work per client: bytes received plus bytes inflated, per minute. */
+  bytesPerMinute: number;
+  bytesBurst: number;
+}
+
+/** Failed admin-token attempts allowed per client address. */
+export interface AdminFailureLimit {
+  perMinute: number;
   burst: number;
 }
 
@@ -26,7 +42,8 @@ export interface IngestKeyConfig {
    * Requests without an `Origin` header (servers, tools) are allowed.
    */
   origins: string[];
-  rateLimit?: RateLimitConfig;
+  /** Over the top-level `rateLimit`, field by field. */
+  rateLimit?: Partial<RateLimitConfig>;
 }
 
 export interface ProductConfig {
@@ -110,8 +127,9 @@ export interface CollectorConfig {
   cleanupIntervalMs: number;
   /** Agent clocks off by more than this (receive time − `sentAt`) are corrected. */
   clockSkewThresholdMs: number;
-  /** Default per-key rate limit. */
+  /** Default rate limits of every ingest key. */
   rateLimit: RateLimitConfig;
+  adminFailureLimit: AdminFailureLimit;
   email?: EmailConfig;
   /** `requests: false` turns off the access log of successful requests (errors are still logged). */
   log: { level: LogLevel; format: LogFormat; requests: boolean };
@@ -144,7 +162,15 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   uploadExpirationMs: 24 * 3600_000,
   cleanupIntervalMs: 10 * 60_000,
   clockSkewThresholdMs: 60_000,
-  rateLimit: { perMinute: 600, burst: 120 },
+  rateLimit: {
+    perMinute: 600,
+    burst: 120,
+    keyPerMinute: 60_000,
+    keyBurst: 6_000,
+    bytesPerMinute: 128 * 1024 * 1024,
+    bytesBurst: 256 * 1024 * 1024,
+  },
+  adminFailureLimit: { perMinute: 10, burst: 20 },
   log: { level: 'info', format: 'json', requests: true },
   shutdownTimeoutMs: 30_000,
   viewer: true,
@@ -166,6 +192,7 @@ const TOP_FIELDS = [
   'cleanupIntervalMs',
   'clockSkewThresholdMs',
   'rateLimit',
+  'adminFailureLimit',
   'email',
   'log',
   'shutdownTimeoutMs',
@@ -175,9 +202,13 @@ const TOP_FIELDS = [
   'comment',
 ] as const;
 
-const checkRate = (v: unknown, field: string): RateLimitConfig => {
-  const o = obj(v, field, ['perMinute', 'burst']);
-  return { perMinute: int(o.perMinute, at(field, 'perMinute'), 1), burst: int(o.burst, at(field, 'burst'), 1) };
+const RATE_FIELDS = ['perMinute', 'burst', 'keyPerMinute', 'keyBurst', 'bytesPerMinute', 'bytesBurst'] as const;
+
+const checkRate = (v: unknown, field: string): Partial<RateLimitConfig> => {
+  const o = obj(v, field, RATE_FIELDS);
+  const out: Partial<RateLimitConfig> = {};
+  for (const k of RATE_FIELDS) if (o[k] !== undefined) out[k] = int(o[k], at(field, k), 1);
+  return out;
 };
 
 const checkOrigin = (v: unknown, field: string): string => {
@@ -325,7 +356,12 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.uploadExpirationMs !== undefined) c.uploadExpirationMs = int(o.uploadExpirationMs, 'uploadExpirationMs', 1000);
   if (o.cleanupIntervalMs !== undefined) c.cleanupIntervalMs = int(o.cleanupIntervalMs, 'cleanupIntervalMs', 100);
   if (o.clockSkewThresholdMs !== undefined) c.clockSkewThresholdMs = int(o.clockSkewThresholdMs, 'clockSkewThresholdMs', 0);
-  if (o.rateLimit !== undefined) c.rateLimit = checkRate(o.rateLimit, 'rateLimit');
+  if (o.rateLimit !== undefined) c.rateLimit = { ...c.rateLimit, ...checkRate(o.rateLimit, 'rateLimit') };
+  if (o.adminFailureLimit !== undefined) {
+    const a = obj(o.adminFailureLimit, 'adminFailureLimit', ['perMinute', 'burst']);
+    if (a.perMinute !== undefined) c.adminFailureLimit.perMinute = int(a.perMinute, 'adminFailureLimit.perMinute', 1);
+    if (a.burst !== undefined) c.adminFailureLimit.burst = int(a.burst, 'adminFailureLimit.burst', 1);
+  }
   if (o.email !== undefined) c.email = checkEmail(o.email, 'email');
   if (o.log !== undefined) {
     const l = obj(o.log, 'log', ['level', 'format', 'requests']);

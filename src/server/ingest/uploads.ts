@@ -24,6 +24,7 @@ import type { CollectorConfig } from '../config.js';
 import type { AppEnv, IngestKey } from '../env.js';
 import { ApiError, errorResponse } from '../errors.js';
 import type { Logger } from '../log.js';
+import { addWork } from '../middleware/rate-limit.js';
 import { decideDetail } from '../policy.js';
 import { publicOrigin } from '../public-url.js';
 import { createS3Client } from '../store/s3-client.js';
@@ -158,6 +159,8 @@ export const createUploads = (o: UploadsOptions): Uploads => {
   const directory = join(config.dataDir, 'uploads');
   const keyOf = new WeakMap<Request, IngestKey>();
   const finishing = new Map<string, Promise<void>>();
+  // Bytes inflated by the upload finished in a PATCH, for that request's work (rate-limit.ts).
+  const inflated = new Map<string, number>();
 
   const urlOf = (req: Request, id: string): string => `${publicOrigin(req, config)}${PATHS.uploads}/${id}`;
 
@@ -183,6 +186,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const sha256 = meta[TUS.metadata.sha256] as string;
     try {
       const stats = await checkDetailFile(file, { sessionId, sha256, maxDecompressedBytes: config.limits.decompressedBytes });
+      inflated.set(id, stats.bytes);
       const result = await store.storeDetail(
         {
           sessionId,
@@ -344,15 +348,27 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       if (method === 'HEAD' && (await offsetOf(id)) === rec.length) {
         // All bytes arrived but the collector stopped before storing them (a crash): finish now,
         // so a complete offset is never reported for data that is not stored.
+        // Under the upload's lock: on another replica the final PATCH may be finishing it now.
+        const lock = o.locker?.newLock(id);
         try {
-          const info = await datastore.getUpload(id);
-          await datastore.complete(id, info);
+          await lock?.lock(new AbortController().signal, async () => {});
+          try {
+            if ((await store.getUpload(id))?.state !== 'completed') await datastore.complete(id, await datastore.getUpload(id));
+          } finally {
+            await lock?.unlock();
+          }
         } catch {
           throw new ApiError(410, 'gone', 'this upload could not be completed; create a new one', { 'Tus-Resumable': TUS.version });
         }
         return completed(method, { ...rec, state: 'completed' });
       }
-      return jsonErrors(await tus.handleWeb(req));
+      try {
+        return jsonErrors(await tus.handleWeb(req));
+      } finally {
+        const n = inflated.get(id);
+        inflated.delete(id);
+        if (n) addWork(c, n);
+      }
     },
     async sweep() {
       const t = now();
