@@ -15,9 +15,10 @@ import { createMailer, type Mailer } from './email.js';
 import type { AppEnv } from './env.js';
 import { createUploads, type Uploads } from './ingest/uploads.js';
 import { createLogger, type Logger } from './log.js';
+import { createMetrics, timed } from './metrics.js';
 import type { ServerState } from './middleware/lifecycle.js';
 import { createMemoryRateStore } from './middleware/rate-limit.js';
-import { openStore } from './store/open.js';
+import { openStore, schemaVersion } from './store/open.js';
 import { createPgLocker } from './store/pg-locker.js';
 import { createPgRateStore } from './store/pg-rate-store.js';
 import type { Store } from './store/types.js';
@@ -60,7 +61,10 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   }
   if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
 
-  const store = await openStore(config.store, config.dataDir, config.blobs);
+  const metrics = createMetrics();
+  const opened = await openStore(config.store, config.dataDir, config.blobs, { migrate: config.migrateOnStart });
+  // Every store and blob operation timed for /metrics.
+  const store = timed(opened, metrics, 'store');
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
   // Replicas on one database share their rate limits through it.
   const ratePool = config.store.kind === 'postgres' ? new pg.Pool({ connectionString: config.store.url, max: 4 }) : undefined;
@@ -70,7 +74,21 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
   const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
+  const inFlight = { uploads: 0 };
+  metrics.gauge('ferry_requests_in_flight', 'Requests being answered.', () => state.inFlight);
+  metrics.gauge('ferry_uploads_in_flight', 'Upload PATCH requests receiving bytes.', () => inFlight.uploads);
+  metrics.gauge('process_resident_memory_bytes', 'Resident memory of the collector process.', () => process.memoryUsage.rss());
+  const startedAt = Date.now();
+  metrics.gauge('ferry_uptime_seconds', 'Seconds since the collector started.', () => Math.round((Date.now() - startedAt) / 1000));
+  const ready = async (): Promise<Record<string, string>> => {
+    const v = await schemaVersion(opened.db);
+    if (v.current !== v.expected) throw new Error(`database schema is at version ${v.current}, this collector needs ${v.expected}: run migrate`);
+    return { schema: String(v.current) };
+  };
   const app = createApp({
+    metrics,
+    inFlight,
+    ready,
     config,
     store,
     log,

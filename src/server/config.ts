@@ -117,9 +117,13 @@ export interface CollectorConfig {
   /** Embedded database, uploads in progress and stored blobs live here. */
   dataDir: string;
   store: StoreConfig;
+  /** Migrate the database at start-up; with false, run `ferry-collector migrate` first (not ready until then). */
+  migrateOnStart: boolean;
   blobs: BlobsConfig;
   /** Bearer tokens for the read API and the viewer. */
   adminTokens: string[];
+  /** Bearer tokens for `GET /metrics` only (for a scraper); admin tokens are accepted too. */
+  metricsTokens: string[];
   products: Record<string, ProductConfig>;
   limits: LimitsConfig;
   /** Unfinished uploads older than this answer 410 and are deleted. */
@@ -147,8 +151,10 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   trustProxy: false,
   dataDir: './.data',
   store: { kind: 'sqlite' },
+  migrateOnStart: true,
   blobs: { kind: 'files' },
   adminTokens: [],
+  metricsTokens: [],
   products: {},
   limits: {
     summariesBodyBytes: LIMITS.maxSummariesBodyBytes,
@@ -184,8 +190,10 @@ const TOP_FIELDS = [
   'trustProxy',
   'dataDir',
   'store',
+  'migrateOnStart',
   'blobs',
   'adminTokens',
+  'metricsTokens',
   'products',
   'limits',
   'uploadExpirationMs',
@@ -347,9 +355,14 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, 'dataDir', { min: 1, max: 4096 });
   if (o.store !== undefined) c.store = checkStore(o.store, 'store');
   if (o.blobs !== undefined) c.blobs = checkBlobs(o.blobs, 'blobs');
+  if (o.migrateOnStart !== undefined) c.migrateOnStart = bool(o.migrateOnStart, 'migrateOnStart');
   if (o.adminTokens !== undefined)
     c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) =>
       str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),
+    );
+  if (o.metricsTokens !== undefined)
+    c.metricsTokens = arr(o.metricsTokens, 'metricsTokens', 100).map((x, i) =>
+      str(x, `metricsTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),
     );
   if (o.products !== undefined) c.products = checkProducts(o.products, 'products');
   if (o.limits !== undefined) c.limits = checkLimits(o.limits, 'limits', c.limits);

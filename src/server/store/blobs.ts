@@ -21,6 +21,8 @@ export interface BlobStore {
   put(sha256: string, source: BlobSource): Promise<void>;
   read(sha256: string): Promise<Buffer | undefined>;
   remove(sha256: string): Promise<void>;
+  /** Throws when the storage cannot be reached (readiness). */
+  ping(): Promise<void>;
 }
 
 const SHA_RE = /^[0-9a-f]{64}$/;
@@ -95,6 +97,9 @@ export const createBlobStore = async (dir: string): Promise<BlobStore> => {
     },
     async remove(sha) {
       await rm(path(sha), { force: true });
+    },
+    async ping() {
+      await stat(tmp);
     },
   };
 };

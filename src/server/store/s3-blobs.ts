@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './blobs.js';
 import { isMissing } from './s3-client.js';
 
@@ -46,6 +46,9 @@ export const createS3BlobStore = (client: S3Client, bucket: string, prefix = '')
         if (isMissing(e)) return undefined;
         throw e;
       }
+    },
+    async ping() {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }));
     },
     async remove(sha) {
       // Deleting a missing key is not an error in S3.
