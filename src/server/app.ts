@@ -14,10 +14,12 @@ import { emailHandler, packageHandler } from './ingest/packages.js';
 import { summariesHandler } from './ingest/summaries.js';
 import type { Uploads } from './ingest/uploads.js';
 import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { adminAuth, ingestAuth } from './middleware/auth.js';
 import { ingestCors } from './middleware/cors.js';
 import { lifecycle, type ServerState } from './middleware/lifecycle.js';
-import { createRateLimiter, type RateLimiter, rateLimit } from './middleware/rate-limit.js';
+import { countRequests } from './middleware/metrics.js';
+import { adminGuard, createMemoryRateStore, type RateStore, rateLimit } from './middleware/rate-limit.js';
 import { publicOrigin } from './public-url.js';
 import { createMessageReader, type MessageReader } from './read/messages.js';
 import { readRoutes } from './read/routes.js';
@@ -32,7 +34,7 @@ export const buildKeys = (config: CollectorConfig): Map<string, IngestKey> => {
   const keys = new Map<string, IngestKey>();
   for (const [product, p] of Object.entries(config.products)) {
     for (const k of p.keys) {
-      keys.set(k.key, { key: k.key, product, policy: p.policy, origins: k.origins, rateLimit: k.rateLimit ?? config.rateLimit });
+      keys.set(k.key, { key: k.key, product, policy: p.policy, origins: k.origins, rateLimit: { ...config.rateLimit, ...k.rateLimit } });
     }
   }
   return keys;
@@ -47,11 +49,17 @@ export interface AppDeps {
   keys: ReadonlyMap<string, IngestKey>;
   state: ServerState;
   mailer?: Mailer;
-  limiter?: RateLimiter;
+  /** Where rate-limit buckets live (PostgreSQL for replicas). @defaultValue this process's memory */
+  rateStore?: RateStore;
   /** Reported in `Ferry-Collector-Version` on every ingest reply. @defaultValue the release's version */
   version?: string;
   /** The read API's decoded-session cache (shared with retention, which drops what it deletes). */
   messages?: MessageReader;
+  metrics?: Metrics;
+  /** Requests writing upload bytes right now (a gauge of `metrics`). */
+  inFlight?: { uploads: number };
+  /** Readiness checks beyond the store's ping (schema version, blob storage); throws with the reason. */
+  ready?: () => Promise<Record<string, string>>;
 }
 
 const INGEST_METHODS = ['GET', 'POST', 'HEAD', 'PATCH', 'OPTIONS'];
@@ -83,6 +91,13 @@ const INGEST_EXPOSE_HEADERS = [
 export const createApp = (d: AppDeps): Hono<AppEnv> => {
   const { config, store, log, now } = d;
   const app = new Hono<AppEnv>();
+  // One rate store for the ingest limits and the admin guard.
+  const rateOptions = {
+    store: d.rateStore ?? createMemoryRateStore(),
+    now,
+    trustProxy: config.trustProxy,
+    onError: (err: unknown) => log.error('rate limit store failed', { err }),
+  };
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return err.getResponse();
@@ -93,6 +108,8 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.use('*', lifecycle(d.state, log, config.log.requests));
+  const metrics = d.metrics ?? createMetrics();
+  app.use('*', countRequests(metrics, d.inFlight ?? { uploads: 0 }));
 
   app.get('/health', async (c) => {
     if (d.state.draining) return c.json({ status: 'draining', store: store.kind }, 503);
@@ -103,6 +120,29 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     }
     return c.json({ status: 'ok', store: store.kind, time: now() });
   });
+
+  // Ready: the store answers, its schema is this collector's, the blob storage answers. Load
+  // balancers send traffic only to ready replicas; /health above stays the liveness check.
+  app.get('/ready', async (c) => {
+    if (d.state.draining) return c.json({ status: 'draining' }, 503);
+    try {
+      await store.ping();
+      await store.blobs.ping();
+      const checks = (await d.ready?.()) ?? {};
+      return c.json({ status: 'ready', store: store.kind, blobs: store.blobs.kind, ...checks });
+    } catch (e) {
+      return c.json({ status: 'not-ready', store: store.kind, blobs: store.blobs.kind, reason: (e as Error).message.slice(0, 300) }, 503);
+    }
+  });
+
+  const metricsAuth = adminAuth({
+    tokens: [...config.adminTokens, ...config.metricsTokens],
+    isIngestKey: (t) => d.keys.has(t),
+    guard: adminGuard({ ...rateOptions, ...config.adminFailureLimit }),
+  });
+  app.get('/metrics', metricsAuth, (c) =>
+    c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' }),
+  );
 
   const version = d.version ?? AGENT_VERSION;
   const ingest = [
@@ -120,7 +160,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     },
     ingestCors({ methods: INGEST_METHODS, allowHeaders: INGEST_ALLOW_HEADERS, exposeHeaders: INGEST_EXPOSE_HEADERS }),
     ingestAuth({ keys: d.keys, selfOrigin: (req) => publicOrigin(req, config) }),
-    rateLimit(d.limiter ?? createRateLimiter(now)),
+    rateLimit(rateOptions),
   ] as const;
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
@@ -137,7 +177,14 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     });
   }
 
-  app.use(`${ADMIN_BASE}/*`, adminAuth({ tokens: config.adminTokens, isIngestKey: (t) => d.keys.has(t) }));
+  app.use(
+    `${ADMIN_BASE}/*`,
+    adminAuth({
+      tokens: config.adminTokens,
+      isIngestKey: (t) => d.keys.has(t),
+      guard: adminGuard({ ...rateOptions, ...config.adminFailureLimit }),
+    }),
+  );
   const messages = d.messages ?? createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
   app.route(ADMIN_BASE, readRoutes({ store, now, messages }));
   app.route(ADMIN_BASE, triageRoutes({ store, now, messages, config, log }));

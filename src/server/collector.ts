@@ -8,17 +8,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import pg from 'pg';
 import { buildKeys, createApp } from './app.js';
 import type { CollectorConfig } from './config.js';
 import { createMailer, type Mailer } from './email.js';
 import type { AppEnv } from './env.js';
 import { createUploads, type Uploads } from './ingest/uploads.js';
 import { createLogger, type Logger } from './log.js';
+import { createMetrics, timed } from './metrics.js';
 import type { ServerState } from './middleware/lifecycle.js';
+import { createMemoryRateStore } from './middleware/rate-limit.js';
 import { createMessageReader } from './read/messages.js';
 import { runRetention } from './retention.js';
-import { openStore } from './store/open.js';
+import { openStore, schemaVersion } from './store/open.js';
 import { createPgLocker } from './store/pg-locker.js';
+import { createPgRateStore } from './store/pg-rate-store.js';
 import type { Store } from './store/types.js';
 import { createIndexer, withIndexing } from './triage/indexer.js';
 
@@ -64,17 +68,37 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   }
   if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
 
-  const opened = await openStore(config.store, config.dataDir);
+  const metrics = createMetrics();
+  const opened = await openStore(config.store, config.dataDir, config.blobs, { migrate: config.migrateOnStart });
   const indexer = createIndexer({ store: opened, maxBytes: config.limits.decompressedBytes, log });
-  // Every detail stored is indexed for triage (groups, search) right after: triage/indexer.ts.
-  const store = withIndexing(opened, indexer);
+  // Every detail stored is indexed for triage (groups, search) right after: triage/indexer.ts;
+  // every store and blob operation is timed for /metrics.
+  const store = timed(withIndexing(opened, indexer), metrics, 'store');
   const messages = createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
+  // Replicas on one database share their rate limits through it.
+  const ratePool = config.store.kind === 'postgres' ? new pg.Pool({ connectionString: config.store.url, max: 4 }) : undefined;
+  ratePool?.on('error', () => {});
+  const rateStore = ratePool ? await createPgRateStore(ratePool) : createMemoryRateStore();
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
   const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
+  const inFlight = { uploads: 0 };
+  metrics.gauge('ferry_requests_in_flight', 'Requests being answered.', () => state.inFlight);
+  metrics.gauge('ferry_uploads_in_flight', 'Upload PATCH requests receiving bytes.', () => inFlight.uploads);
+  metrics.gauge('process_resident_memory_bytes', 'Resident memory of the collector process.', () => process.memoryUsage.rss());
+  const startedAt = Date.now();
+  metrics.gauge('ferry_uptime_seconds', 'Seconds since the collector started.', () => Math.round((Date.now() - startedAt) / 1000));
+  const readiness = async (): Promise<Record<string, string>> => {
+    const v = await schemaVersion(opened.db);
+    if (v.current !== v.expected) throw new Error(`database schema is at version ${v.current}, this collector needs ${v.expected}: run migrate`);
+    return { schema: String(v.current) };
+  };
   const app = createApp({
+    metrics,
+    inFlight,
+    ready: readiness,
     config,
     store,
     log,
@@ -83,6 +107,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     keys,
     state,
     messages,
+    rateStore,
     ...(mailer ? { mailer } : {}),
     ...(o.version ? { version: o.version } : {}),
   });
@@ -111,6 +136,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     } catch (e) {
       log.error('upload cleanup failed', { err: e });
     }
+    await rateStore.sweep(now()).catch((e: unknown) => log.error('rate limit cleanup failed', { err: e }));
   };
   const timer = setInterval(() => void sweep(), config.cleanupIntervalMs);
   timer.unref();
@@ -157,6 +183,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
       await closed;
       await store.close();
       await locker?.close();
+      await ratePool?.end();
       mailer?.close();
       log.info('stopped');
     })());

@@ -11,10 +11,26 @@ import { FieldError } from './errors.js';
 import type { LogFormat, LogLevel } from './log.js';
 import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
 
+/**
+ * Rate limits of an ingest key. Keys are public, so the request and work limits apply to each
+ * client (the key plus the client's address) and the key as a whole has a ceiling above them.
+ */
 export interface RateLimitConfig {
-  /** Sustained requests per minute per ingest key (token refill rate). */
+  /** Sustained requests per minute per client (token refill rate). */
   perMinute: number;
-  /** Requests allowed at once before the rate applies (bucket size). */
+  /** Requests a client may send at once before the rate applies (bucket size). */
+  burst: number;
+  /** Sustained requests per minute for the key, all clients together. */
+  keyPerMinute: number;
+  keyBurst: number;
+  /** Work per client: bytes received plus bytes inflated, per minute. */
+  bytesPerMinute: number;
+  bytesBurst: number;
+}
+
+/** Failed admin-token attempts allowed per client address. */
+export interface AdminFailureLimit {
+  perMinute: number;
   burst: number;
 }
 
@@ -26,7 +42,8 @@ export interface IngestKeyConfig {
    * Requests without an `Origin` header (servers, tools) are allowed.
    */
   origins: string[];
-  rateLimit?: RateLimitConfig;
+  /** Over the top-level `rateLimit`, field by field. */
+  rateLimit?: Partial<RateLimitConfig>;
 }
 
 export interface ProductConfig {
@@ -64,6 +81,25 @@ export interface LimitsConfig {
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string; poolSize: number };
 
+/** An S3 bucket (AWS S3, MinIO, R2, …) for blobs and uploads in progress: what replicas share. */
+export interface S3BlobsConfig {
+  kind: 's3';
+  bucket: string;
+  region: string;
+  /** For S3-compatible services (`http://minio:9000`); AWS S3 needs none. */
+  endpoint?: string;
+  /** `bucket` in the path instead of the host name (MinIO and most self-hosted services). */
+  forcePathStyle: boolean;
+  /** Prepended to every object key, e.g. `ferry/`. */
+  prefix: string;
+  /** Without these the SDK's default chain applies (AWS_* variables, profile, instance role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+/** Where blobs and uploads in progress live: `<dataDir>` (one collector) or S3 (replicas). */
+export type BlobsConfig = { kind: 'files' } | S3BlobsConfig;
+
 export interface SmtpConfig {
   host: string;
   port: number;
@@ -95,8 +131,13 @@ export interface CollectorConfig {
   /** Embedded database, uploads in progress and stored blobs live here. */
   dataDir: string;
   store: StoreConfig;
+  /** Migrate the database at start-up; with false, run `ferry-collector migrate` first (not ready until then). */
+  migrateOnStart: boolean;
+  blobs: BlobsConfig;
   /** Bearer tokens for the read API and the viewer. */
   adminTokens: string[];
+  /** Bearer tokens for `GET /metrics` only (for a scraper); admin tokens are accepted too. */
+  metricsTokens: string[];
   products: Record<string, ProductConfig>;
   limits: LimitsConfig;
   /** Unfinished uploads older than this answer 410 and are deleted. */
@@ -104,8 +145,9 @@ export interface CollectorConfig {
   cleanupIntervalMs: number;
   /** Agent clocks off by more than this (receive time − `sentAt`) are corrected. */
   clockSkewThresholdMs: number;
-  /** Default per-key rate limit. */
+  /** Default rate limits of every ingest key. */
   rateLimit: RateLimitConfig;
+  adminFailureLimit: AdminFailureLimit;
   email?: EmailConfig;
   /** `requests: false` turns off the access log of successful requests (errors are still logged). */
   log: { level: LogLevel; format: LogFormat; requests: boolean };
@@ -127,7 +169,10 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   trustProxy: false,
   dataDir: './.data',
   store: { kind: 'sqlite' },
+  migrateOnStart: true,
+  blobs: { kind: 'files' },
   adminTokens: [],
+  metricsTokens: [],
   products: {},
   limits: {
     summariesBodyBytes: LIMITS.maxSummariesBodyBytes,
@@ -141,7 +186,15 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   uploadExpirationMs: 24 * 3600_000,
   cleanupIntervalMs: 10 * 60_000,
   clockSkewThresholdMs: 60_000,
-  rateLimit: { perMinute: 600, burst: 120 },
+  rateLimit: {
+    perMinute: 600,
+    burst: 120,
+    keyPerMinute: 60_000,
+    keyBurst: 6_000,
+    bytesPerMinute: 128 * 1024 * 1024,
+    bytesBurst: 256 * 1024 * 1024,
+  },
+  adminFailureLimit: { perMinute: 10, burst: 20 },
   log: { level: 'info', format: 'json', requests: true },
   shutdownTimeoutMs: 30_000,
   viewer: true,
@@ -157,13 +210,17 @@ const TOP_FIELDS = [
   'trustProxy',
   'dataDir',
   'store',
+  'migrateOnStart',
+  'blobs',
   'adminTokens',
+  'metricsTokens',
   'products',
   'limits',
   'uploadExpirationMs',
   'cleanupIntervalMs',
   'clockSkewThresholdMs',
   'rateLimit',
+  'adminFailureLimit',
   'email',
   'log',
   'shutdownTimeoutMs',
@@ -175,9 +232,13 @@ const TOP_FIELDS = [
   'comment',
 ] as const;
 
-const checkRate = (v: unknown, field: string): RateLimitConfig => {
-  const o = obj(v, field, ['perMinute', 'burst']);
-  return { perMinute: int(o.perMinute, at(field, 'perMinute'), 1), burst: int(o.burst, at(field, 'burst'), 1) };
+const RATE_FIELDS = ['perMinute', 'burst', 'keyPerMinute', 'keyBurst', 'bytesPerMinute', 'bytesBurst'] as const;
+
+const checkRate = (v: unknown, field: string): Partial<RateLimitConfig> => {
+  const o = obj(v, field, RATE_FIELDS);
+  const out: Partial<RateLimitConfig> = {};
+  for (const k of RATE_FIELDS) if (o[k] !== undefined) out[k] = int(o[k], at(field, k), 1);
+  return out;
 };
 
 const checkOrigin = (v: unknown, field: string): string => {
@@ -255,6 +316,40 @@ const checkStore = (v: unknown, field: string): StoreConfig => {
   };
 };
 
+const checkBlobs = (v: unknown, field: string): BlobsConfig => {
+  const o = obj(v, field, ['kind', 'bucket', 'region', 'endpoint', 'forcePathStyle', 'prefix', 'accessKeyId', 'secretAccessKey']);
+  const kind = oneOf(o.kind, at(field, 'kind'), ['files', 's3'] as const);
+  if (kind === 'files') {
+    const extra = Object.keys(o).find((k) => k !== 'kind');
+    if (extra) throw new FieldError(at(field, extra), 'is only for kind "s3"');
+    return { kind };
+  }
+  const c: S3BlobsConfig = {
+    kind,
+    bucket: str(o.bucket, at(field, 'bucket'), { min: 3, max: 63, pattern: /^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, patternName: 'an S3 bucket name' }),
+    region:
+      o.region === undefined
+        ? 'us-east-1'
+        : str(o.region, at(field, 'region'), { min: 1, max: 64, pattern: /^[a-z0-9-]+$/, patternName: 'a region like eu-west-1' }),
+    forcePathStyle: o.forcePathStyle === undefined ? false : bool(o.forcePathStyle, at(field, 'forcePathStyle')),
+    prefix:
+      o.prefix === undefined
+        ? ''
+        : str(o.prefix, at(field, 'prefix'), { max: 200, pattern: /^([A-Za-z0-9._-]+\/)*$/, patternName: 'a key prefix ending in "/" like ferry/' }),
+  };
+  if (o.endpoint !== undefined)
+    c.endpoint = str(o.endpoint, at(field, 'endpoint'), {
+      min: 1,
+      max: 2048,
+      pattern: /^https?:\/\/[^/]+\/?$/,
+      patternName: 'a URL like https://s3.example.com',
+    });
+  if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) throw new FieldError(at(field, 'accessKeyId'), 'and secretAccessKey go together');
+  if (o.accessKeyId !== undefined) c.accessKeyId = str(o.accessKeyId, at(field, 'accessKeyId'), { min: 1, max: 256 });
+  if (o.secretAccessKey !== undefined) c.secretAccessKey = str(o.secretAccessKey, at(field, 'secretAccessKey'), { min: 1, max: 256 });
+  return c;
+};
+
 const checkEmail = (v: unknown, field: string): EmailConfig => {
   const o = obj(v, field, ['smtp', 'from', 'to']);
   const s = obj(o.smtp, at(field, 'smtp'), ['host', 'port', 'secure', 'user', 'pass']);
@@ -290,16 +385,27 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
   if (o.trustProxy !== undefined) c.trustProxy = bool(o.trustProxy, 'trustProxy');
   if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, 'dataDir', { min: 1, max: 4096 });
   if (o.store !== undefined) c.store = checkStore(o.store, 'store');
+  if (o.blobs !== undefined) c.blobs = checkBlobs(o.blobs, 'blobs');
+  if (o.migrateOnStart !== undefined) c.migrateOnStart = bool(o.migrateOnStart, 'migrateOnStart');
   if (o.adminTokens !== undefined)
     c.adminTokens = arr(o.adminTokens, 'adminTokens', 100).map((x, i) =>
       str(x, `adminTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),
+    );
+  if (o.metricsTokens !== undefined)
+    c.metricsTokens = arr(o.metricsTokens, 'metricsTokens', 100).map((x, i) =>
+      str(x, `metricsTokens[${i}]`, { min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' }),
     );
   if (o.products !== undefined) c.products = checkProducts(o.products, 'products');
   if (o.limits !== undefined) c.limits = checkLimits(o.limits, 'limits', c.limits);
   if (o.uploadExpirationMs !== undefined) c.uploadExpirationMs = int(o.uploadExpirationMs, 'uploadExpirationMs', 1000);
   if (o.cleanupIntervalMs !== undefined) c.cleanupIntervalMs = int(o.cleanupIntervalMs, 'cleanupIntervalMs', 100);
   if (o.clockSkewThresholdMs !== undefined) c.clockSkewThresholdMs = int(o.clockSkewThresholdMs, 'clockSkewThresholdMs', 0);
-  if (o.rateLimit !== undefined) c.rateLimit = checkRate(o.rateLimit, 'rateLimit');
+  if (o.rateLimit !== undefined) c.rateLimit = { ...c.rateLimit, ...checkRate(o.rateLimit, 'rateLimit') };
+  if (o.adminFailureLimit !== undefined) {
+    const a = obj(o.adminFailureLimit, 'adminFailureLimit', ['perMinute', 'burst']);
+    if (a.perMinute !== undefined) c.adminFailureLimit.perMinute = int(a.perMinute, 'adminFailureLimit.perMinute', 1);
+    if (a.burst !== undefined) c.adminFailureLimit.burst = int(a.burst, 'adminFailureLimit.burst', 1);
+  }
   if (o.email !== undefined) c.email = checkEmail(o.email, 'email');
   if (o.log !== undefined) {
     const l = obj(o.log, 'log', ['level', 'format', 'requests']);

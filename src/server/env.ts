@@ -14,5 +14,7 @@ export interface IngestKey {
 export interface AppEnv {
   Variables: {
     ingest: IngestKey;
+    /** Bytes the handler inflated (charged to the client's work bucket). */
+    inflatedBytes?: number;
   };
 }

@@ -8,6 +8,7 @@ import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mediaType, readBody } from '../middleware/body.js';
+import { addWork } from '../middleware/rate-limit.js';
 import { type ReadPackage, readPackage } from '../package/read-package.js';
 import type { Store } from '../store/types.js';
 
@@ -91,11 +92,15 @@ const loadPackage = async (c: Context<AppEnv>, d: PackagesDeps): Promise<{ body:
 };
 
 /** `POST /packages`: validate the whole package, then store every session (idempotent by id). */
+/** What the checks inflated: the client's work, with the bytes it sent (rate-limit.ts). */
+const inflatedBytes = (pkg: ReadPackage): number => pkg.sessions.reduce((n, s) => n + s.stats.bytes, 0);
+
 export const packageHandler =
   (d: PackagesDeps) =>
   async (c: Context<AppEnv>): Promise<Response> => {
     const receivedAt = d.now();
     const { body, pkg } = await loadPackage(c, d);
+    addWork(c, inflatedBytes(pkg));
     const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs);
     const m = pkg.manifest;
     const record: PackageRecord = {
@@ -147,6 +152,7 @@ export const emailHandler =
     const to = d.config.products[key.product]?.emailTo ?? d.config.email?.to ?? [];
     if (!d.mailer || to.length === 0) throw new ApiError(404, 'email-not-configured', `this collector relays no email for product "${key.product}"`);
     const { body, pkg } = await loadPackage(c, d);
+    addWork(c, inflatedBytes(pkg));
     let messageId: string;
     try {
       messageId = await d.mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });

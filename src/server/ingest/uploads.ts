@@ -1,6 +1,7 @@
 /**
  * Detail uploads: tus 1.0.0 (core, creation, expiration) through `@tus/server`, with the upload
- * bytes in `<dataDir>/uploads` and every upload recorded in the store (so the summaries reply can
+ * bytes in `<dataDir>/uploads` (or, with S3 blobs, in the bucket: s3-upload-store.ts, so any
+ * replica resumes any upload) and every upload recorded in the store (so the summaries reply can
  * offer it for resuming, and so completed or expired uploads answer correctly even after their
  * files are gone). The SHA-256 travels in `Upload-Metadata` (`TUS.metadata.sha256`).
  *
@@ -23,10 +24,13 @@ import type { CollectorConfig } from '../config.js';
 import type { AppEnv, IngestKey } from '../env.js';
 import { ApiError, errorResponse } from '../errors.js';
 import type { Logger } from '../log.js';
+import { addWork } from '../middleware/rate-limit.js';
 import { decideDetail } from '../policy.js';
 import { publicOrigin } from '../public-url.js';
+import { createS3Client } from '../store/s3-client.js';
 import type { Store, UploadRecord } from '../store/types.js';
 import { checkDetailFile } from './detail-check.js';
+import { S3UploadStore } from './s3-upload-store.js';
 
 const ID_RE = /^[0-9a-f]{32}$/;
 const SHA_RE = /^[0-9a-f]{64}$/;
@@ -83,8 +87,13 @@ class DetailFileStore extends FileStore {
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
     const end = await super.write(readable, id, offset);
     const info = await this.configstore.get(id);
-    if (info?.size !== undefined && end === info.size) await this.finish(id, join(this.directory, id), info as Upload);
+    if (info?.size !== undefined && end === info.size) await this.complete(id, info as Upload);
     return end;
+  }
+
+  /** Finishes an upload whose bytes are all written (the same call as S3UploadStore's). */
+  complete(id: string, upload: Upload): Promise<void> {
+    return this.finish(id, join(this.directory, id), upload);
   }
 }
 
@@ -150,11 +159,18 @@ export const createUploads = (o: UploadsOptions): Uploads => {
   const directory = join(config.dataDir, 'uploads');
   const keyOf = new WeakMap<Request, IngestKey>();
   const finishing = new Map<string, Promise<void>>();
+  // Bytes inflated by the upload finished in a PATCH, for that request's work (rate-limit.ts).
+  const inflated = new Map<string, number>();
 
   const urlOf = (req: Request, id: string): string => `${publicOrigin(req, config)}${PATHS.uploads}/${id}`;
 
+  // With S3 (replicas) uploads in progress live in the bucket (s3-upload-store.ts).
+  const blobsCfg = config.blobs;
+  let s3Uploads: S3UploadStore | undefined;
+
   // FileStore.remove keeps the .json when the data file is already gone; this removes both.
   const removeFiles = async (id: string): Promise<void> => {
+    if (s3Uploads) return s3Uploads.remove(id);
     await rm(join(directory, id), { force: true });
     await rm(join(directory, `${id}.json`), { force: true });
   };
@@ -170,6 +186,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const sha256 = meta[TUS.metadata.sha256] as string;
     try {
       const stats = await checkDetailFile(file, { sessionId, sha256, maxDecompressedBytes: config.limits.decompressedBytes });
+      inflated.set(id, stats.bytes);
       const result = await store.storeDetail(
         {
           sessionId,
@@ -228,7 +245,18 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const rec = await store.getUpload(id);
     return rec?.state === 'completed' ? rec.length : undefined;
   };
-  const datastore = new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate, completedLength);
+  if (blobsCfg.kind === 's3')
+    s3Uploads = new S3UploadStore({
+      client: createS3Client(blobsCfg),
+      bucket: blobsCfg.bucket,
+      prefix: blobsCfg.prefix,
+      expirationMs: config.uploadExpirationMs,
+      finish,
+      onCreate,
+      completedLength,
+      tmpDir: join(config.dataDir, 'upload-tmp'),
+    });
+  const datastore = s3Uploads ?? new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate, completedLength);
 
   const checkCreate = async (req: Request, upload: Upload): Promise<void> => {
     const key = keyOf.get(req);
@@ -320,15 +348,27 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       if (method === 'HEAD' && (await offsetOf(id)) === rec.length) {
         // All bytes arrived but the collector stopped before storing them (a crash): finish now,
         // so a complete offset is never reported for data that is not stored.
+        // Under the upload's lock: on another replica the final PATCH may be finishing it now.
+        const lock = o.locker?.newLock(id);
         try {
-          const info = await datastore.getUpload(id);
-          await finish(id, join(directory, id), info);
+          await lock?.lock(new AbortController().signal, async () => {});
+          try {
+            if ((await store.getUpload(id))?.state !== 'completed') await datastore.complete(id, await datastore.getUpload(id));
+          } finally {
+            await lock?.unlock();
+          }
         } catch {
           throw new ApiError(410, 'gone', 'this upload could not be completed; create a new one', { 'Tus-Resumable': TUS.version });
         }
         return completed(method, { ...rec, state: 'completed' });
       }
-      return jsonErrors(await tus.handleWeb(req));
+      try {
+        return jsonErrors(await tus.handleWeb(req));
+      } finally {
+        const n = inflated.get(id);
+        inflated.delete(id);
+        if (n) addWork(c, n);
+      }
     },
     async sweep() {
       const t = now();
@@ -353,6 +393,14 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         }
         if ((rec && rec.state !== 'open') || (!rec && old)) {
           await removeFiles(id).catch(() => {});
+          orphans++;
+        }
+      }
+      for (const u of (await s3Uploads?.stored()) ?? []) {
+        if (!ID_RE.test(u.id) || finishing.has(u.id)) continue;
+        const rec = await store.getUpload(u.id);
+        if ((rec && rec.state !== 'open') || (!rec && t - u.modifiedMs > ORPHAN_GRACE_MS)) {
+          await removeFiles(u.id).catch(() => {});
           orphans++;
         }
       }

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { ADMIN_AUTH_SCHEME, AUTH_SCHEME } from '../../shared/protocol.js';
 import type { AppEnv, IngestKey } from '../env.js';
 import { ApiError } from '../errors.js';
+import type { AdminGuard } from './rate-limit.js';
 
 const AUTH_RE = /^(\S+)[ \t]+(\S+)$/;
 
@@ -35,12 +36,16 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 export interface AdminAuthOptions {
   tokens: readonly string[];
   isIngestKey: (token: string) => boolean;
+  /** Limits failed attempts per client address. */
+  guard?: AdminGuard;
 }
 
 /** `Authorization: Bearer <adminToken>`; an ingest key is recognised and refused with 403. */
 export const adminAuth = (o: AdminAuthOptions): MiddlewareHandler => {
   const hashes = o.tokens.map(digest);
   return async (c, next) => {
+    // Checked before the token: an address out of attempts learns nothing more, right or wrong.
+    await o.guard?.check(c);
     const m = AUTH_RE.exec(c.req.header('authorization') ?? '');
     if (!m) throw new ApiError(401, 'unauthorized', `Authorization: ${ADMIN_AUTH_SCHEME} <adminToken> is required`, { 'WWW-Authenticate': ADMIN_AUTH_SCHEME });
     if (m[1].toLowerCase() === AUTH_SCHEME.toLowerCase() || o.isIngestKey(m[2]))
@@ -48,7 +53,10 @@ export const adminAuth = (o: AdminAuthOptions): MiddlewareHandler => {
     // Compare digests in constant time so response timing says nothing about a token's prefix.
     const d = digest(m[2]);
     const ok = m[1].toLowerCase() === ADMIN_AUTH_SCHEME.toLowerCase() && hashes.some((h) => timingSafeEqual(h, d));
-    if (!ok) throw new ApiError(401, 'unauthorized', 'unknown admin token', { 'WWW-Authenticate': ADMIN_AUTH_SCHEME });
+    if (!ok) {
+      await o.guard?.failed(c);
+      throw new ApiError(401, 'unauthorized', 'unknown admin token', { 'WWW-Authenticate': ADMIN_AUTH_SCHEME });
+    }
     await next();
   };
 };

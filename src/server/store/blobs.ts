@@ -12,13 +12,17 @@ import { pipeline } from 'node:stream/promises';
 /** Where a blob's bytes are: in memory, or in a file the store copies. */
 export type BlobSource = { bytes: Uint8Array } | { file: string };
 
+/** Blob bytes by SHA-256: files on a disk (`createBlobStore`) or objects in S3 (`s3-blobs.ts`). */
 export interface BlobStore {
-  readonly dir: string;
-  path(sha256: string): string;
-  /** Idempotent: a blob already present is not rewritten. */
+  readonly kind: 'files' | 's3';
+  /** Whether the blob is stored. */
+  has(sha256: string): Promise<boolean>;
+  /** Idempotent: a blob already present is not rewritten. Resolves once the bytes are durable. */
   put(sha256: string, source: BlobSource): Promise<void>;
   read(sha256: string): Promise<Buffer | undefined>;
   remove(sha256: string): Promise<void>;
+  /** Throws when the storage cannot be reached (readiness). */
+  ping(): Promise<void>;
 }
 
 const SHA_RE = /^[0-9a-f]{64}$/;
@@ -53,8 +57,8 @@ export const createBlobStore = async (dir: string): Promise<BlobStore> => {
   };
 
   return {
-    dir,
-    path,
+    kind: 'files',
+    has: (sha) => exists(path(sha)),
     async put(sha, source) {
       const final = path(sha);
       if (await exists(final)) return;
@@ -93,6 +97,9 @@ export const createBlobStore = async (dir: string): Promise<BlobStore> => {
     },
     async remove(sha) {
       await rm(path(sha), { force: true });
+    },
+    async ping() {
+      await stat(tmp);
     },
   };
 };

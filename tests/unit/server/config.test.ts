@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { clockOffset } from '../../../src/server/clock.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from '../../../src/server/config.js';
 import { FieldError } from '../../../src/server/errors.js';
-import { createRateLimiter } from '../../../src/server/middleware/rate-limit.js';
+import { ALWAYS, createMemoryRateStore } from '../../../src/server/middleware/rate-limit.js';
 import { checkEntryName } from '../../../src/server/package/zip.js';
 import { decideDetail } from '../../../src/server/policy.js';
 import { countsWith, makeSummary } from './fixtures.js';
@@ -84,14 +84,21 @@ test('zip entry names: only plain relative paths', () => {
   for (const bad of ['../a', 'a/../b', '/etc/passwd', 'C:\\x', 'c:/x', 'a\\b', 'a//b', './a', 'a\0b', '']) assert.throws(() => checkEntryName(bad), bad);
 });
 
-test('rate limiter: burst, then the sustained rate', () => {
+test('rate limiter: burst, then the sustained rate; work charged after the fact leaves a debt', async () => {
   let now = 0;
-  const rl = createRateLimiter(() => now);
-  const cfg = { perMinute: 60, burst: 2 };
-  assert.equal(rl.take('k', cfg), 0);
-  assert.equal(rl.take('k', cfg), 0);
-  assert.equal(rl.take('k', cfg), 1000);
+  const rl = createMemoryRateStore();
+  const op = { id: 'k', perMinute: 60, burst: 2, need: 1, cost: 1 };
+  assert.deepEqual(await rl.take([op], now), [0]);
+  assert.deepEqual(await rl.take([op], now), [0]);
+  assert.deepEqual(await rl.take([op], now), [1000]);
   now += 1000;
-  assert.equal(rl.take('k', cfg), 0);
-  assert.equal(rl.take('other', cfg), 0);
+  assert.deepEqual(await rl.take([op, { ...op, id: 'other' }], now), [0, 0]);
+  // Work: a check needs credit, a charge always lands and may go below zero.
+  const work = { id: 'w', perMinute: 60_000, burst: 1000, need: 1, cost: 0 };
+  assert.deepEqual(await rl.take([{ ...work, need: ALWAYS, cost: 3000 }], now), [0]);
+  assert.deepEqual(await rl.take([work], now), [2001], 'in debt of 2000 bytes at 1 byte/ms');
+  now += 2001;
+  assert.deepEqual(await rl.take([work], now), [0]);
+  assert.equal(await rl.sweep(now), 2, 'the refilled buckets (k, other) are forgotten, the refilling one (w) is kept');
+  assert.deepEqual(await rl.take([{ ...work, need: 1000 }], now), [999], 'w still remembers its debt');
 });

@@ -1,11 +1,12 @@
 /**
- * The Store contract, run against the embedded store (SQLite + blob files) and the production
- * store (PostgreSQL + blob files, a real server started for this file).
+ * The Store contract, run against the embedded store (SQLite + blob files), the production
+ * store (PostgreSQL + blob files, a real server started for this file) and the replicas' store
+ * (PostgreSQL + S3, a real S3-protocol server on loopback).
  */
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +21,7 @@ import { StoreError } from '../../../src/server/store/types.js';
 import { emptyCounts } from '../../../src/shared/severity.js';
 import type { SessionSummary } from '../../../src/shared/summary.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { startS3, type TestS3 } from '../../support/s3.js';
 import { countsWith, makeSummary, sha256 } from './fixtures.js';
 
 const product = (): string => `p${randomBytes(4).toString('hex')}`;
@@ -142,7 +144,7 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       await store.saveSummaries([input(s)]);
       const a = blobOf(`{"first":"${s.id}"}\n`);
       assert.equal(await store.storeDetail(detail(s.id, a.sha, a.gz), { bytes: a.gz }), 'new');
-      assert.ok(existsSync(store.blobs.path(a.sha)));
+      assert.ok(await store.blobs.has(a.sha));
       assert.deepEqual(await store.blobs.read(a.sha), a.gz);
       const got = await store.getSession(s.id);
       assert.equal(got?.detail?.sha256, a.sha);
@@ -151,7 +153,7 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       const b = blobOf(`{"second":"${s.id}"}\n`);
       assert.equal(await store.storeDetail(detail(s.id, b.sha, b.gz), { bytes: b.gz }), 'existing');
       assert.equal((await store.getSession(s.id))?.detail?.sha256, a.sha);
-      assert.equal(existsSync(store.blobs.path(b.sha)), false, 'the unreferenced second blob is removed');
+      assert.equal(await store.blobs.has(b.sha), false, 'the unreferenced second blob is removed');
 
       // A re-sent summary no longer changes a session whose detail is stored.
       const states = await store.saveSummaries([input({ ...s, status: 'crashed' })]);
@@ -227,7 +229,7 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
         { id: fresh.id, stored: 'new' },
       ]);
       assert.equal((await store.getSession(stored.id))?.detail?.sha256, pre.sha, 'existing detail kept');
-      assert.equal(existsSync(store.blobs.path(sessions[1].sha)), false, 'no blob written for a session already stored');
+      assert.equal(await store.blobs.has(sessions[1].sha), false, 'no blob written for a session already stored');
       const f = await store.getSession(fresh.id);
       assert.equal(f?.source, 'package');
       assert.equal(f?.packageId, pkg.id);
@@ -266,9 +268,9 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       const loser = winner === a ? b : a;
       assert.equal((await store.getSession(running.id))?.detail?.sha256, winner.sha);
       assert.equal((await store.getSession(running.id))?.detail?.lastSeq, 9);
-      assert.equal(existsSync(store.blobs.path(partial.sha)), false, 'the replaced blob is removed');
-      assert.equal(existsSync(store.blobs.path(loser.sha)), false, 'the losing blob is removed');
-      assert.ok(existsSync(store.blobs.path(winner.sha)));
+      assert.equal(await store.blobs.has(partial.sha), false, 'the replaced blob is removed');
+      assert.equal(await store.blobs.has(loser.sha), false, 'the losing blob is removed');
+      assert.ok(await store.blobs.has(winner.sha));
 
       // An older detail, by upload or in a package, changes nothing.
       const old = blobOf(`{"old":"${running.id}"}\n`);
@@ -295,7 +297,7 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
         [{ id: running.id, stored: 'new' }],
       );
       assert.equal((await store.getSession(running.id))?.detail?.sha256, full.sha);
-      assert.equal(existsSync(store.blobs.path(winner.sha)), false);
+      assert.equal(await store.blobs.has(winner.sha), false);
     });
 
     test('session list filters and keyset pagination', async () => {
@@ -579,6 +581,22 @@ contract('PostgreSQL + files', async () => {
     close: async () => {
       await store.close();
       await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+let pgS3: TestPostgres | undefined;
+let s3: TestS3 | undefined;
+contract('PostgreSQL + S3', async () => {
+  [pgS3, s3] = await Promise.all([startPostgres(), startS3()]);
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-store-'));
+  const store = await openStore({ kind: 'postgres', url: pgS3.url, poolSize: 5 }, dir, s3.config('contract/'));
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await Promise.all([pgS3?.stop(), s3?.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

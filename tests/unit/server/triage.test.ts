@@ -4,7 +4,7 @@
  * and retention removing exactly what is past the limits.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/server/store/db.js';
 import type { Store } from '../../../src/server/store/types.js';
@@ -141,7 +141,7 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
       };
       if (db.dialect === 'sqlite') out.search_fts = await count('SELECT COUNT(*) AS n FROM search_fts WHERE rowid NOT IN (SELECT id FROM search_docs)', []);
       if (sha) {
-        out.blob = existsSync(t.collector.store.blobs.path(sha)) ? 1 : 0;
+        out.blob = (await t.collector.store.blobs.has(sha)) ? 1 : 0;
         out.blob_deletions = await count('SELECT COUNT(*) AS n FROM blob_deletions WHERE sha256 = ?', [sha]);
       }
       return out;
@@ -230,7 +230,7 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
       const [a] = sent;
       const stored = await t.collector.store.getSession(a.summary.id);
       const sha = stored?.detail?.sha256;
-      assert.ok(sha && existsSync(t.collector.store.blobs.path(sha)));
+      assert.ok(sha && (await t.collector.store.blobs.has(sha)));
       const reply = await admin<DeleteReply>(TRIAGE_PATHS.sessions + `/${a.summary.id}`, { method: 'DELETE' });
       assert.deepEqual(reply, { deleted: 1, sessionIds: [a.summary.id] });
       none(await traces(a.summary.id, sha));
@@ -330,9 +330,9 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
       // As if the process died after the transaction: rows gone, tombstone written, file still there.
       await db.run('DELETE FROM sessions WHERE id = ?', [x.summary.id]);
       await db.run('INSERT INTO blob_deletions (sha256, at) VALUES (?, ?)', [sha, clock]);
-      assert.ok(existsSync(t.collector.store.blobs.path(sha)));
+      assert.ok(await t.collector.store.blobs.has(sha));
       await admin<RetentionReply>(TRIAGE_PATHS.retention, { method: 'POST' });
-      assert.equal(existsSync(t.collector.store.blobs.path(sha)), false);
+      assert.equal(await t.collector.store.blobs.has(sha), false);
       assert.equal((await db.all('SELECT sha256 FROM blob_deletions')).length, 0);
     });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -275,7 +275,7 @@ describe('detail uploads (tus)', () => {
     let stored = await t.collector.store.getSession(s.id);
     assert.equal(stored?.detail?.sha256, d.sha256);
     assert.equal(stored?.detail?.messageCount, 5);
-    assert.equal(existsSync(t.collector.store.blobs.path(shorter.sha256)), false, 'the refused blob is not kept');
+    assert.equal(await t.collector.store.blobs.has(shorter.sha256), false, 'the refused blob is not kept');
     const done = await patch(t, u1, 0, d.gz);
     assert.equal(done.status, 409, 'a completed upload takes no more bytes');
     assert.equal(done.headers.get('upload-offset'), String(d.gz.length));
@@ -286,7 +286,7 @@ describe('detail uploads (tus)', () => {
     assert.equal(stored?.detail?.sha256, longer.sha256);
     assert.equal(stored?.detail?.messageCount, 6);
     assert.equal(stored?.detail?.lastSeq, 6);
-    assert.equal(existsSync(t.collector.store.blobs.path(d.sha256)), false, 'the replaced blob is removed');
+    assert.equal(await t.collector.store.blobs.has(d.sha256), false, 'the replaced blob is removed');
   });
 
   test('a session sent while running is asked for again once it goes further, and its complete detail replaces the partial one', async () => {
@@ -314,7 +314,7 @@ describe('detail uploads (tus)', () => {
     const stored = await t.collector.store.getSession(s.id);
     assert.equal(stored?.detail?.sha256, complete.sha256);
     assert.equal(stored?.detail?.messageCount, 5);
-    assert.equal(existsSync(t.collector.store.blobs.path(partial.sha256)), false, 'the partial blob is removed');
+    assert.equal(await t.collector.store.blobs.has(partial.sha256), false, 'the partial blob is removed');
     assert.equal((await t.summaries([ended])).sessions[0].detail, 'not-wanted');
     // A late copy of the running summary does not roll the session back.
     await t.summaries([s]);
