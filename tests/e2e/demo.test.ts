@@ -10,10 +10,11 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ADMIN_PATHS, type SessionListReply } from '../../src/shared/protocol.js';
 import { launchBrowser, until } from '../support/browser.js';
+import { axeViolations, ferryUi, shot } from '../support/ui.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-test('the demo of npm start: the error goes to the collector, Report a problem sends a package or says why not', async () => {
+test('the demo of npm start: public API only; the error goes to the collector, the report button sends a package, consent asks, the notice shows', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts')], {
     cwd: ROOT,
@@ -36,12 +37,23 @@ test('the demo of npm start: the error goes to the collector, Report a problem s
       'npm start to print the demo address',
       30_000,
     );
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The demo reads nothing of the agent's database itself: only the public API.
+    await page.addInitScript(() => {
+      const open = indexedDB.open.bind(indexedDB);
+      (window as unknown as { demoOpens: string[] }).demoOpens = [];
+      indexedDB.open = (name: string, version?: number) => {
+        // The frame that called open(): the agent's (dist/) for its own database, demo.js were the demo to read it.
+        const caller = new Error().stack?.split('\n')[2] ?? '';
+        if (caller.includes('/demo/demo.js')) (window as unknown as { demoOpens: string[] }).demoOpens.push(name);
+        return open(name, version);
+      };
+    });
     await page.goto(`${base}/demo/`);
-    await page.locator('#status').filter({ hasText: 'session' }).waitFor();
-    const sessionId = /session\s+(\S+)/.exec(await page.locator('#status').innerText())![1];
+    await page.locator('#status').filter({ hasText: 'this session' }).waitFor();
+    const sessionId = /this session\s+(\S+)/.exec(await page.locator('#status').innerText())![1];
 
     await page.click('[data-log="error"]');
     const admin = { headers: { authorization: 'Bearer demo-test-admin-token-000000' } };
@@ -51,18 +63,50 @@ test('the demo of npm start: the error goes to the collector, Report a problem s
     };
     await until(async () => (await stored())?.detail, 'the error to send the running session to the collector', 30_000);
     await page.locator('#sender').filter({ hasText: 'this tab is the sender' }).waitFor();
-
-    await page.fill('#description', 'The save button does nothing');
-    await page.click('[data-destination="server"]');
     await page
-      .locator('#report')
-      .filter({ hasText: /^sent 1 session\(s\), [\d.]+ KB, to server as Acme_Suite-Demo_App-\d{8}-\d{6}-1sessions\.ferry\.zip$/ })
+      .locator('#events')
+      .filter({ hasText: /^alert at .*: 1 message\(s\), last error "error button clicked"/ })
+      .waitFor();
+    await page.locator('#sessions').filter({ hasText: 'running (this tab)' }).waitFor();
+
+    // beforeLog scrubbing: the address never reaches the session.
+    await page.click('#scrub');
+    await page
+      .locator('#status')
+      .filter({ hasText: /dropped\s+beforeLog 0/ })
       .waitFor();
 
-    await page.click('[data-destination="email"]');
-    await page.locator('#report').filter({ hasText: 'PackageSendError: emailing the package through' }).waitFor();
-    assert.match(await page.locator('#report').innerText(), /answered 404: email-not-configured .*nothing was sent/);
-    assert.deepEqual(pageErrors, []);
+    // The uncaught error shows the notice.
+    await page.click('#throw');
+    await ferryUi(page, 'notice').getByText('Something went wrong in this app.').waitFor();
+    await shot(page, 'demo');
+    assert.deepEqual(await axeViolations(page), [], 'axe: the demo page with the notice');
+
+    // The report button: the dialog sends this session and the new ones to the collector.
+    await page.click('ferry-report-button');
+    const d = ferryUi(page, 'report').locator('dialog');
+    await d.locator('textarea').fill('The save button does nothing');
+    await d.getByRole('button', { name: 'Send report' }).click();
+    await d
+      .locator('.pad')
+      .getByText(/^Sent \d+ sessions, [\d.]+ (B|KB)\. Thank you!$/)
+      .waitFor();
+    await d.getByRole('button', { name: 'Close' }).click();
+
+    // Consent: asked once, answered, then not asked again.
+    await page.click('#consent-ask');
+    await ferryUi(page, 'consent').getByRole('button', { name: 'Allow' }).click();
+    await page.locator('#consent-state').filter({ hasText: 'consent: granted' }).waitFor();
+    await page.click('#consent-revoke');
+    await page.locator('#consent-state').filter({ hasText: 'consent: not granted' }).waitFor();
+    await page.click('#consent-ask');
+    await page.locator('#consent-state').filter({ hasText: 'consent: not granted' }).waitFor();
+    assert.equal(await ferryUi(page, 'consent').count(), 0, 'answered: not asked again');
+
+    const packages = await fetch(`${base}${ADMIN_PATHS.packages}?product=${encodeURIComponent('Acme Suite')}`, admin).then((r) => r.json());
+    assert.ok(JSON.stringify(packages).includes('The save button does nothing'), 'the report reached the collector');
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { demoOpens: string[] }).demoOpens), [], 'no IndexedDB open by the demo itself');
+    assert.deepEqual(pageErrors, ['Demo uncaught error']);
   } finally {
     await browser.close();
     if (!exited) {

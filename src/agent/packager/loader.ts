@@ -11,6 +11,7 @@ import type * as WorkerCompressModule from '../send/workerCompress.js';
 import type * as ClearModule from '../storage/clear.js';
 import { createEmitter } from '../tools/emitter.js';
 import { monitorError } from '../tools/monitor.js';
+import type * as UiModule from '../ui/index.js';
 import type { PackagerHost } from './host.js';
 import type * as PackagerModule from './packager.js';
 import type { PackagerApi, PackagerEvents } from './types.js';
@@ -43,9 +44,10 @@ interface EsmBuild {
   __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
   __loadClear(): Promise<typeof ClearModule>;
   __loadExitSend(): Promise<typeof ExitSendModule>;
+  __loadUi(): Promise<typeof UiModule>;
 }
 /** The ESM build next to the script-tag build (`scriptUrl` is the agent script's URL, see boot/scriptUrl.ts). */
-const esmBuild = (scriptUrl: string | undefined): Promise<EsmBuild> =>
+export const esmBuild = (scriptUrl: string | undefined): Promise<EsmBuild> =>
   import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<EsmBuild>;
 
 const load = (scriptUrl: string | undefined): Promise<Packager> => (IIFE ? esmBuild(scriptUrl).then((m) => m.__loadPackager()) : import('./packager.js'));

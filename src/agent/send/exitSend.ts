@@ -9,9 +9,9 @@ import { prepareExitSend } from '../../core/send/onExit.js';
 import { sendPass } from '../../core/send/pass.js';
 import { isChannelMessage } from '../../shared/channel.js';
 import { channelName, exitSendLockName } from '../../shared/names.js';
-import { loadWorkerCompress } from '../packager/loader.js';
 import { background } from '../tools/monitor.js';
 import type { SendLinkDeps } from './types.js';
+import { compressInWorker } from './workerCompress.js';
 
 export interface ExitSend {
   stop(): void;
@@ -36,7 +36,7 @@ export const startExitSend = (deps: SendLinkDeps): ExitSend => {
         target: { url, ingestKey },
         product,
         purge: s.purgeSentSessions,
-        compress: (id) => loadWorkerCompress(deps.scriptUrl).then((w) => w.compressInWorker(deps.options().workerUrl, product, id)),
+        compress: (id) => compressInWorker(deps.options().workerUrl, product, id),
         locks: deps.locks,
         now: deps.now,
         only: new Set(ready),

@@ -24,3 +24,6 @@ export interface UiHost extends UiAgent {
   report(options?: ReportDialogOptions): Promise<ReportDialogResult>;
   now(): number;
 }
+
+/** What the loader asks the chunk to open. */
+export type UiKind = 'report' | 'consent' | 'notice';

@@ -1,8 +1,7 @@
 /** The dialogs and the notice: one lazily loaded chunk, never part of the start-up bundle. */
 import type { PackagerApi } from '../packager/types.js';
 import { showConsentDialog } from './consentDialog.js';
-import type { UiAgent, UiHost } from './host.js';
-import type { UiKind } from './loader.js';
+import type { UiAgent, UiHost, UiKind } from './host.js';
 import { showErrorNotice } from './notice.js';
 import { showReportDialog } from './reportDialog.js';
 import type { ConsentDialogOptions, ReportDialogOptions } from './types.js';

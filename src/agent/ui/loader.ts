@@ -4,8 +4,10 @@
  * (src/agent/ui/index.ts) on first use, and the `<ferry-report-button>` element that opens the
  * report dialog. The script-tag build takes the chunk from the ESM build, as for the packager.
  */
+
+import { esmBuild } from '../packager/loader.js';
 import type { PackagerApi } from '../packager/types.js';
-import type { UiAgent } from './host.js';
+import type { UiAgent, UiKind } from './host.js';
 import type * as UiModule from './index.js';
 
 type Ui = typeof UiModule;
@@ -13,8 +15,6 @@ const IIFE = import.meta.env?.MODE === 'iife';
 
 /** @internal The UI chunk, for the script-tag build (which loads this file's ESM build). */
 export const __loadUi = (): Promise<Ui> => (IIFE ? Promise.reject(new Error('__loadUi is served by the ESM build')) : import('./index.js'));
-
-export type UiKind = 'report' | 'consent' | 'notice';
 
 /** Opens one of the dialogs (or the notice), loading the chunk first; a failed load is tried again at the next call (import() failures are not cached). */
 export const createUiApi =
@@ -24,11 +24,7 @@ export const createUiApi =
     if (!a) return Promise.reject(new Error('Ferry: call init() first'));
     // Answered already (the usual page load): nothing to load.
     if (kind === 'consent' && a.consentAnswered()) return Promise.resolve(a.consentGranted());
-    return (
-      IIFE
-        ? (import(/* @vite-ignore */ new URL('ferry.js', scriptUrl ?? location.href).href) as Promise<{ __loadUi(): Promise<Ui> }>).then((m) => m.__loadUi())
-        : import('./index.js')
-    ).then((m) => m.open(kind, a, packager, options));
+    return (IIFE ? esmBuild(scriptUrl).then((m) => m.__loadUi()) : import('./index.js')).then((m) => m.open(kind, a, packager, options));
   };
 
 /**
