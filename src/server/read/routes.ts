@@ -185,7 +185,13 @@ export const readRoutes = (d: ReadDeps): Hono => {
 
   app.get('/packages', async (c) => {
     const limit = integer((n) => c.req.query(n), 'limit', 1, 500) ?? 50;
-    const reply: PackageListReply = { packages: await d.store.listPackages(limit) };
+    const packages: PackageListReply['packages'] = await d.store.listPackages(limit);
+    for (const p of packages) {
+      const stored = (await Promise.all(p.sessionIds.map((id) => d.store.getSession(id)))).filter((s) => s !== undefined);
+      p.storedSessions = stored.length;
+      p.storedBytes = stored.reduce((n, s) => n + (s.detail?.compressedBytes ?? 0), 0);
+    }
+    const reply: PackageListReply = { packages };
     return c.json(reply);
   });
 
