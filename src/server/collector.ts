@@ -67,7 +67,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const opened = await openStore(config.store, config.dataDir);
   const indexer = createIndexer({ store: opened, maxBytes: config.limits.decompressedBytes, log });
   // Every detail stored is indexed for triage (groups, search) right after: triage/indexer.ts.
-  const store = withIndexing(opened, indexer);
+  const store = config.indexing ? withIndexing(opened, indexer) : opened;
   const messages = createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
@@ -128,7 +128,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     })());
   const ready = (async () => {
     try {
-      const n = await indexer.catchUp();
+      const n = config.indexing ? await indexer.catchUp() : 0;
       if (n > 0) log.info('indexed stored sessions', { sessions: n });
     } catch (e) {
       log.error('index catch-up failed', { err: e });

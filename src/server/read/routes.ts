@@ -130,7 +130,7 @@ export const readRoutes = (d: ReadDeps): Hono => {
     const min = severity(q, 'minSeverity');
     const needle = text(q, 'q', 500)?.toLowerCase();
     const afterSeq = integer(q, 'afterSeq', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const limit = integer(q, 'limit', 1, 5000) ?? 500;
+    const limit = integer(q, 'limit', 1, 20_000) ?? 500;
     if (!s.detail) throw new ApiError(404, 'not-found', 'the messages of this session were not received');
     const all = await d.messages.read(s.detail.sha256);
     if (!all) throw new ApiError(404, 'not-found', 'the messages of this session are missing from storage');

@@ -53,6 +53,8 @@ export const fmtBytes = (n) => {
 
 export const ago = (ms, now = Date.now()) => {
   const s = Math.round((now - ms) / 1000);
+  // A time ahead of this computer's clock (an agent clock the collector did not correct).
+  if (s < 0) return fmtShort(ms);
   if (s < 90) return `${s} s ago`;
   if (s < 5400) return `${Math.round(s / 60)} min ago`;
   if (s < 129600) return `${Math.round(s / 3600)} h ago`;

@@ -210,7 +210,7 @@ const groupView = async ({ arg }) => {
           el('td', {}, s.session.summary.version),
           el('td', {}, s.session.summary.environment ?? '—'),
           el('td', {}, s.session.summary.user?.id ?? '—'),
-          el('td', {}, link(`${s.session.summary.id.slice(0, 13)}…`, 'session', s.session.summary.id, { seq: String(s.firstSeq) })),
+          el('td', {}, link(s.session.summary.id, 'session', s.session.summary.id, { seq: String(s.firstSeq) })),
         ),
       ),
     ),
@@ -312,7 +312,7 @@ const sessionsView = async ({ params }) => {
   say(`${list.sessions.length} session(s) shown${list.next ? ', more available' : ''}.`);
 };
 
-const PAGE = 5000;
+const PAGE = 20_000;
 const apiMessages = (s) => async (progress) => {
   const out = [];
   let after = 0;
@@ -489,7 +489,7 @@ const localView = async ({ arg, params }) => {
           el('td', {}, s.version),
           el('td', { class: `status-${s.status}` }, s.status),
           el('td', { class: 'num' }, s.messageCount),
-          el('td', {}, link(`${s.id.slice(0, 13)}…`, 'local', s.id)),
+          el('td', {}, link(s.id, 'local', s.id)),
         ),
       ),
     ),
