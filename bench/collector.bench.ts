@@ -2,7 +2,9 @@
 // connections) and detail MB/s ingested through tus (concurrent Node clients), on loopback,
 // for the embedded store (SQLite) and the production store (PostgreSQL). The collector runs as
 // its own process, as in production; the load runs in this one. Bounded: about 10 s per store
-// for summaries and a fixed number of uploads.
+// for summaries and a fixed number of uploads. Detail ingest runs twice per store, with and
+// without the triage indexing (exception groups + search entries, src/server/triage/), so its
+// cost is read side by side.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,6 +53,16 @@ const sessionMessages = (sessionId: string, n: number): LogMessage[] => {
     severity: i % 500 === 0 ? 'error' : SEVERITIES[2 + rnd(3)],
     category: WORDS[rnd(WORDS.length)],
     text: `${WORDS[rnd(12)]} ${WORDS[rnd(12)]} id=${rnd(100000)} took ${rnd(900)} ms (${WORDS[rnd(12)]}: ${rnd(2) ? 'ok' : 'miss'}) /api/${WORDS[rnd(12)]}/${rnd(5000)}`,
+    details: { route: `/api/${WORDS[rnd(12)]}`, status: rnd(2) ? 200 : 404, ms: rnd(900) },
+    ...(i % 500 === 0
+      ? {
+          exception: {
+            name: 'TypeError',
+            message: `Cannot read properties of undefined (reading '${WORDS[rnd(12)]}') id=${rnd(100000)}`,
+            stack: `TypeError: x\n    at ${WORDS[rnd(12)]} (https://app.example.com/assets/app.3f9a1c2b.js:10:${rnd(90)})\n    at main (https://app.example.com/assets/app.3f9a1c2b.js:1:1)`,
+          },
+        }
+      : {}),
   }));
 };
 
@@ -61,6 +73,7 @@ const percentile = (xs: number[], p: number): number => {
 
 interface Row {
   store: string;
+  indexing: string;
   'summaries/s': number;
   'summary req p99 ms': number;
   'uploads/s': number;
@@ -155,10 +168,16 @@ const benchUploads = async (url: string, count = UPLOADS) => {
 export default async function collectorBench(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
-  for (const kind of ['sqlite', 'postgres'] as const) {
+  for (const [kind, indexing] of [
+    ['sqlite', true],
+    ['sqlite', false],
+    ['postgres', true],
+    ['postgres', false],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
     const pg = kind === 'postgres' ? await startPostgres() : undefined;
     const p = await spawnCollector(dir, {
+      indexing,
       adminTokens: [ADMIN],
       log: { level: 'info', requests: false },
       rateLimit: { perMinute: 10_000_000, burst: 1_000_000 },
@@ -173,6 +192,7 @@ export default async function collectorBench(): Promise<void> {
       const u = await benchUploads(p.url);
       rows.push({
         store: kind === 'sqlite' ? 'embedded (SQLite)' : 'PostgreSQL',
+        indexing: indexing ? 'groups + search' : 'off',
         'summaries/s': Math.round(s.perSecond),
         'summary req p99 ms': s.p99,
         'uploads/s': Math.round(u.perSecond * 10) / 10,
@@ -181,7 +201,7 @@ export default async function collectorBench(): Promise<void> {
         'messages/s': Math.round(u.messagesPerSecond),
         'upload p95 ms': Math.round(u.p95),
       });
-      notes.push(`${kind}: detail blobs averaged ${u.avgGzKB.toFixed(0)} KiB gzip (${u.ratio.toFixed(1)}× compression)`);
+      notes.push(`${kind}${indexing ? '' : ' (no indexing)'}: detail blobs averaged ${u.avgGzKB.toFixed(0)} KiB gzip (${u.ratio.toFixed(1)}× compression)`);
     } finally {
       await p.kill('SIGTERM');
       await pg?.stop();

@@ -26,6 +26,7 @@ import { readRoutes } from './read/routes.js';
 import { triageRoutes } from './read/triage-routes.js';
 import { serveDir } from './static.js';
 import type { Store } from './store/types.js';
+import { mountViewerAssets } from './viewer-assets.js';
 
 export const VIEWER_DIR = fileURLToPath(new URL('./viewer/', import.meta.url));
 
@@ -209,10 +210,12 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
         'x-content-type-options': 'nosniff',
       }),
     );
-    mount('/viewer/', VIEWER_DIR, {
+    const viewerHeaders = {
       'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
       'referrer-policy': 'no-referrer',
-    });
+    };
+    mountViewerAssets(app, viewerHeaders);
+    mount('/viewer/', VIEWER_DIR, viewerHeaders);
     app.get('/', (c) => c.redirect('/viewer/', 302));
   }
   for (const s of config.static) mount(s.prefix, s.dir);

@@ -73,7 +73,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const indexer = createIndexer({ store: opened, maxBytes: config.limits.decompressedBytes, log });
   // Every detail stored is indexed for triage (groups, search) right after: triage/indexer.ts;
   // every store and blob operation is timed for /metrics.
-  const store = timed(withIndexing(opened, indexer), metrics, 'store');
+  const store = timed(config.indexing ? withIndexing(opened, indexer) : opened, metrics, 'store');
   const messages = createMessageReader(store.blobs, config.limits.decompressedBytes, config.messageCacheBytes);
   const locker = config.store.kind === 'postgres' ? createPgLocker(config.store.url) : undefined;
   // Replicas on one database share their rate limits through it.
@@ -154,7 +154,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     })());
   const ready = (async () => {
     try {
-      const n = await indexer.catchUp();
+      const n = config.indexing ? await indexer.catchUp() : 0;
       if (n > 0) log.info('indexed stored sessions', { sessions: n });
     } catch (e) {
       log.error('index catch-up failed', { err: e });

@@ -159,6 +159,8 @@ export interface CollectorConfig {
   retention: RetentionConfig;
   /** Heap the read API's cache of decoded sessions may take (estimated bytes). */
   messageCacheBytes: number;
+  /** Index stored detail for exception groups and search (false: less ingest CPU, no new groups or search hits). */
+  indexing: boolean;
   /** Extra static folders (npm start serves the demo and dist this way). */
   static: StaticMount[];
 }
@@ -199,7 +201,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   shutdownTimeoutMs: 30_000,
   viewer: true,
   retention: { maxAgeDays: 90, maxBytes: 10 * 1024 ** 3, intervalMs: 3600_000 },
-  messageCacheBytes: 64 * 1024 * 1024,
+  messageCacheBytes: 256 * 1024 * 1024,
+  indexing: true,
   static: [],
 };
 
@@ -227,6 +230,7 @@ const TOP_FIELDS = [
   'viewer',
   'retention',
   'messageCacheBytes',
+  'indexing',
   'static',
   '$schema',
   'comment',
@@ -420,6 +424,7 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
     c.retention = { ...c.retention, ...checkRetentionLimits({ maxAgeDays: r.maxAgeDays, maxBytes: r.maxBytes }, 'retention') };
     if (r.intervalMs !== undefined) c.retention.intervalMs = int(r.intervalMs, 'retention.intervalMs', 1000);
   }
+  if (o.indexing !== undefined) c.indexing = bool(o.indexing, 'indexing');
   if (o.messageCacheBytes !== undefined) c.messageCacheBytes = int(o.messageCacheBytes, 'messageCacheBytes', 0);
   if (o.static !== undefined)
     c.static = arr(o.static, 'static', 20).map((x, i) => {

@@ -249,7 +249,8 @@ export interface PackageRecord {
 }
 
 export interface PackageListReply {
-  packages: PackageRecord[];
+  /** Each with the compressed bytes and count of its sessions still stored (retention and deletion remove some). */
+  packages: (PackageRecord & { storedBytes?: number; storedSessions?: number })[];
 }
 
 // Triage and data lifecycle (issue 11): exception groups, search across sessions, deletion.

@@ -130,7 +130,7 @@ export const readRoutes = (d: ReadDeps): Hono => {
     const min = severity(q, 'minSeverity');
     const needle = text(q, 'q', 500)?.toLowerCase();
     const afterSeq = integer(q, 'afterSeq', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const limit = integer(q, 'limit', 1, 5000) ?? 500;
+    const limit = integer(q, 'limit', 1, 20_000) ?? 500;
     if (!s.detail) throw new ApiError(404, 'not-found', 'the messages of this session were not received');
     const all = await d.messages.read(s.detail.sha256);
     if (!all) throw new ApiError(404, 'not-found', 'the messages of this session are missing from storage');
@@ -185,7 +185,13 @@ export const readRoutes = (d: ReadDeps): Hono => {
 
   app.get('/packages', async (c) => {
     const limit = integer((n) => c.req.query(n), 'limit', 1, 500) ?? 50;
-    const reply: PackageListReply = { packages: await d.store.listPackages(limit) };
+    const packages: PackageListReply['packages'] = await d.store.listPackages(limit);
+    for (const p of packages) {
+      const stored = (await Promise.all(p.sessionIds.map((id) => d.store.getSession(id)))).filter((s) => s !== undefined);
+      p.storedSessions = stored.length;
+      p.storedBytes = stored.reduce((n, s) => n + (s.detail?.compressedBytes ?? 0), 0);
+    }
+    const reply: PackageListReply = { packages };
     return c.json(reply);
   });
 

@@ -40,23 +40,24 @@ test('the viewer lists sessions and shows a session’s messages with the admin 
 
   const page = await browser.newPage();
   try {
-    await page.goto(`${t.collector.url}/viewer/`);
+    await page.goto(`${t.collector.url}/viewer/#/sessions`);
     await page.getByText('Enter the admin token').waitFor();
     await page.fill('#token', ADMIN);
     await page.click('#auth button[type=submit]');
-    const row = page.locator('#sessions tbody tr', { hasText: 'ViewerApp' });
+    const row = page.locator('tbody tr', { hasText: 'ViewerApp' });
     await row.waitFor();
-    assert.equal(await page.locator('#sessions tbody tr').count(), 2);
+    assert.equal(await page.locator('tbody tr').count(), 2);
     assert.match(await row.innerText(), /crashed/);
-    await row.click();
-    await page.locator('#messages tbody tr').nth(2).waitFor();
-    const texts = await page.locator('#messages tbody tr td:last-child').allInnerTexts();
+    await row.locator('a').click();
+    await page.locator('.vrow').nth(2).waitFor();
+    const texts = await page.locator('.vrow .txt').allInnerTexts();
     assert.equal(texts[0], 'starting <b>up</b>', 'message text is shown as text, never as HTML');
-    assert.match(texts[2], /save failed\nTypeError: x is undefined/);
-    await page.selectOption('#message-filters select[name=minSeverity]', 'error');
-    await page.click('#message-filters button[type=submit]');
-    await page.getByText('1 of 1 matching message(s).').waitFor();
-    assert.equal((await page.locator('#chart rect').count()) > 0, true, 'the chart is drawn');
+    assert.equal(texts[2], 'save failed — TypeError: x is undefined');
+    await page.selectOption('form.filters select[name=minSeverity]', 'error');
+    await page.click('form.filters button[type=submit]');
+    await page.getByText('1 of 3 message(s) shown.').waitFor();
+    await page.click('a[data-nav=sessions]');
+    await page.locator('.chart canvas').first().waitFor();
   } finally {
     await page.close();
   }
@@ -74,27 +75,32 @@ test('the viewer filters sessions by environment, user and context, and shows th
   await t.summaries([tagged, other]);
   const page = await browser.newPage();
   try {
-    await page.goto(`${t.collector.url}/viewer/`);
+    await page.goto(`${t.collector.url}/viewer/#/sessions`);
     await page.fill('#token', ADMIN);
     await page.click('#auth button[type=submit]');
-    await page.locator('#sessions tbody tr', { hasText: 'ContextApp' }).first().waitFor();
-    await page.fill('#filters input[name=environment]', 'staging-viewer');
-    await page.fill('#filters input[name=context]', 'plan=pro, beta=true');
-    await page.click('#filters button[type=submit]');
+    await page.locator('tbody tr', { hasText: 'ContextApp' }).first().waitFor();
+    await page.fill('form.filters input[name=environment]', 'staging-viewer');
+    await page.fill('form.filters input[name=context]', 'plan=pro, beta=true');
+    await page.click('form.filters button[type=submit]');
     await page.getByText('1 session(s) shown.').waitFor();
-    const row = page.locator('#sessions tbody tr');
+    assert.match(page.url(), /context\.plan=pro&context\.beta=true/, 'the filters are in the URL');
+    const row = page.locator('tbody tr');
     assert.match(await row.innerText(), /staging-viewer\s+u-viewer/);
-    await row.click();
-    const facts = await page.locator('#session-facts').innerText();
+    await row.locator('a').click();
+    await page.locator('dl.facts').waitFor();
+    const facts = await page.locator('dl.facts').innerText();
     assert.match(facts, /Environment\s+staging-viewer/);
     assert.match(facts, /User\s+u-viewer · Ada · ada@example\.com/);
     assert.match(facts, /Context\s+plan=pro, beta=true/);
     assert.match(facts, /Installation\s+inst-viewer/);
-    await page.fill('#filters input[name=context]', '');
-    await page.fill('#filters input[name=user]', 'u-other');
-    await page.click('#filters button[type=submit]');
-    await page.locator('#sessions tbody tr', { hasText: 'u-other' }).waitFor();
-    assert.equal(await page.locator('#sessions tbody tr').count(), 1);
+    await page.goBack();
+    await page.locator('form.filters input[name=context]').waitFor();
+    assert.equal(await page.locator('form.filters input[name=context]').inputValue(), 'plan=pro, beta=true', 'back restores the filters');
+    await page.fill('form.filters input[name=context]', '');
+    await page.fill('form.filters input[name=user]', 'u-other');
+    await page.click('form.filters button[type=submit]');
+    await page.locator('tbody tr', { hasText: 'u-other' }).waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 1);
   } finally {
     await page.close();
   }
@@ -103,10 +109,10 @@ test('the viewer filters sessions by environment, user and context, and shows th
 test('a wrong token is reported, not silently ignored', async () => {
   const page = await browser.newPage();
   try {
-    await page.goto(`${t.collector.url}/viewer/`);
+    await page.goto(`${t.collector.url}/viewer/#/sessions`);
     await page.fill('#token', 'wrong-token-wrong-token');
     await page.click('#auth button[type=submit]');
-    await page.getByText(/Cannot list sessions: 401 unauthorized/).waitFor();
+    await page.getByText(/Cannot show this view: 401 unauthorized/).waitFor();
   } finally {
     await page.close();
   }
