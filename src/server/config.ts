@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { nameProblem } from '../shared/limits.js';
 import { PACKAGE_LIMITS } from '../shared/package-format.js';
 import { DETAIL_POLICIES, type DetailPolicy, LIMITS } from '../shared/protocol.js';
+import { applyEnv, EnvError } from './config-env.js';
+import { configSchema } from './config-schema.js';
 import { FieldError } from './errors.js';
 import type { LogFormat, LogLevel } from './log.js';
 import { arr, at, bool, int, obj, oneOf, str } from './validate/check.js';
@@ -206,7 +208,10 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   static: [],
 };
 
-const TOP_FIELDS = [
+/** The config file's JSON Schema (config-schema.ts), with these defaults. */
+export const CONFIG_SCHEMA = configSchema(DEFAULT_CONFIG);
+
+export const TOP_FIELDS = [
   'host',
   'port',
   'publicUrl',
@@ -487,8 +492,16 @@ export const loadConfig = (argv: readonly string[] = process.argv.slice(2), env:
     };
   if (env.FERRY_UPLOAD_EXPIRATION_MS) over.uploadExpirationMs = Number(env.FERRY_UPLOAD_EXPIRATION_MS);
   if (env.FERRY_CLEANUP_INTERVAL_MS) over.cleanupIntervalMs = Number(env.FERRY_CLEANUP_INTERVAL_MS);
+  let merged: Record<string, unknown>;
   try {
-    const c = parseConfig(over);
+    // The general rule (config-env.ts) for every setting; FERRY_STORE=sqlite is the short form above.
+    merged = applyEnv(CONFIG_SCHEMA, over, env, new Set(env.FERRY_STORE?.trim().startsWith('{') ? [] : ['FERRY_STORE']));
+  } catch (e) {
+    if (e instanceof EnvError) throw new ConfigError(e.message);
+    throw e;
+  }
+  try {
+    const c = parseConfig(merged);
     c.dataDir = resolve(cwd, c.dataDir);
     c.static = c.static.map((s) => ({ ...s, dir: resolve(cwd, s.dir) }));
     return c;

@@ -57,7 +57,7 @@ test('loadConfig: the file, then environment variables over it', () => {
   assert.deepEqual(c.adminTokens, ['a-very-long-admin-token']);
   assert.equal(c.products.demo.keys[0].key, 'demo-key');
   assert.throws(() => loadConfig(['--config', 'missing.json'], {}, dir), ConfigError);
-  assert.throws(() => loadConfig([], { FERRY_PORT: 'x' }, dir), /config .*port/);
+  assert.throws(() => loadConfig([], { FERRY_PORT: 'x' }, dir), /FERRY_PORT must be an integer/);
   rmSync(dir, { recursive: true, force: true });
 });
 

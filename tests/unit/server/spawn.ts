@@ -15,13 +15,21 @@ export interface CollectorProcess {
   kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export const spawnCollector = async (dir: string, config: Record<string, unknown>): Promise<CollectorProcess> => {
+/** The compiled collector's command (npm run build:collector), run with node alone. */
+export const COLLECTOR_BIN = join(ROOT, 'collector/bin/ferry-collector.js');
+
+export const spawnCollector = async (
+  dir: string,
+  config: Record<string, unknown>,
+  o: { compiled?: boolean; env?: Record<string, string> } = {},
+): Promise<CollectorProcess> => {
   const file = join(dir, 'ferry.config.json');
   writeFileSync(file, JSON.stringify({ port: 0, dataDir: join(dir, 'data'), ...config }));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server/main.ts'), '--config', file], {
-    cwd: ROOT,
+  const args = o.compiled ? [COLLECTOR_BIN, 'start', '--config', file] : ['--import', 'tsx', join(ROOT, 'src/server/main.ts'), '--config', file];
+  const child = spawn(process.execPath, args, {
+    cwd: o.compiled ? dir : ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FERRY_LOG_FORMAT: 'json' },
+    env: { ...process.env, FERRY_LOG_FORMAT: 'json', ...o.env },
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
