@@ -19,10 +19,12 @@ import { KEYS, startTestCollector, type TestCollector } from '../tests/unit/serv
 
 const ROOT = resolve(import.meta.dirname, '..');
 const REPS = Number(process.env.PEERS_REPS ?? 5);
-/** Messages per run. */
+/** Messages per delivery run (the issue's 10k). */
 const N = Number(process.env.PEERS_N ?? 10_000);
+/** Calls per call-site run: per-call figures, and Sentry's captureMessage takes ms each. */
+const CALLS = Number(process.env.PEERS_CALLS ?? 5_000);
 /** A delivery run ends when its backend has every message, or has had nothing new for this long. */
-const STABLE_MS = 8_000;
+const STABLE_MS = 6_000;
 const DELIVERY_MAX_MS = 60_000;
 
 type Sdk = 'ferry' | 'sentry' | 'datadog';
@@ -285,7 +287,7 @@ const callRun = async (env: Env, sdk: Sdk, mode: Mode): Promise<CallRun> => {
       await w.Peer.quiet();
       return { callMs, refMs, keep };
     },
-    [mode, N] as const,
+    [mode, CALLS] as const,
   );
   // Datadog has no flush: its batches leave by themselves; quiet is when the wire has been idle 1 s.
   await wireIdle(env.backends[sdk].bytes, 1000);
@@ -296,7 +298,20 @@ const callRun = async (env: Env, sdk: Sdk, mode: Mode): Promise<CallRun> => {
   const callMs = Math.max(0, r.callMs - r.refMs);
   // The idle wait adds no main-thread work of its own; the reference loop's time is taken out.
   const mainMs = Math.max(0, after - before - r.refMs);
-  return { callUsPerMsg: (callMs * 1000) / N, mainUsPerMsg: (mainMs * 1000) / N, longTasks: lt.length, longTaskMs: lt.reduce((a, b) => a + b, 0) };
+  return { callUsPerMsg: (callMs * 1000) / CALLS, mainUsPerMsg: (mainMs * 1000) / CALLS, longTasks: lt.length, longTaskMs: lt.reduce((a, b) => a + b, 0) };
+};
+
+/** setOffline walks every page; one that is closing at that moment makes it throw: try again. */
+const setOffline = async (context: BrowserContext, offline: boolean): Promise<void> => {
+  for (let i = 0; ; i++) {
+    try {
+      await context.setOffline(offline);
+      return;
+    } catch (e) {
+      if (i >= 10) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 };
 
 type Ending = 'online' | 'offline-close' | 'offline-crash';
@@ -328,7 +343,7 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
   // Online, each SDK gets the time to send what it will (the wire idle for 2 s) before the tab
   // closes: this run gives the wire bytes. Offline, the tab goes at once, as in the issue's run.
   if (ending === 'online') await wireIdle(b.bytes, 2000);
-  else await env.context.setOffline(true);
+  else await setOffline(env.context, true);
   if (ending === 'offline-crash') {
     const crashed = new Promise<void>((r) => page.once('crash', () => r()));
     const cdp = await env.context.newCDPSession(page);
@@ -338,7 +353,7 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
   } else {
     await page.close({ runBeforeUnload: true });
   }
-  await env.context.setOffline(false);
+  await setOffline(env.context, false);
   const again = await openPeer(env, sdk, tag);
   const deadline = Date.now() + DELIVERY_MAX_MS;
   let last = -1;
@@ -457,7 +472,7 @@ export default async function peers(): Promise<void> {
     show(c(mode, 'longTaskMs'), 0),
   ]);
   console.log(
-    `\nPeers: ${N.toLocaleString('en')} messages per run, ${REPS} interleaved repetitions, medians (min–max); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`,
+    `\nPeers: ${CALLS.toLocaleString('en')} calls per call-site run, ${N.toLocaleString('en')} messages per delivery run, ${REPS} interleaved repetitions, medians (min–max); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`,
   );
   console.log('\nMain-thread cost per message (µs; the same messages built without an SDK call are subtracted)');
   console.log(table(['call', 'call site µs', 'Ferry/peer', 'main thread until quiet µs', 'Ferry/peer', 'long tasks', 'long-task ms'], callRows));
@@ -535,7 +550,8 @@ export default async function peers(): Promise<void> {
     `${JSON.stringify(
       {
         at: new Date().toISOString(),
-        messagesPerRun: N,
+        messagesPerDeliveryRun: N,
+        callsPerCallRun: CALLS,
         repetitions: REPS,
         machine: { cores: cpus().length, load: loadavg() },
         setups: {
