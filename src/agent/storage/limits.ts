@@ -48,25 +48,30 @@ export const enforceLimits = async (
   return { usage, removedSessions: choice.remove.length, removedMessages };
 };
 
-/** Drops the running session's own oldest chunks (error-free first); returns bytes freed. */
+/**
+ * Drops the running session's own oldest chunks (error-free first); returns bytes freed. The
+ * deletes commit alone first: under a real quota a transaction that also writes the session
+ * record is refused whole, which freed nothing. Only once they are done is the live record
+ * changed (a refused attempt counted its loss again and again), then stored on its own (should
+ * that fail, the writer's next put carries it).
+ */
 const trimCurrent = async (db: FerryDatabase, current: SessionRecord, bytesToFree: number): Promise<number> => {
   const chunks = await db.getAll('chunks', chunkRange(current.id));
   const meta = chunks.map((c) => ({ seq: c.seq, bytes: c.bytes, hasErrors: c.counts.error + c.counts.critical > 0, c }));
   const drop = new Set(chooseChunkTrim(meta, bytesToFree));
-  if (drop.size === 0) return 0;
-  const tx = db.transaction(['chunks', 'sessions'], 'readwrite');
+  const tx = db.transaction('chunks', 'readwrite');
+  for (const seq of drop) void tx.store.delete([current.id, seq]);
+  await tx.done;
   let freed = 0;
   for (const m of meta) {
     if (!drop.has(m.seq)) continue;
-    void tx.objectStore('chunks').delete([current.id, m.seq]);
     freed += m.bytes;
     for (const s of SEVERITIES) current.counts[s] -= m.c.counts[s];
     current.messageCount -= m.c.count;
     current.bytes -= m.bytes;
     current.dropped.pruned += m.c.count;
   }
-  void tx.objectStore('sessions').put(structuredClone(current));
-  await tx.done;
+  await db.put('sessions', structuredClone(current)).catch(() => {});
   return freed;
 };
 
