@@ -97,15 +97,18 @@ describe('viewer: triage views in Chromium', () => {
       version: '2.2.0',
       environment: 'production',
       user: { id: 'u-dee' },
-      startedAt: now - 600_000,
+      startedAt: now - 6000_000,
       endedAt: now - 1000,
     });
     const bm = messagesOf(b, BIG, 999);
     big = { ...b, messageCount: BIG, lastSeq: BIG, counts: countsWith({ error: 100, warning: 100, information: BIG - 200 }) };
-    await t.summaries([big]);
+    // Built before the summaries are sent: a pause longer than the server's keep-alive (5 s)
+    // between two requests would race the connection's close.
     const d = makeDetail(bm);
+    await t.summaries([big]);
     const created = await createUpload(t, { sessionId: big.id, length: d.gz.length, sha256: d.sha256 });
     assert.equal((await uploadAll(t, created.headers.get('location')!, d.gz, 4 * 1024 * 1024)).status, 204);
+    await t.collector.indexed();
     browser = await launchBrowser();
   });
   after(async () => {
