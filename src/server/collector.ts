@@ -42,6 +42,8 @@ export interface Collector {
   retain(): Promise<void>;
   /** Resolves when the start-up work (index catch-up, first retention run) is done. */
   ready: Promise<void>;
+  /** Resolves when every detail stored so far is indexed for groups and search. */
+  indexed(): Promise<void>;
   /** Graceful shutdown; resolves when everything is closed. */
   close(): Promise<void>;
 }
@@ -176,6 +178,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
       const deadline = Date.now() + config.shutdownTimeoutMs;
       while (state.inFlight > 0 && Date.now() < deadline) await sleep(20);
       await uploads.idle();
+      await indexer.stop();
       await ready;
       await retaining;
       if (state.inFlight > 0) log.warn('shutdown timeout: closing connections with requests in flight', { inFlight: state.inFlight });
@@ -188,5 +191,21 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
       log.info('stopped');
     })());
 
-  return { url, port, config, store, app, uploads, adminTokens: config.adminTokens, sweep, retain, ready, close };
+  return {
+    url,
+    port,
+    config,
+    store,
+    app,
+    uploads,
+    adminTokens: config.adminTokens,
+    sweep,
+    retain,
+    ready,
+    indexed: async () => {
+      await ready;
+      await indexer.idle();
+    },
+    close,
+  };
 };

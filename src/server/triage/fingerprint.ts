@@ -94,5 +94,5 @@ export const fingerprintOf = (product: string, m: LogMessage): Fingerprint | und
     .update([product, name, title, ...frames].join('\0'))
     .digest('hex')
     .slice(0, 32);
-  return { id, name: name.slice(0, 200), title };
+  return { id, name: name.slice(0, 200).replace(/\0/g, ''), title: title.replace(/\0/g, '') };
 };

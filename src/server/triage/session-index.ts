@@ -10,6 +10,7 @@ import { terms } from './search-terms.js';
 /** Characters of a message kept beside the search index, for the result list. */
 export const EXCERPT_LENGTH = 300;
 const MAX_STACK = 4000;
+const NUL_RE = /\0/g;
 
 export interface GroupHit {
   id: string;
@@ -67,9 +68,9 @@ export const buildSessionIndex = (s: { id: string; product: string; clockOffsetM
           firstSeen: time,
           lastSeen: time,
           firstSeq: m.seq,
-          exampleText: m.text.slice(0, EXCERPT_LENGTH),
+          exampleText: m.text.slice(0, EXCERPT_LENGTH).replace(NUL_RE, ''),
         };
-        if (m.exception?.stack) hit.exampleStack = m.exception.stack.slice(0, MAX_STACK);
+        if (m.exception?.stack) hit.exampleStack = m.exception.stack.slice(0, MAX_STACK).replace(NUL_RE, '');
         groups.set(fp.id, hit);
       }
     }
@@ -78,11 +79,11 @@ export const buildSessionIndex = (s: { id: string; product: string; clockOffsetM
       seq: m.seq,
       time,
       severity: rank,
-      category: m.category,
-      text: (m.exception && !m.text.includes(m.exception.message) ? `${m.text} (${m.exception.name}: ${m.exception.message})` : m.text).slice(
-        0,
-        EXCERPT_LENGTH,
-      ),
+      // PostgreSQL text cannot hold NUL; JSON can.
+      category: m.category.replace(NUL_RE, ''),
+      text: (m.exception && !m.text.includes(m.exception.message) ? `${m.text} (${m.exception.name}: ${m.exception.message})` : m.text)
+        .slice(0, EXCERPT_LENGTH)
+        .replace(NUL_RE, ''),
       terms: terms(`${m.category} ${m.text}${exception}`).join(' '),
     });
   }

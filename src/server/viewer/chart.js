@@ -2,8 +2,10 @@
 // library cannot load, the chart says so in text: the numbers are in the tables anyway.
 import { el, fmtShort } from './dom.js';
 
+// Served by the collector from node_modules (src/server/viewer-assets.ts), not a file of this folder.
+const UPLOT_URL = new URL('./vendor/uplot/uPlot.esm.js', import.meta.url).href;
 let lib;
-const load = () => (lib ??= import('./vendor/uplot/uPlot.esm.js').then((m) => m.default));
+const load = () => (lib ??= import(UPLOT_URL).then((m) => m.default));
 
 /**
  * A bar/line chart of series over time. `x` are bucket starts (epoch ms); `series` is a list of

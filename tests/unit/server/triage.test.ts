@@ -4,7 +4,9 @@
  * and retention removing exactly what is past the limits.
  */
 import assert from 'node:assert/strict';
-
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../../src/server/store/db.js';
 import type { Store } from '../../../src/server/store/types.js';
@@ -114,6 +116,7 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
         body: makePackage(sessions) as Uint8Array<ArrayBuffer>,
       });
       assert.equal(res.status, 200, await res.text());
+      await t.collector.indexed();
     };
     const sendUpload = async (x: Sent, key: string = KEYS.all): Promise<void> => {
       await t.summaries([x.summary], { key, sentAt: clock });
@@ -121,6 +124,7 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
       const created = await createUpload(t, { sessionId: x.summary.id, length: d.gz.length, sha256: d.sha256, key, product: x.summary.product });
       assert.equal(created.status, 201, await created.text());
       assert.equal((await uploadAll(t, created.headers.get('location')!, d.gz, 64 * 1024, 0, key)).status, 204);
+      await t.collector.indexed();
     };
     const make = (over: Partial<SessionSummary>, orderId: number, word = 'plain'): Sent => {
       const summary = makeSummary({ startedAt: clock - 60_000, endedAt: clock - 1000, counts: countsWith({ information: 20, error: 2 }), ...over });
@@ -251,6 +255,10 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
       const bobSessions = sent.slice(1, 3);
       const shas = await Promise.all(bobSessions.map(async (x) => (await t.collector.store.getSession(x.summary.id))?.detail?.sha256));
       await admin(`${TRIAGE_PATHS.sessions}`, { method: 'DELETE' }, 400);
+      const anonymous = await t.req(`${TRIAGE_PATHS.sessions}?user=u-bob`, { method: 'DELETE' });
+      assert.equal(anonymous.status, 401, 'deletion needs the admin token');
+      const withIngestKey = await t.req(`${TRIAGE_PATHS.sessions}?user=u-bob`, { method: 'DELETE', key: KEYS.all });
+      assert.ok([401, 403].includes(withIngestKey.status), 'an ingest key never deletes');
       await admin(`${TRIAGE_PATHS.sessions}?everything=yes`, { method: 'DELETE' }, 400);
       const byUser = await admin<DeleteReply>(`${TRIAGE_PATHS.sessions}?user=u-bob`, { method: 'DELETE' });
       assert.deepEqual(new Set(byUser.sessionIds), new Set(bobSessions.map((x) => x.summary.id)));
@@ -344,4 +352,34 @@ let pg: TestPostgres | undefined;
 suite('PostgreSQL + files', async () => {
   pg = await startPostgres();
   return { over: { store: { kind: 'postgres', url: pg.url, poolSize: 4 } }, cleanup: async () => pg?.stop() };
+});
+
+test('detail stored while indexing was off (or before a crash) is indexed at the next start-up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-catchup-'));
+  try {
+    const first = await startTestCollector({ dir, over: { indexing: false } });
+    const s = makeSummary({ counts: countsWith({ error: 2, information: 20 }) });
+    const messages = sessionMessages(s, { orderId: 4242, word: 'later' });
+    const res = await first.req(PATHS.packages, {
+      method: 'POST',
+      key: KEYS.all,
+      headers: { 'content-type': 'application/zip' },
+      body: makePackage([{ summary: { ...s, lastSeq: messages.length, messageCount: messages.length }, messages }]) as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(res.status, 200);
+    const none = await first.req(`${TRIAGE_PATHS.search}?q=later`, { admin: true });
+    assert.equal(((await none.json()) as SearchReply).hits.length, 0, 'not indexed while off');
+    await first.close();
+    const second = await startTestCollector({ dir });
+    await second.collector.ready;
+    const found = (await (await second.req(`${TRIAGE_PATHS.search}?q=later`, { admin: true })).json()) as SearchReply;
+    assert.deepEqual(
+      found.hits.map((h) => h.sessionId),
+      [s.id],
+    );
+    assert.equal(((await (await second.req(TRIAGE_PATHS.groups, { admin: true })).json()) as GroupListReply).groups.length, 2);
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
