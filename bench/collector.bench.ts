@@ -213,13 +213,14 @@ export const benchReplicasAndS3 = async (): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-replicas-'));
   const base = {
     adminTokens: [ADMIN],
-    log: { level: 'warn', requests: false },
+    log: { level: 'info', requests: false },
     trustProxy: true,
     rateLimit: { perMinute: 10_000_000, burst: 1_000_000, keyPerMinute: 10_000_000, keyBurst: 1_000_000, bytesPerMinute: 1e12, bytesBurst: 1e12 },
     products: { bench: { policy: 'all', keys: [{ key: KEY, origins: ['*'] }] } },
     store: { kind: 'postgres', url: pg.url, poolSize: 10 },
   };
-  const measure = async (url: string) => {
+  const measure = async (url: string, setup: string) => {
+    console.log(`measuring: ${setup}`);
     await benchSummaries(url, 2);
     await benchUploads(url, 4);
     return { s: await benchSummaries(url, SECONDS), u: await benchUploads(url, COUNT) };
@@ -240,14 +241,14 @@ export const benchReplicasAndS3 = async (): Promise<void> => {
     const spawn = (name: string, over: Record<string, unknown>) =>
       spawnCollector(mkdtempSync(join(dir, `${name}-`)), { ...base, ...over }, { listenTimeoutMs: 120_000 });
     const files = await spawn('files', {});
-    const local = row('1 replica, PostgreSQL + local files', await measure(files.url).finally(() => files.kill('SIGTERM')));
+    const local = row('1 replica, PostgreSQL + local files', await measure(files.url, 'files').finally(() => files.kill('SIGTERM')));
     const one = await spawn('s3', { blobs: s3.config('one/') });
-    const single = row('1 replica, PostgreSQL + S3', await measure(one.url).finally(() => one.kill('SIGTERM')));
+    const single = row('1 replica, PostgreSQL + S3', await measure(one.url, 's3').finally(() => one.kill('SIGTERM')));
     const pair = await Promise.all(['a', 'b'].map((n) => spawn(`replica-${n}`, { blobs: s3.config('pair/') })));
     const lb = await startHaproxy(pair.map((r) => Number(new URL(r.url).port)));
     const both = row(
       '2 replicas behind HAProxy, PostgreSQL + S3',
-      await measure(lb.url).finally(async () => {
+      await measure(lb.url, 'replicas').finally(async () => {
         await lb.stop();
         await Promise.all(pair.map((r) => r.kill('SIGTERM')));
       }),
