@@ -15,7 +15,9 @@ import { gzipSync } from 'node:zlib';
 import { encodeMessages, type LogMessage } from '../src/shared/message.js';
 import { type GroupListReply, PATHS, type SummariesReply, TUS } from '../src/shared/protocol.js';
 import { SEVERITIES } from '../src/shared/severity.js';
+import { startHaproxy } from '../tests/support/haproxy.js';
 import { startPostgres } from '../tests/support/postgres.js';
+import { startS3 } from '../tests/support/s3.js';
 import { makeSummary, sha256 } from '../tests/unit/server/fixtures.js';
 import { tusMetadata } from '../tests/unit/server/harness.js';
 import { spawnCollector } from '../tests/unit/server/spawn.js';
@@ -238,4 +240,76 @@ export default async function collectorBench(): Promise<void> {
   );
   console.table(rows);
   for (const n of notes) console.log(n);
+  await benchReplicasAndS3();
 }
+
+/**
+ * Issue 12: the replica setup (two collectors on PostgreSQL + S3 behind HAProxy) against one
+ * replica on the same PostgreSQL + S3, and S3 blobs against local files, in one run so the
+ * ratios compare like with like. Everything shares this machine's cores: the load generator,
+ * s3rver (in this process), PostgreSQL, HAProxy and the replicas.
+ */
+export const benchReplicasAndS3 = async (): Promise<void> => {
+  const SECONDS = 6;
+  const COUNT = 24;
+  const pg = await startPostgres();
+  const s3 = await startS3('ferry-bench');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-replicas-'));
+  const base = {
+    adminTokens: [ADMIN],
+    log: { level: 'info', requests: false },
+    trustProxy: true,
+    rateLimit: { perMinute: 10_000_000, burst: 1_000_000, keyPerMinute: 10_000_000, keyBurst: 1_000_000, bytesPerMinute: 1e12, bytesBurst: 1e12 },
+    products: { bench: { policy: 'all', keys: [{ key: KEY, origins: ['*'] }] } },
+    store: { kind: 'postgres', url: pg.url, poolSize: 10 },
+  };
+  const measure = async (url: string, setup: string) => {
+    console.log(`measuring: ${setup}`);
+    await benchSummaries(url, 2);
+    await benchUploads(url, 4);
+    return { s: await benchSummaries(url, SECONDS), u: await benchUploads(url, COUNT) };
+  };
+  const rows: Record<string, string | number>[] = [];
+  const row = (setup: string, m: Awaited<ReturnType<typeof measure>>) => {
+    rows.push({
+      setup,
+      'summaries/s': Math.round(m.s.perSecond),
+      'summary req p99 ms': m.s.p99,
+      'detail MB/s (gzip)': Math.round(m.u.gzMBps * 10) / 10,
+      'uploads/s': Math.round(m.u.perSecond * 10) / 10,
+      'upload p95 ms': Math.round(m.u.p95),
+    });
+    return m;
+  };
+  try {
+    const spawn = (name: string, over: Record<string, unknown>) =>
+      spawnCollector(mkdtempSync(join(dir, `${name}-`)), { ...base, ...over }, { listenTimeoutMs: 120_000 });
+    const files = await spawn('files', {});
+    const local = row('1 replica, PostgreSQL + local files', await measure(files.url, 'files').finally(() => files.kill('SIGTERM')));
+    const one = await spawn('s3', { blobs: s3.config('one/') });
+    const single = row('1 replica, PostgreSQL + S3', await measure(one.url, 's3').finally(() => one.kill('SIGTERM')));
+    const pair = await Promise.all(['a', 'b'].map((n) => spawn(`replica-${n}`, { blobs: s3.config('pair/') })));
+    const lb = await startHaproxy(pair.map((r) => Number(new URL(r.url).port)));
+    const both = row(
+      '2 replicas behind HAProxy, PostgreSQL + S3',
+      await measure(lb.url, 'replicas').finally(async () => {
+        await lb.stop();
+        await Promise.all(pair.map((r) => r.kill('SIGTERM')));
+      }),
+    );
+    console.log(
+      `\nreplicas and S3 (issue 12), same machine: summaries ${SUMMARY_CONNECTIONS} connections × ${SUMMARIES_PER_REQUEST}/request for ${SECONDS} s; ` +
+        `detail ${COUNT} sessions, ${UPLOAD_CLIENTS} tus clients; s3rver runs in the bench process`,
+    );
+    console.table(rows);
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+    console.log(
+      `2 replicas / 1 replica (both on S3): summaries ${ratio(both.s.perSecond, single.s.perSecond)}×, detail ${ratio(both.u.gzMBps, single.u.gzMBps)}×`,
+    );
+    console.log(`S3 / local files (1 replica): summaries ${ratio(single.s.perSecond, local.s.perSecond)}×, detail ${ratio(single.u.gzMBps, local.u.gzMBps)}×`);
+  } finally {
+    await pg.stop();
+    await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};

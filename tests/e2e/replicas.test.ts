@@ -49,7 +49,8 @@ before(async () => {
     products: { demo: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } },
     rateLimit: { perMinute: 100_000, burst: 10_000 },
   };
-  replicas = await Promise.all([0, 1].map((i) => spawnCollector(mkdtempSync(join(dir, `r${i}-`)), config)));
+  // A loaded CI machine can take a while to start two processes under tsx.
+  replicas = await Promise.all([0, 1].map((i) => spawnCollector(mkdtempSync(join(dir, `r${i}-`)), config, { listenTimeoutMs: 60_000 })));
   lb = await startHaproxy(
     replicas.map((r) => Number(new URL(r.url).port)),
     lbPort,

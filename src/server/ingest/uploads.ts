@@ -359,6 +359,9 @@ export const createUploads = (o: UploadsOptions): Uploads => {
           }
         } catch {
           throw new ApiError(410, 'gone', 'this upload could not be completed; create a new one', { 'Tus-Resumable': TUS.version });
+        } finally {
+          addWork(c, inflated.get(id) ?? 0);
+          inflated.delete(id);
         }
         return completed(method, { ...rec, state: 'completed' });
       }

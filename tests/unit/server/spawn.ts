@@ -21,7 +21,7 @@ export const COLLECTOR_BIN = join(ROOT, 'collector/bin/ferry-collector.js');
 export const spawnCollector = async (
   dir: string,
   config: Record<string, unknown>,
-  o: { compiled?: boolean; env?: Record<string, string> } = {},
+  o: { compiled?: boolean; env?: Record<string, string>; listenTimeoutMs?: number } = {},
 ): Promise<CollectorProcess> => {
   const file = join(dir, 'ferry.config.json');
   writeFileSync(file, JSON.stringify({ port: 0, dataDir: join(dir, 'data'), ...config }));
@@ -57,7 +57,7 @@ export const spawnCollector = async (
       return logs.find((l) => l.msg === 'listening');
     },
     'the collector to listen',
-    20_000,
+    o.listenTimeoutMs ?? 20_000,
   ).catch((e: unknown) => {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\nstderr: ${stderr}`);
