@@ -25,6 +25,11 @@ const N = Number(process.env.PEERS_N ?? 10_000);
 const CALLS = Number(process.env.PEERS_CALLS ?? 5_000);
 /** A delivery run ends when its backend has every message, or has had nothing new for this long. */
 const STABLE_MS = 6_000;
+/**
+ * …but never before this long after the reopened page started: Ferry's first check comes 5 s
+ * after start, Sentry's offline queue is flushed 5 s after start (then one envelope per 100 ms).
+ */
+const DELIVERY_MIN_MS = 15_000;
 const DELIVERY_MAX_MS = 60_000;
 
 type Sdk = 'ferry' | 'sentry' | 'datadog';
@@ -319,7 +324,8 @@ type Ending = 'online' | 'offline-close' | 'offline-crash';
 /**
  * Logs N messages, then: `online`, closes the tab once the wire is idle; `offline-close`, goes offline and closes it;
  * `offline-crash`, goes offline and crashes it (CDP Page.crash). Then, online, opens the page
- * again, and waits until the backend has every message of the run or nothing new for STABLE_MS.
+ * again, and waits until the backend has every message of the run or nothing new for STABLE_MS
+ * (and at least DELIVERY_MIN_MS).
  */
 const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<DeliveryRun> => {
   const blank = await env.context.newPage();
@@ -355,7 +361,8 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
   }
   await setOffline(env.context, false);
   const again = await openPeer(env, sdk, tag);
-  const deadline = Date.now() + DELIVERY_MAX_MS;
+  const reopened = Date.now();
+  const deadline = reopened + DELIVERY_MAX_MS;
   let last = -1;
   let since = Date.now();
   for (;;) {
@@ -364,7 +371,7 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
       last = n;
       since = Date.now();
     }
-    if (n >= N || Date.now() - since > STABLE_MS || Date.now() > deadline) break;
+    if (n >= N || (Date.now() - reopened > DELIVERY_MIN_MS && Date.now() - since > STABLE_MS) || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   await again.close();

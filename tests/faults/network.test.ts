@@ -46,7 +46,7 @@ const everyStepOnce = (fault: (req: Parameters<FaultProxy['plan']>[0]) => Reques
 
 test('connection cut at a random byte of every request (summaries, creation, each chunk, HEAD): nothing lost, nothing twice', async () => {
   const r = rng(SEED ^ 0x1001);
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 8; i++) {
     const x = await round(
       r,
       everyStepOnce((req) => ({ type: 'cut-request', at: r.int(1, req.bytes - 1) })),

@@ -55,7 +55,7 @@ const sendFrom = async (context: BrowserContext, application: string): Promise<P
 
 test('a real QuotaExceededError while a tab logs: no exception reaches the app, every message is delivered or counted lost, and the count reaches the collector', async () => {
   const r = rng(SEED ^ 0x4001);
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 2; round++) {
     const context = await browser.newContext();
     // Chromium latches an origin's quota when it first opens IndexedDB: set before the page loads.
     const page = await context.newPage();
@@ -120,7 +120,7 @@ test('a real QuotaExceededError while a tab logs: no exception reaches the app, 
 
 test('the product database emptied behind the agent: the next summary reports it, and nothing logged after is lost', async () => {
   const r = rng(SEED ^ 0x4002);
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 2; round++) {
     const context = await browser.newContext();
     // Sessions that ended with no sender (no server), then the whole database deleted.
     const before = r.int(1, 3);
