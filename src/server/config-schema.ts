@@ -25,6 +25,8 @@ export interface SchemaDefaults {
   cleanupIntervalMs: number;
   clockSkewThresholdMs: number;
   shutdownTimeoutMs: number;
+  retention: { maxAgeDays: number; maxBytes: number; intervalMs: number };
+  messageCacheBytes: number;
 }
 
 export interface JsonSchema {
@@ -197,6 +199,15 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
               },
             },
             emailTo: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 3, maxLength: 320 } },
+            retention: {
+              type: 'object',
+              description: "This product's retention, over the top-level retention defaults.",
+              additionalProperties: false,
+              properties: {
+                maxAgeDays: int('Sessions last received more than this many days ago are deleted; 0 keeps them forever.', 0, D.retention.maxAgeDays),
+                maxBytes: int("A product's stored bytes above which its oldest sessions are deleted; 0: no limit.", 0, D.retention.maxBytes),
+              },
+            },
           },
         },
         examples: [{ shop: { policy: 'all', keys: [{ key: 'shop-ingest-key-0001', origins: ['https://shop.example.com'] }] } }],
@@ -261,6 +272,18 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
       },
       shutdownTimeoutMs: int('How long a graceful shutdown waits for requests in flight.', 0, D.shutdownTimeoutMs),
       viewer: bool('Serve the viewer at /viewer/.', true),
+      retention: {
+        type: 'object',
+        description: 'Deletion of old data, per product (products.<name>.retention overrides); runs at start-up and every intervalMs.',
+        additionalProperties: false,
+        properties: {
+          maxAgeDays: int('Sessions last received more than this many days ago are deleted; 0 keeps them forever.', 0, D.retention.maxAgeDays),
+          maxBytes: int("A product's stored bytes above which its oldest sessions are deleted; 0: no limit.", 0, D.retention.maxBytes),
+          intervalMs: int('How often retention runs.', 1000, D.retention.intervalMs),
+        },
+      },
+      messageCacheBytes: int("Heap the read API's cache of decoded sessions may take (estimated).", 0, D.messageCacheBytes),
+      indexing: bool('Index stored detail for exception groups and search.', true),
       static: {
         type: 'array',
         description: 'Extra static folders.',
