@@ -106,6 +106,12 @@ test('send on exit without a service worker: the notice marks the session; anoth
   const stored = await e2e.collector.collector.store.getSession(id);
   assert.equal(stored?.summary.status, 'ended');
   assert.equal(stored?.detail?.messageCount, 2, 'full detail: the error and the message after it');
+  // The collector logs a request after answering it, so the upload's last PATCH can be logged after
+  // the detail is stored: wait for that line before marking where the reload's requests begin.
+  await until(
+    () => e2e.collector.logs.some((r) => r.msg === 'request' && r.method === 'PATCH' && r.status === 204 && String(r.path).startsWith('/api/v1/uploads')),
+    "tab B's upload to be logged",
+  );
   // B's next page load finds the mark, and the session already sent: nothing goes twice.
   const mark = e2e.collector.logs.length;
   await b.reload();
