@@ -67,25 +67,33 @@ test('a real QuotaExceededError while a tab logs: no exception reaches the app, 
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const id = await init(page, 'editor');
-    const bursts = r.int(14, 20);
-    const logged = await page.evaluate(async (bursts) => {
+    // Bursts go on until the quota has cut something (at most 60, ~10 MB), then a few more, so
+    // every round writes past the quota whatever size the seed gave it.
+    const extra = r.int(1, 4);
+    const logged = await page.evaluate(async (extra) => {
       let threw = 0;
       let n = 0;
+      let after = -1;
+      const lossSoFar = () => {
+        const d = W().Ferry.getSessionSummary()!.dropped;
+        return d.overflow + d.pruned;
+      };
       // Random bytes, so LevelDB's compression cannot shrink them under the quota.
       const noise = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(600))));
-      for (let b = 0; b < bursts; b++) {
+      for (let b = 0; b < 60 && after < extra; b++) {
         try {
           for (let i = 0; i < 200; i++, n++) W().Ferry.log.information('Fill', `${b}:${i}:${noise()}`, { b, i });
         } catch {
           threw++;
         }
         await W().Ferry.flush();
+        if (after >= 0 || lossSoFar() > 0) after++;
       }
       W().Ferry.log.warning('Final', 'still logging');
       n++;
       await W().Ferry.flush();
       return { threw, n, dropped: W().Ferry.getSessionSummary()!.dropped };
-    }, bursts);
+    }, extra);
     assert.equal(logged.threw, 0, 'no log call threw');
     assert.deepEqual(pageErrors, [], 'no error reached the page');
     const lost = logged.dropped.overflow + logged.dropped.pruned;
