@@ -13,6 +13,7 @@
 import { defaultEngine } from '../core/codec/engine.js';
 import { idbChunkStore } from '../core/db/chunks.js';
 import { autoSendAllowed, getMeta } from '../core/db/meta.js';
+import { bundledMigrations } from '../core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../core/db/open.js';
 import { compressSessionToOutbox } from '../core/package/detailBlob.js';
 import { backoffDelay } from '../core/send/backoff.js';
@@ -69,7 +70,7 @@ const passFor = async (db: FerryDatabase, o: FerrySyncOptions, only?: Set<string
 export const drainOutboxes = async (o: FerrySyncOptions = {}): Promise<boolean> => {
   let ok = true;
   for (const product of await productsWithDatabase()) {
-    const opened = await openProductDb(product, { create: false }).catch(() => undefined);
+    const opened = await openProductDb(product, { migrations: bundledMigrations }).catch(() => undefined);
     if (!opened) continue;
     try {
       const r = await passFor(opened.db, o);
@@ -96,7 +97,7 @@ const drainWithRetries = async (o: FerrySyncOptions, lastChance: boolean): Promi
 
 /** Sends one session with full detail once its page has ended it (sendSessionsOnExit). */
 const sendOnExit = async (product: string, sessionId: string, o: FerrySyncOptions): Promise<void> => {
-  const opened = await openProductDb(product, { create: false }).catch(() => undefined);
+  const opened = await openProductDb(product, { migrations: bundledMigrations }).catch(() => undefined);
   if (!opened) return;
   const { db } = opened;
   try {

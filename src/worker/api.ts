@@ -6,6 +6,7 @@
 import { defaultEngine } from '../core/codec/engine.js';
 import { idbChunkStore } from '../core/db/chunks.js';
 import { deliveryMap, markPackaged } from '../core/db/delivery.js';
+import { bundledMigrations } from '../core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../core/db/open.js';
 import type { SessionRecord } from '../core/db/schema.js';
 import { toSummary } from '../core/db/sessions.js';
@@ -37,7 +38,7 @@ export const createWorkerApi = (env: WorkerEnv = {}): FerryWorkerApi => {
       // after clearLocalData() deleted it fails instead of leaving an empty one behind.
       db = env.open
         ? env.open(product)
-        : openProductDb(product, { create: false, onClosed: () => databases.delete(product) }).then((r) => {
+        : openProductDb(product, { migrations: bundledMigrations, onClosed: () => databases.delete(product) }).then((r) => {
             if (!r) throw new Error(`Ferry worker: the database of product "${product}" does not exist`);
             return r.db;
           });

@@ -13,6 +13,8 @@ import type { Severity, SeverityCounts } from '../../src/shared/severity.js';
 
 export interface SessionSpec {
   id?: string;
+  /** Made into the id (a UUIDv7 carries its start time). */
+  startedAt?: number;
   product?: string;
   application?: string;
   status?: 'running' | 'ended' | 'crashed';

@@ -503,3 +503,29 @@ test('the script-tag build packages too (it loads the packager from the ESM buil
   assert.deepEqual(r, { status: 'sent', count: 2, messages: [2, 0] });
   await context.close();
 });
+
+test('the script-tag build prunes by age at start-up (its pruning loads from the ESM build next to it)', async () => {
+  const context = await e2e.browser.newContext();
+  const page = await openPackagerPage(context, e2e.server.url, '/tests/e2e/pages/packager-iife.html');
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  const r = await page.evaluate(async () => {
+    const { Fx } = PW();
+    const Ferry = (window as unknown as { Ferry: ReturnType<typeof PW>['Ferry'] }).Ferry;
+    const day = 86_400_000;
+    const [old, recent] = await Fx.seed('iife-prune', [
+      { application: 'tag', status: 'ended', startedAt: Date.now() - 40 * day, severities: ['error', 'information'] },
+      { application: 'tag', status: 'ended', startedAt: Date.now() - day, severities: ['information'] },
+    ]);
+    Ferry.init({ product: 'iife-prune', application: 'tag', version: '1', storage: { maxLocalAgeDays: 30 } });
+    await Ferry.ready();
+    const left = (await Fx.sessions('iife-prune')).map((s) => s.id);
+    return { old: old.id, recent: recent.id, left, dropped: Ferry.getSessionSummary()!.dropped };
+  });
+  assert.equal(r.left.includes(r.old), false, 'the 40-day-old session is pruned');
+  assert.ok(r.left.includes(r.recent), 'the day-old one is kept');
+  assert.equal(r.dropped.prunedSessions, 1);
+  assert.equal(r.dropped.prunedMessages, 2);
+  assert.ok(requested.includes('/dist/ferry.js'), 'the pruning came from the ESM build');
+  await context.close();
+});

@@ -328,7 +328,7 @@ export const on = <K extends keyof AgentEvents>(event: K, handler: Handler<Agent
 export const packager: PackagerApi = createPackagerApi(() => agent, scriptUrl);
 
 /** @internal The packager chunk, for the script-tag build. */
-export { __loadClear, __loadExitSend, __loadPackager, __loadWorkerCompress } from '../packager/loader.js';
+export { __loadClear, __loadExitSend, __loadMigrations, __loadPackager, __loadPrune, __loadWorkerCompress } from '../packager/loader.js';
 
 const ui = createUiApi(() => agent, packager, scriptUrl);
 

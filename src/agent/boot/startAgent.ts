@@ -16,7 +16,7 @@ import { type FerryOptions, findProblems, mergeOptions, type ResolvedOptions } f
 import { createAlerts } from '../log/alerts.js';
 import { type Capture, captureConsole, captureErrors, captureRejections } from '../log/capture.js';
 import { createRecorder, type RecordFn } from '../log/record.js';
-import { loadClear } from '../packager/loader.js';
+import { loadClear, loadMigrations, loadPrune } from '../packager/loader.js';
 import { createConsent } from '../send/consent.js';
 import { createSendLink } from '../send/link.js';
 import { type ContextState, createContextState } from '../session/context.js';
@@ -116,7 +116,9 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     began: (r) => events.emit('session', toSummary(r)),
     crashed: (ids) => events.emit('crashed', ids),
   });
-  const limits = createLimits({ database, options: () => opts.storage, current: session.record, now }, (e) => monitorError('limits', e));
+  const limits = createLimits({ database, options: () => opts.storage, current: session.record, now, load: () => loadPrune(env.scriptUrl) }, (e) =>
+    monitorError('limits', e),
+  );
   const writer = createWriter({
     database,
     ready: session.ready,
@@ -183,7 +185,8 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
   };
 
   const start = async (): Promise<void> => {
-    const opened = await openStore(opts.product, session.record().startedAt, now);
+    // Only a database an older agent left needs the migrations: they stay out of the start-up bundle.
+    const opened = await openStore(opts.product, session.record().startedAt, now, () => loadMigrations(env.scriptUrl));
     db = opened.db;
     installationId = opened.instance;
     if (opened.reset) session.record().storageReset = opened.reset;
@@ -191,7 +194,8 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     if (!db) return;
     await consent.load();
     await session.markCrashed();
-    await limits.enforce();
+    // Pruning that fails (its chunk did not load offline) is tried again as the store grows; sending starts regardless.
+    await limits.enforce().catch((e) => monitorError('limits', e));
     link.start();
     try {
       void navigator.storage?.persist?.().catch(() => false);

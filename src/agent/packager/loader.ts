@@ -6,9 +6,11 @@
  * `ferry.iife.js`) and takes the chunk from there.
  */
 
+import type * as MigrationsModule from '../../core/db/migrations.js';
 import type * as ExitSendModule from '../send/exitSend.js';
 import type * as WorkerCompressModule from '../send/workerCompress.js';
 import type * as ClearModule from '../storage/clear.js';
+import type * as PruneModule from '../storage/prune.js';
 import { createEmitter } from '../tools/emitter.js';
 import { monitorError } from '../tools/monitor.js';
 import type * as UiModule from '../ui/index.js';
@@ -39,7 +41,17 @@ export const __loadExitSend = (): Promise<typeof ExitSendModule> =>
 export const __loadClear = (): Promise<typeof ClearModule> =>
   IIFE ? Promise.reject(new Error('__loadClear is served by the ESM build')) : import('../storage/clear.js');
 
+/** @internal The storage limits' pruning, for the script-tag build. */
+export const __loadPrune = (): Promise<typeof PruneModule> =>
+  IIFE ? Promise.reject(new Error('__loadPrune is served by the ESM build')) : import('../storage/prune.js');
+
+/** @internal The database migrations, for the script-tag build. */
+export const __loadMigrations = (): Promise<typeof MigrationsModule> =>
+  IIFE ? Promise.reject(new Error('__loadMigrations is served by the ESM build')) : import('../../core/db/migrations.js');
+
 interface EsmBuild {
+  __loadPrune(): Promise<typeof PruneModule>;
+  __loadMigrations(): Promise<typeof MigrationsModule>;
   __loadPackager(): Promise<Packager>;
   __loadWorkerCompress(): Promise<typeof WorkerCompressModule>;
   __loadClear(): Promise<typeof ClearModule>;
@@ -63,6 +75,14 @@ export const loadExitSend = (scriptUrl: string | undefined): Promise<typeof Exit
 /** clearLocalData's deletion, loaded when it is called (rarely: it costs nothing at start-up). */
 export const loadClear = (scriptUrl: string | undefined): Promise<typeof ClearModule> =>
   IIFE ? esmBuild(scriptUrl).then((m) => m.__loadClear()) : import('../storage/clear.js');
+
+/** The pruning of the storage limits: loaded at start-up, after the database is open. */
+export const loadPrune = (scriptUrl: string | undefined): Promise<typeof PruneModule> =>
+  IIFE ? esmBuild(scriptUrl).then((m) => m.__loadPrune()) : import('../storage/prune.js');
+
+/** The migrations of a database an older agent left (once per upgrade). */
+export const loadMigrations = (scriptUrl: string | undefined): Promise<typeof MigrationsModule> =>
+  IIFE ? esmBuild(scriptUrl).then((m) => m.__loadMigrations()) : import('../../core/db/migrations.js');
 
 export const createPackagerApi = (agent: () => PackagerHost | undefined, scriptUrl: string | undefined): PackagerApi => {
   const events = createEmitter<PackagerEvents>();

@@ -1,7 +1,8 @@
 // Opens the product database for this page and checks it was not silently emptied (Chromium opens
 // a corrupted IndexedDB as an empty one); without IndexedDB the session stays in memory.
+import { createSchema } from '../../core/db/createSchema.js';
 import { getMeta, putMeta } from '../../core/db/meta.js';
-import { type FerryDatabase, openOrCreateProductDb } from '../../core/db/open.js';
+import { type FerryDatabase, type OpenOptions, openOrCreateProductDb } from '../../core/db/open.js';
 import type { StorageReset } from '../../shared/summary.js';
 import { detectReset, readWatermark, writeWatermark } from '../session/watermark.js';
 import { warnOnce } from '../tools/monitor.js';
@@ -14,10 +15,12 @@ export interface OpenedStore {
   instance?: string;
 }
 
-export const openStore = async (product: string, startedAt: number, now: () => number): Promise<OpenedStore> => {
+export const openStore = async (product: string, startedAt: number, now: () => number, migrations: OpenOptions['migrations']): Promise<OpenedStore> => {
   try {
     const { db, created } = await openOrCreateProductDb(product, {
       now,
+      create: createSchema,
+      migrations,
       onBlocked: () => warnOnce('db-blocked', 'an older Ferry in another tab keeps the database open; storage waits until it closes'),
     });
     const reset = detectReset(created, readWatermark(product), now());

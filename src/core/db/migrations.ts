@@ -1,5 +1,6 @@
 // Numbered migrations: MIGRATIONS[i] upgrades a database from version i to i + 1, inside the
-// versionchange transaction. A new schema version appends one function and bumps DB_VERSION.
+// versionchange transaction. A new schema version adds one function, bumps DB_VERSION and
+// changes createSchema.ts to match. Loaded lazily by open.ts, only when an older database is found.
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { DeliveryRecord, DetailState, FerryDB, SessionRecord } from './schema.js';
 
@@ -41,16 +42,9 @@ export const deliveryFromV1 = (s: SessionRecord & V1SessionFields, now: number):
   return Object.keys(row).length > 3 ? row : undefined;
 };
 
-const MIGRATIONS: Migration[] = [
-  (db) => {
-    const sessions = db.createObjectStore('sessions', { keyPath: 'id' });
-    sessions.createIndex('by-app', 'application');
-    sessions.createIndex('by-status', 'status');
-    db.createObjectStore('chunks', { keyPath: ['sessionId', 'seq'] });
-    db.createObjectStore('outbox', { keyPath: 'sessionId' });
-    db.createObjectStore('meta');
-  },
-  async (db, tx, now) => {
+/** MIGRATIONS[v] upgrades version v to v + 1; a new database is made by createSchema.ts instead. */
+const MIGRATIONS: Record<number, Migration> = {
+  1: async (db, tx, now) => {
     db.createObjectStore('delivery', { keyPath: 'sessionId' });
     const sessions = tx.objectStore('sessions');
     // Indexes of version 1 that nothing queries.
@@ -65,8 +59,11 @@ const MIGRATIONS: Migration[] = [
       void cursor.update(session as unknown as SessionRecord);
     }
   },
-];
+};
 
 export const runMigrations = async (db: IDBPDatabase<FerryDB>, tx: UpgradeTx, from: number, to: number, now: number): Promise<void> => {
   for (let v = from; v < to; v++) await MIGRATIONS[v](db, tx, now);
 };
+
+/** `OpenOptions.migrations` for contexts that bundle them (the worker, the service worker). */
+export const bundledMigrations = async (): Promise<{ runMigrations: typeof runMigrations }> => ({ runMigrations });

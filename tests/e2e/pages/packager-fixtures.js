@@ -6,7 +6,7 @@ import { done, idAt, open, req, sessionRecord, sessionsWithDelivery, splitDelive
 
 const SEVERITIES = ['critical', 'error', 'warning', 'information', 'verbose'];
 
-export { open };
+export { idAt, open };
 
 let clock = Date.now() - 3_600_000;
 /** A time-ordered id like the agent's (UUIDv7), distinct per call. */
@@ -31,8 +31,8 @@ export const lines = (sessionId, from, severities) =>
 const countsOf = (severities) => Object.fromEntries(SEVERITIES.map((s) => [s, severities.filter((x) => x === s).length]));
 
 /**
- * Stores sessions: each `{ id?, application, status, severities[], sentAt?, packagedAt?, product?,
- * chunkSize? }` gets a full record and its messages in chunks of `chunkSize` (default 3).
+ * Stores sessions: each `{ id?, startedAt?, application, status, severities[], sentAt?, packagedAt?,
+ * product?, chunkSize? }` gets a full record and its messages in chunks of `chunkSize` (default 3).
  * Returns the records.
  */
 export async function seed(product, specs) {
@@ -40,7 +40,7 @@ export async function seed(product, specs) {
   const tx = db.transaction(['sessions', 'delivery', 'chunks'], 'readwrite');
   const out = [];
   for (const spec of specs) {
-    const id = spec.id ?? newId();
+    const id = spec.id ?? (spec.startedAt !== undefined ? idAt(spec.startedAt) : newId());
     const sev = spec.severities ?? ['information'];
     const size = spec.chunkSize ?? 3;
     let bytes = 0;

@@ -5,7 +5,9 @@
  * holds compared with what was seeded.
  */
 import assert from 'node:assert/strict';
+import { createSchema } from '../../../src/core/db/createSchema.js';
 import { getDelivery } from '../../../src/core/db/delivery.js';
+import { bundledMigrations } from '../../../src/core/db/migrations.js';
 import { openProductDb } from '../../../src/core/db/open.js';
 import { type PassResult, sendPass } from '../../../src/core/send/pass.js';
 import { freshIndexedDB } from '../../support/indexeddb.js';
@@ -42,7 +44,7 @@ export const CHUNK = 4096;
 
 export const sendRound = async (r: Rng, o: RoundOptions): Promise<RoundResult> => {
   freshIndexedDB();
-  const opened = await openProductDb('demo');
+  const opened = await openProductDb('demo', { create: createSchema, migrations: bundledMigrations });
   assert.ok(opened);
   const db = opened.db;
   const expected = new Map<string, number>();

@@ -9,7 +9,9 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { resolveOptions } from '../../../../src/agent/config/options.js';
 import { type Sender, type SenderHost, startSender } from '../../../../src/agent/send/sender.js';
 import { warnOnce } from '../../../../src/agent/tools/monitor.js';
+import { createSchema } from '../../../../src/core/db/createSchema.js';
 import { getDelivery, updateDelivery } from '../../../../src/core/db/delivery.js';
+import { bundledMigrations } from '../../../../src/core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { CADENCE } from '../../../../src/core/send/backoff.js';
 import { park } from '../../../../src/core/send/parked.js';
@@ -67,7 +69,7 @@ describe('startSender', () => {
   after(() => t.close());
   beforeEach(async () => {
     freshIndexedDB();
-    const r = await openProductDb('demo');
+    const r = await openProductDb('demo', { create: createSchema, migrations: bundledMigrations });
     assert.ok(r);
     db = r.db;
   });

@@ -6,13 +6,15 @@ import { test } from 'node:test';
 import { resolveOptions } from '../../../../src/agent/config/options.js';
 import { newSessionRecord } from '../../../../src/agent/session/record.js';
 import { createWriter } from '../../../../src/agent/storage/writer.js';
+import { createSchema } from '../../../../src/core/db/createSchema.js';
+import { bundledMigrations } from '../../../../src/core/db/migrations.js';
 import { openOrCreateProductDb } from '../../../../src/core/db/open.js';
 import type { SessionRecord } from '../../../../src/core/db/schema.js';
 import { freshIndexedDB } from '../../../support/indexeddb.js';
 
 const setUp = async () => {
   freshIndexedDB();
-  const { db } = await openOrCreateProductDb('p');
+  const { db } = await openOrCreateProductDb('p', { create: createSchema, migrations: bundledMigrations });
   const rec: SessionRecord = newSessionRecord(resolveOptions({ product: 'p', application: 'a', version: '1' }), Date.now());
   await db.put('sessions', structuredClone(rec));
   const writer = createWriter({

@@ -4,9 +4,10 @@ import '../../../support/indexeddb.js';
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { openDB } from 'idb';
+import { createSchema } from '../../../../src/core/db/createSchema.js';
 import { deliveryMap } from '../../../../src/core/db/delivery.js';
-import { deliveryFromV1 } from '../../../../src/core/db/migrations.js';
-import { openProductDb } from '../../../../src/core/db/open.js';
+import * as m from '../../../../src/core/db/migrations.js';
+import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { DB_VERSION, type SessionRecord } from '../../../../src/core/db/schema.js';
 import { isEligible } from '../../../../src/core/send/eligibility.js';
 import { uuidv7 } from '../../../../src/shared/ids.js';
@@ -17,6 +18,8 @@ import { freshIndexedDB } from '../../../support/indexeddb.js';
 import { chunksOf } from '../../../support/sending.js';
 
 const NOW = 1_760_000_000_000;
+/** As the page passes them: loaded on demand. */
+const migrations = async () => m;
 
 /** What a version-1 session record held beside the summary fields. */
 interface V1Fields {
@@ -94,7 +97,7 @@ test('opening a version-1 database migrates every session: delivery rows as the 
   const all = [sent, declined, packaged, parked, forced, plain];
   await createV1(all);
 
-  const opened = await openProductDb('demo', { now: () => NOW });
+  const opened = await openProductDb('demo', { create: createSchema, migrations, now: () => NOW });
   assert.ok(opened);
   const { db, created } = opened;
   try {
@@ -161,11 +164,11 @@ test('opening a version-1 database migrates every session: delivery rows as the 
 test('a second open of the migrated database changes nothing', async () => {
   const sent = v1Session(4, { detailState: 'sent', summarySentAt: 1, sentAt: 2 });
   await createV1([sent]);
-  const first = await openProductDb('demo', { now: () => NOW });
+  const first = await openProductDb('demo', { create: createSchema, migrations, now: () => NOW });
   assert.ok(first);
   const rows = await deliveryMap(first.db);
   first.db.close();
-  const second = await openProductDb('demo', { now: () => NOW + 1 });
+  const second = await openProductDb('demo', { create: createSchema, migrations, now: () => NOW + 1 });
   assert.ok(second);
   try {
     assert.equal(second.created, false);
@@ -176,12 +179,43 @@ test('a second open of the migrated database changes nothing', async () => {
   }
 });
 
+/** Every store with its key path and indexes (name, key path, unique, multiEntry), in a comparable form. */
+const shapeOf = (db: FerryDatabase) => {
+  const names = [...db.objectStoreNames].sort();
+  const tx = db.transaction(names);
+  return names.map((name) => {
+    const store = tx.objectStore(name);
+    const indexes = [...store.indexNames].sort().map((i) => {
+      const index = store.index(i);
+      return { i, keyPath: index.keyPath, unique: index.unique, multiEntry: index.multiEntry };
+    });
+    return { name, keyPath: store.keyPath, indexes };
+  });
+};
+
+test('a new database has the same stores, keys and indexes as a version-1 database migrated (createSchema and the migrations agree)', async () => {
+  await createV1([v1Session(2, { detailState: 'none' })]);
+  const migrated = await openProductDb('demo', { create: createSchema, migrations, now: () => NOW });
+  assert.ok(migrated);
+  assert.equal(migrated.created, false);
+  const fresh = await openProductDb('other', { create: createSchema, migrations, now: () => NOW });
+  assert.ok(fresh);
+  try {
+    assert.equal(fresh.created, true);
+    assert.equal(fresh.db.version, DB_VERSION);
+    assert.deepEqual(shapeOf(fresh.db), shapeOf(migrated.db));
+  } finally {
+    fresh.db.close();
+    migrated.db.close();
+  }
+});
+
 test('deliveryFromV1 maps each old field, and gives no row for a session the sender never touched', () => {
   const s = v1Session(8, { detailState: 'none' });
   const base = { sessionId: s.id, lastOp: 'migrated', updatedAt: NOW };
-  assert.equal(deliveryFromV1(s, NOW), undefined);
-  assert.equal(deliveryFromV1({ ...s, detailState: 'none', forceSend: false }, NOW), undefined, 'forceSend false is no information');
-  assert.deepEqual(deliveryFromV1({ ...s, detailState: 'wanted', summarySentAt: 10 }, NOW), {
+  assert.equal(m.deliveryFromV1(s, NOW), undefined);
+  assert.equal(m.deliveryFromV1({ ...s, detailState: 'none', forceSend: false }, NOW), undefined, 'forceSend false is no information');
+  assert.deepEqual(m.deliveryFromV1({ ...s, detailState: 'wanted', summarySentAt: 10 }, NOW), {
     ...base,
     summarySentAt: 10,
     summaryStatus: 'ended',
@@ -189,13 +223,13 @@ test('deliveryFromV1 maps each old field, and gives no row for a session the sen
     detailState: 'wanted',
   });
   // sentAt alone means sent, up to the session as it stands.
-  assert.deepEqual(deliveryFromV1({ ...s, detailState: 'queued', sentAt: 20 }, NOW), { ...base, detailState: 'sent', sentAt: 20, sentSeq: 8 });
-  assert.deepEqual(deliveryFromV1({ ...s, packagedAt: 30 }, NOW), { ...base, packagedAt: 30, packagedSeq: 8 });
-  assert.deepEqual(deliveryFromV1({ ...s, parked: 'why' }, NOW), { ...base, parked: 'why' });
-  assert.deepEqual(deliveryFromV1({ ...s, forceSend: true }, NOW), { ...base, forceSend: true });
+  assert.deepEqual(m.deliveryFromV1({ ...s, detailState: 'queued', sentAt: 20 }, NOW), { ...base, detailState: 'sent', sentAt: 20, sentSeq: 8 });
+  assert.deepEqual(m.deliveryFromV1({ ...s, packagedAt: 30 }, NOW), { ...base, packagedAt: 30, packagedSeq: 8 });
+  assert.deepEqual(m.deliveryFromV1({ ...s, parked: 'why' }, NOW), { ...base, parked: 'why' });
+  assert.deepEqual(m.deliveryFromV1({ ...s, forceSend: true }, NOW), { ...base, forceSend: true });
   // A session sent while it ran (version 1 had no `partial`): sent up to its lastSeq then.
   const running = v1Session(6, { detailState: 'sent', summarySentAt: 1, sentAt: 2 }, 'running');
-  assert.deepEqual(deliveryFromV1(running, NOW), {
+  assert.deepEqual(m.deliveryFromV1(running, NOW), {
     sessionId: running.id,
     lastOp: 'migrated',
     updatedAt: NOW,

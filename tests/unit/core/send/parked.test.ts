@@ -2,7 +2,9 @@
 import '../../../support/indexeddb.js';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
+import { createSchema } from '../../../../src/core/db/createSchema.js';
 import { getDelivery, updateDelivery } from '../../../../src/core/db/delivery.js';
+import { bundledMigrations } from '../../../../src/core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import type { DeliveryRecord } from '../../../../src/core/db/schema.js';
 import { isNewerVersion, park, parkedByOtherAgent, refusedByOlderCollector, unparkAll, unparkSessions } from '../../../../src/core/send/parked.js';
@@ -11,7 +13,7 @@ import { freshIndexedDB } from '../../../support/indexeddb.js';
 let db: FerryDatabase;
 beforeEach(async () => {
   freshIndexedDB();
-  const r = await openProductDb('demo');
+  const r = await openProductDb('demo', { create: createSchema, migrations: bundledMigrations });
   assert.ok(r);
   db = r.db;
 });

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { createSchema } from '../../../../src/core/db/createSchema.js';
 import { getDelivery } from '../../../../src/core/db/delivery.js';
+import { bundledMigrations } from '../../../../src/core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { type PassResult, type SendDeps, sendPass } from '../../../../src/core/send/pass.js';
 import { SUMMARY_LIMITS } from '../../../../src/shared/limits.js';
@@ -30,7 +32,7 @@ describe('sendPass against the collector', () => {
   });
 
   const openDb = async (product = 'demo'): Promise<FerryDatabase> => {
-    const r = await openProductDb(product);
+    const r = await openProductDb(product, { create: createSchema, migrations: bundledMigrations });
     assert.ok(r, `opened ferry:${product}`);
     open.push(r.db);
     return r.db;
