@@ -237,6 +237,40 @@ test('email without a relay: Web Share with the file where it can share files, e
   await context.close();
 });
 
+test('a share sheet dismissed marks nothing: the dialog says so and the sessions are still new', async () => {
+  // The same stub as above (Chromium cannot share a .zip), here as the user dismissing the sheet.
+  const context = await e2e.browser.newContext();
+  await context.addInitScript({
+    content: `(() => {
+      const define = (name, value) => Object.defineProperty(Navigator.prototype, name, { value, configurable: true, writable: true });
+      window.shareCalls = 0;
+      define('canShare', (d) => Array.isArray(d.files) && d.files.every((f) => f instanceof File));
+      define('share', async () => {
+        window.shareCalls++;
+        throw new DOMException('Share canceled', 'AbortError');
+      });
+    })();`,
+  });
+  // A session that ended on an earlier page load: the kind packaging marks (the running one never is).
+  const earlier = await open(context, 'dismissed', e2e.collector.collector.url, KEYS.other);
+  const earlierId = await earlier.evaluate(async () => {
+    await W().Ferry.flush();
+    return W().Ferry.getSessionId()!;
+  });
+  await earlier.close();
+  const page = await open(context, 'dismissed', e2e.collector.collector.url, KEYS.other);
+  await page.evaluate(() => W().Ferry.configure({ packager: { allowServer: false } }));
+  const newIds = () => page.evaluate(async () => (await W().Ferry.packager.preview({ criteria: ['new'] })).map((s) => s.id));
+  assert.ok((await newIds()).includes(earlierId), 'the earlier session is new before the attempt');
+  openDialog(page, { description: 'Never mind' });
+  const d = dialog(page);
+  await d.getByRole('button', { name: 'Email' }).click();
+  await view(page).getByText('Cancelled. Nothing was sent.').waitFor();
+  assert.equal(await page.evaluate(() => (window as unknown as { shareCalls: number }).shareCalls), 1, 'the share sheet was offered');
+  assert.ok((await newIds()).includes(earlierId), 'not marked packaged: a later "new" report still includes it');
+  await context.close();
+});
+
 test('keyboard only: Tab reaches the button, Enter opens, Tab wraps inside the dialog, Escape closes and the focus returns', async () => {
   const context = await e2e.browser.newContext();
   const page = await open(context, 'reports', e2e.collector.collector.url);

@@ -188,8 +188,7 @@ export const send = async (ctx: PackagerContext, options: SendOptions): Promise<
       packageBytes: built.blob.size,
     };
     progress('saving', done);
-    const ids = built.sessions.map((s) => s.id);
-    const saved = await destination.save(built.blob, suggested, ids, signal);
+    const saved = await destination.save(built.blob, suggested, built.sessions, signal);
     // Stored by the collector: sent as well as packaged (an emailed package is only packaged).
     const sent = saved.receipt?.kind === 'server';
     const packaged = built.sessions.map((s) => ({ id: s.id, lastSeq: s.lastSeq, status: s.status }));

@@ -25,8 +25,12 @@ export type Destination =
    */
   | { type: 'folder'; directory?: FileSystemDirectoryHandle }
   | { type: 'download' }
-  /** No saving: the package comes back as `result.blob` for the app to handle. */
-  | { type: 'blob' }
+  /**
+   * No saving: the package comes back as `result.blob` for the app to handle. `deliver`, when
+   * given, hands it on before the sessions are marked packaged: they are marked only once it
+   * resolves, and an `AbortError` from it (a cancelled share sheet) makes the send `cancelled`.
+   */
+  | { type: 'blob'; deliver?: (blob: Blob, fileName: string, sessions: readonly SessionSummary[]) => Promise<void> }
   | { type: 'server' }
   | { type: 'email' };
 

@@ -5,6 +5,7 @@
  * or when that fails, it offers email (the collector's relay, else Web Share or `mailto:`), a
  * file and a folder, each as `packager.allow*` permits.
  */
+import type { SessionSummary } from '../../shared/summary.js';
 import type { Destination, PackageCriterion, PackagerProgress, SendResult } from '../packager/types.js';
 import { focusables, h, mountHost, trapFocus, uid } from './dom.js';
 import type { UiHost } from './host.js';
@@ -276,9 +277,9 @@ const build = (host: UiHost, o: ReportDialogOptions, done: (r: ReportDialogResul
     focusFirst('button.primary');
   };
 
-  const sizeOf = (r: SendResult) => ({ count: r.sessions.length, size: formatBytes(r.bytes) });
+  const sizeOf = (r: Pick<SendResult, 'sessions' | 'bytes'>) => ({ count: r.sessions.length, size: formatBytes(r.bytes) });
 
-  const mail = (r: SendResult): { subject: string; text: string } => {
+  const mail = (r: Pick<SendResult, 'sessions' | 'bytes' | 'fileName'>): { subject: string; text: string } => {
     const d = state.description.trim();
     const subject = fill(L.mailSubject, {
       product: opts.product,
@@ -313,27 +314,36 @@ const build = (host: UiHost, o: ReportDialogOptions, done: (r: ReportDialogResul
     } catch {
       canShare = false;
     }
-    const r = await send('blob');
-    if (r.status !== 'sent' || !r.blob) return r;
-    const name = r.fileName ?? 'report.ferry.zip';
-    const { subject, text } = mail(r);
-    if (canShare) {
-      try {
-        await nav.share({ files: [new File([r.blob], name, { type: 'application/zip' })], title: subject, text });
-        showResult(fill(L.sentShare, sizeOf(r)));
-        return { status: 'sent', destination: 'share', result: r };
-      } catch (e) {
-        if ((e as { name?: unknown }).name === 'AbortError') return { ...r, status: 'cancelled' };
-        // Sharing refused (no recent click, say): the draft and the download instead.
+    let shared = false;
+    let href = '';
+    // Handed on inside the send, so that the sessions are marked packaged only once the package
+    // has gone somewhere, and a share sheet dismissed marks nothing.
+    const deliver = async (blob: Blob, name: string, sessions: readonly SessionSummary[]): Promise<void> => {
+      const { subject, text } = mail({ sessions: [...sessions], bytes: blob.size, fileName: name });
+      if (canShare) {
+        try {
+          await nav.share({ files: [new File([blob], name, { type: 'application/zip' })], title: subject, text });
+          shared = true;
+          return;
+        } catch (e) {
+          if ((e as { name?: unknown }).name === 'AbortError') throw e;
+          // Sharing refused (no recent click, say): the draft and the download instead.
+        }
       }
+      download(blob, name);
+      href = `mailto:${encodeURIComponent(o.emailTo ?? '').replace(/%40/g, '@')}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text.slice(0, 1500))}`;
+      const a = h('a', { href });
+      ui.root.append(a);
+      a.click();
+      a.remove();
+    };
+    const r = await send({ type: 'blob', deliver });
+    if (r.status !== 'sent') return r;
+    if (shared) {
+      showResult(fill(L.sentShare, sizeOf(r)));
+      return { status: 'sent', destination: 'share', result: r };
     }
-    download(r.blob, name);
-    const href = `mailto:${encodeURIComponent(o.emailTo ?? '').replace(/%40/g, '@')}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(text.slice(0, 1500))}`;
-    const a = h('a', { href });
-    ui.root.append(a);
-    a.click();
-    a.remove();
-    showResult(fill(L.sentMailto, { ...sizeOf(r), name }), href);
+    showResult(fill(L.sentMailto, { ...sizeOf(r), name: r.fileName ?? 'report.ferry.zip' }), href);
     return { status: 'sent', destination: 'mailto', result: r };
   };
 

@@ -5,6 +5,7 @@
 
 import { PICKER_ID } from '../../../shared/names.js';
 import { PACKAGE_MEDIA_TYPE } from '../../../shared/package-format.js';
+import type { SessionSummary } from '../../../shared/summary.js';
 import type { PackagerOptions } from '../../config/options.js';
 import type { Destination, DestinationKind } from '../types.js';
 import { type CollectorReceipt, type CollectorTarget, postPackage } from './collector.js';
@@ -31,7 +32,7 @@ export interface SavedPackage {
 
 export interface PreparedDestination {
   kind: DestinationKind;
-  save(blob: Blob, fileName: string, sessionIds: readonly string[], signal?: AbortSignal): Promise<SavedPackage>;
+  save(blob: Blob, fileName: string, sessions: readonly SessionSummary[], signal?: AbortSignal): Promise<SavedPackage>;
 }
 
 export interface DestinationEnv {
@@ -85,14 +86,33 @@ export const prepareDestination = async (destination: Destination, fileName: str
   const doc = env.document ?? (typeof document === 'undefined' ? undefined : document);
   const given = typeof destination === 'object' ? destination : undefined;
 
-  if (kind === 'blob') return { kind, save: async (_blob, name) => ({ name }) };
+  if (kind === 'blob') {
+    const deliver = given && 'deliver' in given ? given.deliver : undefined;
+    return {
+      kind,
+      save: async (blob, name, sessions) => {
+        await deliver?.(blob, name, sessions);
+        return { name };
+      },
+    };
+  }
   if (kind === 'download') return downloadTo(env, doc);
   if (kind === 'server' || kind === 'email') {
     const target = env.collector;
     if (!target) throw new PackagerError('unavailable', `destination "${kind}" needs init({ server: { url, ingestKey } })`);
     return {
       kind,
-      save: async (blob, name, ids, signal) => ({ name, receipt: await postPackage(kind, target, blob, ids, signal, env.fetch) }),
+      save: async (blob, name, sessions, signal) => ({
+        name,
+        receipt: await postPackage(
+          kind,
+          target,
+          blob,
+          sessions.map((s) => s.id),
+          signal,
+          env.fetch,
+        ),
+      }),
     };
   }
 
