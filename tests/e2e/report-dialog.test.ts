@@ -252,13 +252,13 @@ test('a share sheet dismissed marks nothing: the dialog says so and the sessions
     })();`,
   });
   // A session that ended on an earlier page load: the kind packaging marks (the running one never is).
-  const earlier = await open(context, 'dismissed', e2e.collector.collector.url, KEYS.other);
+  const earlier = await open(context, 'norelay', e2e.collector.collector.url, KEYS.other);
   const earlierId = await earlier.evaluate(async () => {
     await W().Ferry.flush();
     return W().Ferry.getSessionId()!;
   });
   await earlier.close();
-  const page = await open(context, 'dismissed', e2e.collector.collector.url, KEYS.other);
+  const page = await open(context, 'norelay', e2e.collector.collector.url, KEYS.other);
   await page.evaluate(() => W().Ferry.configure({ packager: { allowServer: false } }));
   const newIds = () => page.evaluate(async () => (await W().Ferry.packager.preview({ criteria: ['new'] })).map((s) => s.id));
   assert.ok((await newIds()).includes(earlierId), 'the earlier session is new before the attempt');
@@ -320,5 +320,34 @@ test('keyboard only: Tab reaches the button, Enter opens, Tab wraps inside the d
   await page.keyboard.press('Escape');
   await ferryUi(page, 'report').waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'FERRY-REPORT-BUTTON', 'focus back on the button that opened it');
+  await context.close();
+});
+
+test('the script-tag build opens the dialog (its UI chunk comes from the ESM build next to it) and sends to the collector', async () => {
+  const context = await e2e.browser.newContext();
+  const page = await context.newPage();
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  await page.goto(`${e2e.server.url}/tests/e2e/pages/packager-iife.html`);
+  await page.waitForFunction(() => (window as unknown as { ferryLoaded?: boolean }).ferryLoaded === true);
+  const id = await page.evaluate(
+    async ([url, key]) => {
+      const { Ferry } = W();
+      Ferry.init({ product: 'reports', application: 'Editor', version: '4.2.0', server: { url, ingestKey: key } });
+      await Ferry.ready();
+      Ferry.log.error('Save', 'save failed', { attempt: 1 });
+      void Ferry.showReportDialog({ description: 'From the script tag' }).catch(() => {});
+      return Ferry.getSessionId()!;
+    },
+    [e2e.collector.collector.url, KEYS.all] as const,
+  );
+  const d = dialog(page);
+  await d.getByRole('button', { name: 'Send report' }).click();
+  await view(page)
+    .getByText(/^Sent 1 sessions, [\d.]+ (B|KB)\. Thank you!$/)
+    .waitFor();
+  assert.ok(requested.includes('/dist/ferry.js'), 'the UI chunk came through the ESM build');
+  const stored = await e2e.collector.collector.store.getSession(id);
+  assert.ok(stored?.detail, 'the collector has the session with its messages');
   await context.close();
 });
