@@ -116,8 +116,9 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     began: (r) => events.emit('session', toSummary(r)),
     crashed: (ids) => events.emit('crashed', ids),
   });
-  const limits = createLimits({ database, options: () => opts.storage, current: session.record, now, load: () => loadPrune(env.scriptUrl) }, (e) =>
-    monitorError('limits', e),
+  const limits = createLimits(
+    { database, options: () => opts.storage, current: session.record, now, load: () => loadPrune(env.scriptUrl), stopped: () => stopped },
+    (e) => monitorError('limits', e),
   );
   const writer = createWriter({
     database,
@@ -194,7 +195,7 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     if (!db) return;
     await consent.load();
     await session.markCrashed();
-    // Pruning that fails (its chunk did not load offline) is tried again as the store grows; sending starts regardless.
+    // Pruning whose chunk could not load (offline) runs once it loads; sending starts regardless.
     await limits.enforce().catch((e) => monitorError('limits', e));
     link.start();
     try {

@@ -2,6 +2,7 @@
 // runs the pruning (prune.ts, loaded on first use) one at a time.
 import type { FerryDatabase } from '../../core/db/open.js';
 import type { SessionRecord } from '../../core/db/schema.js';
+import { lazyPart } from '../tools/lazyPart.js';
 import type * as PruneModule from './prune.js';
 
 export interface LimitsDeps {
@@ -12,10 +13,18 @@ export interface LimitsDeps {
   now: () => number;
   /** The pruning module (from the ESM build in the script-tag build). */
   load: () => Promise<typeof PruneModule>;
+  /** True once the agent has stopped: a failed load is not tried again. */
+  stopped: () => boolean;
+  /** Where `online` is heard. @defaultValue globalThis (the window) */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 }
 
 export interface Limits {
-  /** Prunes now (one at a time: a quota retry waits for the pruning under way, then runs its own). */
+  /**
+   * Prunes now (one at a time: a quota retry waits for the pruning under way, then runs its own).
+   * When the pruning's chunk cannot be loaded (offline), resolves without pruning; the load is
+   * tried again when the browser is online, and the pruning then runs.
+   */
   enforce(freeBytes?: number): Promise<void>;
   /** Counts bytes just stored; prunes in the background once over the limit. */
   written(bytes: number): void;
@@ -24,13 +33,46 @@ export interface Limits {
 export const createLimits = (deps: LimitsDeps, onError: (e: unknown) => void): Limits => {
   let usage = 0;
   let running: Promise<void> | undefined;
+  let module: typeof PruneModule | undefined;
+  let waiting: ((m: typeof PruneModule | undefined) => void)[] = [];
+  let missed = false;
+  const settle = (m: typeof PruneModule | undefined): void => {
+    const w = waiting;
+    waiting = [];
+    for (const resolve of w) resolve(m);
+  };
+  const part = lazyPart({
+    what: 'storage pruning',
+    load: deps.load,
+    ready: (m) => {
+      module = m;
+      settle(m);
+      // A pruning skipped while the chunk could not load (the start-up one, by age) runs now.
+      if (missed) enforce().catch(onError);
+    },
+    failed: () => {
+      missed = true;
+      settle(undefined);
+    },
+    stopped: deps.stopped,
+    events: deps.events,
+  });
+  const prune = (): Promise<typeof PruneModule | undefined> =>
+    module
+      ? Promise.resolve(module)
+      : new Promise((resolve) => {
+          waiting.push(resolve);
+          part.load();
+        });
+
   const enforce = (freeBytes?: number): Promise<void> => {
     const db = deps.database();
     if (!db) return Promise.resolve();
     const run = async () => {
-      const { enforceLimits } = await deps.load();
+      const m = await prune();
+      if (!m) return;
       const o = deps.options();
-      const r = await enforceLimits(db, { maxBytes: o.maxLocalBytes, maxAgeDays: o.maxLocalAgeDays, current: deps.current(), now: deps.now(), freeBytes });
+      const r = await m.enforceLimits(db, { maxBytes: o.maxLocalBytes, maxAgeDays: o.maxLocalAgeDays, current: deps.current(), now: deps.now(), freeBytes });
       usage = r.usage;
     };
     running = (running ?? Promise.resolve()).then(run, run).finally(() => (running = undefined));

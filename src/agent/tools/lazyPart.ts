@@ -14,6 +14,8 @@ export interface LazyPartOptions<T> {
   load: () => Promise<T>;
   /** Called once with the loaded module; a throw here is reported, not retried. */
   ready: (module: T) => void;
+  /** Called after each failed attempt (a retry is scheduled unless the agent stopped). */
+  failed?: () => void;
   /** True once the agent has stopped: no further attempt is made. */
   stopped: () => boolean;
   /** Where `online` is heard. @defaultValue globalThis (the window) */
@@ -68,6 +70,7 @@ export const lazyPart = <T>(o: LazyPartOptions<T>): LazyPart => {
         failures++;
         state = 'waiting';
         warnOnce(`lazy:${o.what}`, `could not load the ${o.what} (${String(e)}); retrying when the browser is online, with backoff`);
+        o.failed?.();
         if (o.stopped()) return;
         events.addEventListener('online', onOnline);
         timer = setTimeout(attempt, backoffDelay(failures, RETRY));
