@@ -6,36 +6,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from './browser.js';
+import { accepts, freePort } from './ports.js';
 
 export interface TestHaproxy {
   url: string;
   port: number;
   stop(): Promise<void>;
 }
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port }, () => {
-      sock.end();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 
 /** HAProxy in front of the given backend ports; `port` is the frontend's (0: a free one). */
 export const startHaproxy = async (backends: readonly number[], port = 0): Promise<TestHaproxy> => {

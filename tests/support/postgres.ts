@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export interface TestPostgres {
   /** A `postgres://` URL of a fresh, empty database. */
@@ -30,17 +30,6 @@ const findBinDir = (): string => {
     throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres); install the Debian "postgresql" package (.ci/run does)');
   return join(root, versions[0], 'bin');
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 
 export const startPostgres = async (): Promise<TestPostgres> => {
   const bin = findBinDir();
