@@ -90,6 +90,11 @@ const rateFields = (R: Record<RateField, number>): Record<string, JsonSchema> =>
 
 export const configSchema = (D: SchemaDefaults): JsonSchema => {
   const L = D.limits;
+  // The same two limits at the top level (the defaults) and per product (overrides).
+  const retentionFields = {
+    maxAgeDays: int('Sessions last received more than this many days ago are deleted; 0 keeps them forever.', 0, D.retention.maxAgeDays),
+    maxBytes: int("A product's stored bytes above which its oldest sessions are deleted; 0: no limit.", 0, D.retention.maxBytes),
+  };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://ferry-telemetry.dev/schema/collector-config.json',
@@ -204,8 +209,7 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
               description: "This product's retention, over the top-level retention defaults.",
               additionalProperties: false,
               properties: {
-                maxAgeDays: int('Sessions last received more than this many days ago are deleted; 0 keeps them forever.', 0, D.retention.maxAgeDays),
-                maxBytes: int("A product's stored bytes above which its oldest sessions are deleted; 0: no limit.", 0, D.retention.maxBytes),
+                ...retentionFields,
               },
             },
           },
@@ -277,8 +281,7 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
         description: 'Deletion of old data, per product (products.<name>.retention overrides); runs at start-up and every intervalMs.',
         additionalProperties: false,
         properties: {
-          maxAgeDays: int('Sessions last received more than this many days ago are deleted; 0 keeps them forever.', 0, D.retention.maxAgeDays),
-          maxBytes: int("A product's stored bytes above which its oldest sessions are deleted; 0: no limit.", 0, D.retention.maxBytes),
+          ...retentionFields,
           intervalMs: int('How often retention runs.', 1000, D.retention.intervalMs),
         },
       },
