@@ -206,11 +206,15 @@ interface DeliveryRun {
   /** Bytes the page sent (request lines, headers and bodies), and received. */
   upBytes: number;
   downBytes: number;
+  /** Script the page fetched before it closed (start-up, chunks, workers), gzip -9 each: what a page that logs and sends pays. */
+  scriptGzip: number;
 }
 
 interface Env {
   context: BrowserContext;
   pageUrl: string;
+  /** Every file the page server has served, in order. */
+  served: string[];
   backends: Record<Sdk, { url: string; count(tag: string): Promise<number>; bytes: { up: number; down: number } }>;
 }
 
@@ -336,6 +340,7 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
   const b = env.backends[sdk];
   const up0 = b.bytes.up;
   const down0 = b.bytes.down;
+  const served0 = env.served.length;
   const page = await openPeer(env, sdk, tag);
   await page.evaluate(
     async ([mode, n]) => {
@@ -350,6 +355,8 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
   // closes: this run gives the wire bytes. Offline, the tab goes at once, as in the issue's run.
   if (ending === 'online') await wireIdle(b.bytes, 2000);
   else await setOffline(env.context, true);
+  const scripts = new Set(env.served.slice(served0).filter((f) => f.endsWith('.js')));
+  const scriptGzip = [...scripts].reduce((a, f) => a + gz(readFileSync(f)), 0);
   if (ending === 'offline-crash') {
     const crashed = new Promise<void>((r) => page.once('crash', () => r()));
     const cdp = await env.context.newCDPSession(page);
@@ -375,7 +382,7 @@ const deliveryRun = async (env: Env, sdk: Sdk, ending: Ending): Promise<Delivery
     await new Promise((r) => setTimeout(r, 250));
   }
   await again.close();
-  return { received: last, upBytes: b.bytes.up - up0, downBytes: b.bytes.down - down0 };
+  return { received: last, upBytes: b.bytes.up - up0, downBytes: b.bytes.down - down0, scriptGzip };
 };
 
 // ---------- statistics and tables ----------
@@ -422,11 +429,13 @@ export default async function peers(): Promise<void> {
     const list = await collector.collector.store.listSessions({ product: 'bench', application: tag, limit: 100 });
     return list.sessions.reduce((a, s) => a + (s.detail?.messageCount ?? 0), 0);
   };
-  const statics = await startStaticServer(work);
+  const served: string[] = [];
+  const statics = await startStaticServer(work, { served: (f) => served.push(f) });
   const browser = await launchPersistent();
   const env: Env = {
     context: browser.context,
     pageUrl: `${statics.url}/page.html`,
+    served,
     backends: {
       ferry: { url: proxies.ferry.url, count: ferryCount, bytes: proxies.ferry.bytes },
       sentry: { url: proxies.sentry.url, count: async (t) => sentry.received.get(t) ?? 0, bytes: proxies.sentry.bytes },
@@ -484,17 +493,23 @@ export default async function peers(): Promise<void> {
   console.log('\nMain-thread cost per message (µs; the same messages built without an SDK call are subtracted)');
   console.log(table(['call', 'call site µs', 'Ferry/peer', 'main thread until quiet µs', 'Ferry/peer', 'long tasks', 'long-task ms'], callRows));
 
+  const d = (sdk: Sdk, e: Ending) => deliveries.get(`${sdk} ${e}`) ?? [];
+  // What a page that logs and sends actually fetched (the online runs): lazy parts it needed count here.
+  const fetched = (sdk: Sdk) => stat(d(sdk, 'online').map((r) => r.scriptGzip)).median;
   const bundleRows = (['ferry', 'sentry', 'datadog'] as const).map((sdk) => [
     sdk,
     String(sizes[sdk].startup.raw),
     String(sizes[sdk].startup.gzip),
     ratio(sizes.ferry.startup.gzip, sizes[sdk].startup.gzip),
     `${sizes[sdk].later.gzip} (${sizes[sdk].later.files.join(', ') || 'nothing'})`,
+    String(fetched(sdk)),
+    ratio(fetched('ferry'), fetched(sdk)),
   ]);
-  console.log('\nBundle (esbuild bundle+minify, ESM, splitting, es2020; gzip -9)');
-  console.log(table(['SDK', 'start-up bytes', 'start-up gzip', 'Ferry/peer', 'loaded later, gzip'], bundleRows));
+  console.log('\nBundle (esbuild bundle+minify, ESM, splitting, es2020; gzip -9 per file)');
+  console.log(
+    table(['SDK', 'start-up bytes', 'start-up gzip', 'Ferry/peer', 'loaded later, gzip', 'script a sending page fetched, gzip', 'Ferry/peer'], bundleRows),
+  );
 
-  const d = (sdk: Sdk, e: Ending) => deliveries.get(`${sdk} ${e}`) ?? [];
   const deliveryRows: string[][] = [];
   for (const e of ['online', 'offline-close', 'offline-crash'] as const)
     for (const sdk of ['ferry', 'sentry', 'datadog'] as const) {
@@ -569,6 +584,7 @@ export default async function peers(): Promise<void> {
         },
         calls: Object.fromEntries([...calls].map(([m, rs]) => [m, rs])),
         bundles: sizes,
+        scriptFetchedBySendingPage: { ferry: fetched('ferry'), sentry: fetched('sentry'), datadog: fetched('datadog') },
         deliveries: Object.fromEntries(deliveries),
         wirePer10kDelivered: { ferry: onlinePer10k('ferry'), sentry: onlinePer10k('sentry'), datadog: onlinePer10k('datadog') },
         targets: checks.map(([n, ok, v]) => ({ target: n, met: ok, figure: v })),

@@ -22,6 +22,8 @@ export interface StaticServer {
 export interface StaticServerOptions {
   /** Answers with `access-control-allow-origin: *`, as a public CDN does. */
   cors?: boolean;
+  /** Called with each file served (a benchmark counts what a page fetched). */
+  served?: (file: string) => void;
 }
 
 /** Serves files under `root` on 127.0.0.1 (a secure context, so Web Locks and SW work). */
@@ -52,6 +54,7 @@ export const startStaticServer = async (root = resolve(import.meta.dirname, '../
       'service-worker-allowed': '/',
       ...(o.cors ? { 'access-control-allow-origin': '*' } : {}),
     });
+    o.served?.(file);
     createReadStream(file).pipe(res);
   });
   server.keepAliveTimeout = 1000;
