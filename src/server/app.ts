@@ -106,7 +106,8 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     log.error('unhandled error', { method: c.req.method, path: c.req.path, err });
     return errorResponse(500, 'internal', 'internal error');
   });
-  app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  // The path is the client's: echoed only in part, so a 16 KiB URL does not come back whole.
+  app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method.slice(0, 16)} ${c.req.path.slice(0, 200)}`));
 
   app.use('*', lifecycle(d.state, log, config.log.requests));
   const metrics = d.metrics ?? createMetrics();

@@ -158,6 +158,10 @@ export const createUploads = (o: UploadsOptions): Uploads => {
   const { config, store, log, now } = o;
   const directory = join(config.dataDir, 'uploads');
   const keyOf = new WeakMap<Request, IngestKey>();
+  // The upload id the route validated (and checked against the key's product). tus would take the
+  // id from the last `/` of the raw URL, query included (`<own id>?/<their id>`), so it is given
+  // this one instead; a query string on an upload URL is ignored, never read as part of the id.
+  const idOf = new WeakMap<Request, string>();
   const finishing = new Map<string, Promise<void>>();
   // Bytes inflated by the upload finished in a PATCH, for that request's work (rate-limit.ts).
   const inflated = new Map<string, number>();
@@ -296,6 +300,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     respectForwardedHeaders: config.trustProxy,
     namingFunction: () => randomBytes(16).toString('hex'),
     generateUrl: (req, { id }) => urlOf(req as unknown as Request, id),
+    getFileIdFromRequest: (req: Request) => idOf.get(req),
     onUploadCreate: async (req, upload) => {
       await checkCreate(req as unknown as Request, upload);
       return { metadata: upload.metadata ?? {} };
@@ -342,6 +347,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         throw new ApiError(405, 'bad-request', `${method} is not allowed on an upload`, { Allow: 'HEAD, PATCH, OPTIONS' });
       const rec = await store.getUpload(id);
       if (!rec || rec.product !== key.product) throw new ApiError(404, 'not-found', 'no such upload');
+      idOf.set(req, id);
       if (rec.state === 'completed') return completed(method, rec);
       if (rec.state === 'expired' || now() >= rec.expiresAt)
         throw new ApiError(410, 'gone', 'this upload expired or was discarded; create a new one', { 'Tus-Resumable': TUS.version });

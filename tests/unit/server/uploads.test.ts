@@ -262,6 +262,72 @@ describe('detail uploads (tus)', () => {
     assert.equal((await head(t, url)).headers.get('upload-offset'), '0');
   });
 
+  test('the query string never picks the upload: another product’s upload cannot be read or written through it', async () => {
+    const { s } = await announce();
+    const mine = makeDetail(makeMessages(s.id, 5));
+    const myUrl = await create(s.id, mine.gz, mine.sha256);
+    const theirs = makeSummary({ product: 'other' });
+    await t.summaries([theirs], { key: KEYS.other, product: 'other' });
+    const td = makeDetail(makeMessages(theirs.id, 5));
+    const made = await createUpload(t, { sessionId: theirs.id, length: td.gz.length, sha256: td.sha256, product: 'other', key: KEYS.other });
+    assert.equal(made.status, 201);
+    const theirUrl = made.headers.get('location')!;
+    const theirId = theirUrl.split('/').pop()!;
+    // tus alone takes the id after the last "/" of the whole URL, query included.
+    for (const q of [`?/${theirId}`, `?x=/${theirId}`, `#/${theirId}`, `?/${theirId}/`]) {
+      const h = await head(t, `${myUrl}${q}`);
+      assert.equal(h.status, 200, q);
+      assert.doesNotMatch(h.headers.get('upload-metadata') ?? '', new RegExp(Buffer.from(theirs.id).toString('base64')), `${q}: not their metadata`);
+      assert.match(h.headers.get('upload-metadata') ?? '', new RegExp(Buffer.from(s.id).toString('base64')), `${q}: my own metadata`);
+    }
+    const p = await patch(t, `${myUrl}?/${theirId}`, 0, mine.gz.subarray(0, 10));
+    assert.equal(p.status, 204);
+    assert.equal((await head(t, theirUrl, KEYS.other)).headers.get('upload-offset'), '0', 'their upload is untouched');
+    assert.equal((await head(t, myUrl)).headers.get('upload-offset'), '10', 'the bytes went to my upload');
+  });
+
+  test('a harmless query string on an upload URL is ignored: the upload works', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 20));
+    const url = await create(s.id, d.gz, d.sha256);
+    const h = await head(t, `${url}?x=1`);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-offset'), '0');
+    const last = await uploadAll(t, `${url}?x=1&cache=${Date.now()}`, d.gz, 100);
+    assert.equal(last.status, 204, await last.clone().text());
+    assert.equal((await t.collector.store.getSession(s.id))?.detail?.messageCount, 20);
+    assert.equal((await head(t, `${url}?x=1`)).status, 200);
+  });
+
+  test('odd upload URLs are clear 404s, never another upload nor a 500', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const url = await create(s.id, d.gz, d.sha256);
+    const id = url.split('/').pop()!;
+    const odd = [
+      `${url}/`,
+      `${url}%2F`,
+      `${url.replace(id, '')}/${id}`,
+      `${PATHS.uploads}/${id}%2F${id}`,
+      `${PATHS.uploads}/..%2F${id}`,
+      `${PATHS.uploads}/${id}/${id}`,
+      `${PATHS.uploads}/${id.toUpperCase()}`,
+      `${PATHS.uploads}/${id}${'0'.repeat(20_000)}`,
+      `${url}/${'x'.repeat(20_000)}`,
+    ];
+    for (const u of odd) {
+      for (const res of [await head(t, u), await patch(t, u, 0, d.gz.subarray(0, 5))]) {
+        assert.equal(res.status, 404, u.slice(0, 120));
+        if (res.body) {
+          const e = await errorOf(res);
+          assert.equal(e.error, 'not-found');
+          assert.ok(e.detail.length < 400, 'the detail does not echo a huge path');
+        }
+      }
+    }
+    assert.equal((await head(t, url)).headers.get('upload-offset'), '0', 'nothing was written');
+  });
+
   test('uploading a session already stored: the same or an older detail completes without changing it, a longer one replaces it', async () => {
     const { s } = await announce();
     const d = makeDetail(makeMessages(s.id, 5));
