@@ -390,17 +390,24 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       } catch {
         names = [];
       }
+      const present = new Set(names);
       for (const name of names) {
         const id = name.endsWith('.json') ? name.slice(0, -5) : name;
-        if (!ID_RE.test(id) || name !== id + '.json' || finishing.has(id)) continue;
+        if (!ID_RE.test(id) || finishing.has(id)) continue;
+        // An upload is looked at through its .json; a data file alone is one whose .json was never
+        // written (FileStore writes the data file first: a crash in between) or was lost.
+        const alone = name === id && !present.has(`${id}.json`);
+        if (name !== `${id}.json` && !alone) continue;
         const rec = await store.getUpload(id);
-        let old = false;
+        let age = 0;
         try {
-          old = t - (await stat(join(directory, name))).mtimeMs > ORPHAN_GRACE_MS;
+          age = t - (await stat(join(directory, name))).mtimeMs;
         } catch {
           continue;
         }
-        if ((rec && rec.state !== 'open') || (!rec && old)) {
+        // No record after the grace: the upload was never created (the record is written after
+        // both files). An open record's files go when it expires (expireUploads above).
+        if ((rec && rec.state !== 'open') || (!rec && age > ORPHAN_GRACE_MS)) {
           await removeFiles(id).catch(() => {});
           orphans++;
         }

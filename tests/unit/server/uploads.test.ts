@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -424,6 +424,36 @@ describe('detail uploads (tus)', () => {
     // The agent starts over with a new upload.
     const fresh = await create(s.id, d.gz, d.sha256);
     assert.equal((await uploadAll(t, fresh, d.gz)).status, 204);
+  });
+
+  test('stray upload files are swept: a data file whose .json was never written and a .json alone go; an open upload and a young file stay', async () => {
+    const strays = {
+      dataAlone: 'a'.repeat(32), // a crash between FileStore writing the data file and its .json
+      jsonAlone: 'b'.repeat(32),
+      young: 'c'.repeat(32), // may be an upload being created right now: kept
+    };
+    writeFileSync(join(uploadsDir(), strays.dataAlone), 'partial bytes');
+    writeFileSync(join(uploadsDir(), `${strays.jsonAlone}.json`), '{}');
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const url = await create(s.id, d.gz, d.sha256);
+    const open = url.split('/').pop()!;
+    assert.equal((await patch(t, url, 0, d.gz.subarray(0, 10))).status, 204);
+    clock = 2 * 60_000; // past the grace for files without a record, before the upload's expiry
+    try {
+      writeFileSync(join(uploadsDir(), strays.young), 'just created');
+      // The young file is written "now" on the moved clock: give it that mtime.
+      const nowS = (Date.now() + clock) / 1000;
+      utimesSync(join(uploadsDir(), strays.young), nowS, nowS);
+      await t.collector.sweep();
+      assert.deepEqual(filesOf(strays.dataAlone), [], 'the data file without .json is removed');
+      assert.deepEqual(filesOf(strays.jsonAlone), [], 'the .json without a record is removed');
+      assert.deepEqual(filesOf(strays.young), [strays.young], 'a file younger than the grace is kept');
+      assert.equal(filesOf(open).length, 2, 'an open upload keeps its files');
+      assert.equal((await head(t, url)).headers.get('upload-offset'), '10');
+    } finally {
+      clock = 0;
+    }
   });
 
   test('the cleanup runs on its own schedule', async () => {
