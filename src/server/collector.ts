@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, timed } from './metrics.js';
 import type { ServerState } from './middleware/lifecycle.js';
 import { createMemoryRateStore } from './middleware/rate-limit.js';
+import { createQuota } from './quota.js';
 import { createMessageReader } from './read/messages.js';
 import { runRetention } from './retention.js';
 import { openStore, schemaVersion } from './store/open.js';
@@ -88,7 +89,8 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
-  const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
+  const quota = createQuota({ config, store, now });
+  const uploads = createUploads({ config, store, log, now, keys, quota, ...(locker ? { locker } : {}) });
   const inFlight = { uploads: 0 };
   metrics.gauge('ferry_requests_in_flight', 'Requests being answered.', () => state.inFlight);
   metrics.gauge('ferry_uploads_in_flight', 'Upload PATCH requests receiving bytes.', () => inFlight.uploads);
@@ -113,6 +115,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     state,
     messages,
     rateStore,
+    quota,
     ...(mailer ? { mailer } : {}),
     ...(o.version ? { version: o.version } : {}),
   });

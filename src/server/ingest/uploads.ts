@@ -27,6 +27,7 @@ import type { Logger } from '../log.js';
 import { addWork } from '../middleware/rate-limit.js';
 import { decideDetail } from '../policy.js';
 import { publicOrigin } from '../public-url.js';
+import type { Quota } from '../quota.js';
 import { createS3Client } from '../store/s3-client.js';
 import type { Store, UploadRecord } from '../store/types.js';
 import { checkDetailFile } from './detail-check.js';
@@ -103,6 +104,8 @@ export interface UploadsOptions {
   log: Logger;
   now: () => number;
   keys: ReadonlyMap<string, IngestKey>;
+  /** Per-product disk quotas, checked as an upload is created. */
+  quota: Quota;
   locker?: Locker;
 }
 
@@ -340,6 +343,9 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         if (method === 'POST' && c.req.header('upload-length') === undefined)
           throw new ApiError(400, 'invalid-field', 'Upload-Length is required (Upload-Defer-Length is not supported)');
         if (method !== 'POST' && method !== 'OPTIONS') throw new ApiError(405, 'bad-request', `${method} is not allowed here`, { Allow: 'POST, OPTIONS' });
+        // Before tus: the declared length reserves its room; a malformed one is tus's 400 below.
+        const length = Number(c.req.header('upload-length'));
+        if (method === 'POST' && Number.isSafeInteger(length) && length > 0) await o.quota.checkUpload(key.product, length);
         return jsonErrors(await tus.handleWeb(req));
       }
       if (!ID_RE.test(id)) throw new ApiError(404, 'not-found', 'no such upload');
