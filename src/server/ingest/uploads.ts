@@ -252,6 +252,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const rec = await store.getUpload(id);
     return rec?.state === 'completed' ? rec.length : undefined;
   };
+  const tmpDir = join(config.dataDir, 'upload-tmp');
   if (blobsCfg.kind === 's3')
     s3Uploads = new S3UploadStore({
       client: createS3Client(blobsCfg),
@@ -261,7 +262,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       finish,
       onCreate,
       completedLength,
-      tmpDir: join(config.dataDir, 'upload-tmp'),
+      tmpDir,
     });
   const datastore = s3Uploads ?? new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate, completedLength);
 
@@ -424,6 +425,24 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         if ((rec && rec.state !== 'open') || (!rec && t - u.modifiedMs > ORPHAN_GRACE_MS)) {
           await removeFiles(u.id).catch(() => {});
           orphans++;
+        }
+      }
+      // With S3, a PATCH body waits in upload-tmp while it is sent; a crash leaves it there. No
+      // request lives as long as an upload's expiry, so a file that old is nobody's.
+      let tmpNames: string[] = [];
+      try {
+        tmpNames = await readdir(tmpDir);
+      } catch {
+        tmpNames = [];
+      }
+      for (const name of tmpNames) {
+        const file = join(tmpDir, name);
+        try {
+          if (t - (await stat(file)).mtimeMs <= config.uploadExpirationMs) continue;
+          await rm(file, { force: true });
+          orphans++;
+        } catch {
+          // gone meanwhile
         }
       }
       const purged = await store.purgeUploads(t - RECORD_RETENTION_MS);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -454,6 +454,17 @@ describe('detail uploads (tus)', () => {
     } finally {
       clock = 0;
     }
+  });
+
+  test('PATCH bodies a crash left in upload-tmp (S3 uploads) are swept once older than the upload expiry', async () => {
+    const tmp = join(t.dir, 'upload-tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, 'stale.abc'), 'a PATCH body');
+    writeFileSync(join(tmp, 'fresh.abc'), 'a PATCH body being sent now');
+    const old = (Date.now() - t.collector.config.uploadExpirationMs - 60_000) / 1000;
+    utimesSync(join(tmp, 'stale.abc'), old, old);
+    await t.collector.sweep();
+    assert.deepEqual(readdirSync(tmp), ['fresh.abc']);
   });
 
   test('the cleanup runs on its own schedule', async () => {
