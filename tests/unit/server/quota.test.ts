@@ -65,6 +65,8 @@ const suite = (name: string, storeOver: () => Promise<{ over: Record<string, unk
         await createUpload(t, { sessionId: b.id, length: room + 1, sha256: da.sha256 }),
         new RegExp(`unfinished uploads: this product has ${da.gz.length} bytes, ${room + 1} more would pass its quota of ${UPLOADS}`),
       );
+      const metrics = await (await t.req('/metrics', { admin: true })).text();
+      assert.match(metrics, /ferry_rejected_total\{reason="quota-exceeded"\} [1-9]/, 'counted for alerts');
       // Up to the quota exactly is fine.
       assert.equal((await createUpload(t, { sessionId: b.id, length: room, sha256: da.sha256 })).status, 201);
       // Another product has its own budget.
