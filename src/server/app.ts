@@ -21,6 +21,7 @@ import { lifecycle, type ServerState } from './middleware/lifecycle.js';
 import { countRequests } from './middleware/metrics.js';
 import { adminGuard, createMemoryRateStore, type RateStore, rateLimit } from './middleware/rate-limit.js';
 import { publicOrigin } from './public-url.js';
+import type { Quota } from './quota.js';
 import { createMessageReader, type MessageReader } from './read/messages.js';
 import { readRoutes } from './read/routes.js';
 import { triageRoutes } from './read/triage-routes.js';
@@ -59,6 +60,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Requests writing upload bytes right now (a gauge of `metrics`). */
   inFlight?: { uploads: number };
+  /** Per-product disk quotas: a package is refused (507) once its product's stored bytes are used up. */
+  quota?: Quota;
   /** Readiness checks beyond the store's ping (schema version, blob storage); throws with the reason. */
   ready?: () => Promise<Record<string, string>>;
 }
@@ -106,7 +109,8 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
     log.error('unhandled error', { method: c.req.method, path: c.req.path, err });
     return errorResponse(500, 'internal', 'internal error');
   });
-  app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  // The path is the client's: echoed only in part, so a 16 KiB URL does not come back whole.
+  app.notFound((c) => errorResponse(404, 'not-found', `no route for ${c.req.method.slice(0, 16)} ${c.req.path.slice(0, 200)}`));
 
   app.use('*', lifecycle(d.state, log, config.log.requests));
   const metrics = d.metrics ?? createMetrics();
@@ -165,9 +169,32 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   ] as const;
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
-  const pkg = { config, store, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
+  // A package's sessions are checked against the stored quota once read and before anything of
+  // them is written (storePackage writes the blobs first); the declared body, below, refuses a
+  // package that cannot fit before it is read at all.
+  const quota = d.quota;
+  const packageStore: Store = quota
+    ? {
+        ...store,
+        async storePackage(p, sessions) {
+          const bytes = sessions.reduce((n, s) => n + s.detail.compressedBytes + JSON.stringify(s.session.summary).length, 0);
+          await quota.checkStored(p.product, bytes);
+          return store.storePackage(p, sessions);
+        },
+      }
+    : store;
+  const pkg = { config, store: packageStore, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
   app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now, log }));
-  app.post(PATHS.packages, packageHandler(pkg));
+  app.post(
+    PATHS.packages,
+    async (c, next) => {
+      // The declared body is about the package's compressed size, what storing it adds.
+      const declared = Number(c.req.header('content-length'));
+      await d.quota?.checkStored(c.get('ingest').product, Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
+      await next();
+    },
+    packageHandler(pkg),
+  );
   app.post(PATHS.packagesEmail, emailHandler(pkg));
   app.all(PATHS.uploads, (c) => d.uploads.handle(c));
   app.all(`${PATHS.uploads}/:id`, (c) => d.uploads.handle(c));

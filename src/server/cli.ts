@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_VERSION } from '../shared/version.js';
+import { ADMIN_TOKEN_FILE } from './admin-token.js';
 import { startCollector } from './collector.js';
 import { type CollectorConfig, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -81,7 +82,10 @@ const checkConfig = async (config: CollectorConfig, connect: boolean): Promise<n
   out(JSON.stringify(masked(config), null, 2));
   const products = Object.keys(config.products).length;
   if (products === 0) err('warning: no products configured: every ingest request will get 401');
-  if (config.adminTokens.length === 0) err('warning: no adminTokens: one is generated at each start (the viewer needs it)');
+  if (config.adminTokens.length === 0)
+    err(
+      `warning: no adminTokens: one is generated into ${join(config.dataDir, ADMIN_TOKEN_FILE)} (mode 0600) at the first start and read from it after (the viewer needs it; replicas need adminTokens)`,
+    );
   if (!connect) {
     err(`config OK (store ${config.store.kind}, blobs ${config.blobs.kind}, ${products} product${products === 1 ? '' : 's'})`);
     return 0;

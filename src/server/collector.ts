@@ -3,12 +3,12 @@
  * schedule, and shuts down gracefully (stop accepting, finish in-flight requests and uploads,
  * then close the store). Used by `npm run server`, `npm start`, the tests and the benchmark.
  */
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pg from 'pg';
+import { adminTokenFromFile } from './admin-token.js';
 import { buildKeys, createApp } from './app.js';
 import type { CollectorConfig } from './config.js';
 import { createMailer, type Mailer } from './email.js';
@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, timed } from './metrics.js';
 import type { ServerState } from './middleware/lifecycle.js';
 import { createMemoryRateStore } from './middleware/rate-limit.js';
+import { createQuota } from './quota.js';
 import { createMessageReader } from './read/messages.js';
 import { runRetention } from './retention.js';
 import { openStore, schemaVersion } from './store/open.js';
@@ -64,9 +65,12 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const log = o.log ?? createLogger(config.log);
   const now = o.now ?? Date.now;
   if (config.adminTokens.length === 0) {
-    const token = randomBytes(24).toString('base64url');
-    config = { ...config, adminTokens: [token] };
-    log.warn('no adminTokens configured; generated one for this run', { adminToken: token });
+    // The token goes to a 0600 file, never to the log (admin-token.ts).
+    const g = await adminTokenFromFile(config.dataDir);
+    config = { ...config, adminTokens: [g.token] };
+    log.warn(g.created ? 'no adminTokens configured; generated one, written to its file' : 'no adminTokens configured; using the one in its file', {
+      adminTokenFile: g.file,
+    });
   }
   if (Object.keys(config.products).length === 0) log.warn('no products configured: every ingest request will get 401');
 
@@ -85,7 +89,8 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
   const mailer = o.mailer ?? (config.email ? createMailer(config.email) : undefined);
   const keys = buildKeys(config);
   const state: ServerState = { inFlight: 0, draining: false };
-  const uploads = createUploads({ config, store, log, now, keys, ...(locker ? { locker } : {}) });
+  const quota = createQuota({ config, store, now });
+  const uploads = createUploads({ config, store, log, now, keys, quota, ...(locker ? { locker } : {}) });
   const inFlight = { uploads: 0 };
   metrics.gauge('ferry_requests_in_flight', 'Requests being answered.', () => state.inFlight);
   metrics.gauge('ferry_uploads_in_flight', 'Upload PATCH requests receiving bytes.', () => inFlight.uploads);
@@ -110,6 +115,7 @@ export const startCollector = async (config: CollectorConfig, o: CollectorOption
     state,
     messages,
     rateStore,
+    quota,
     ...(mailer ? { mailer } : {}),
     ...(o.version ? { version: o.version } : {}),
   });

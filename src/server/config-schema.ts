@@ -26,6 +26,7 @@ export interface SchemaDefaults {
   clockSkewThresholdMs: number;
   shutdownTimeoutMs: number;
   retention: { maxAgeDays: number; maxBytes: number; intervalMs: number };
+  quota: { storedBytes: number; uploadBytes: number };
   messageCacheBytes: number;
 }
 
@@ -86,6 +87,15 @@ const rateFields = (R: Record<RateField, number>): Record<string, JsonSchema> =>
   keyBurst: int('Burst of the whole key.', 1, R.keyBurst),
   bytesPerMinute: int('Work per client: bytes received plus bytes inflated, per minute.', 1, R.bytesPerMinute),
   bytesBurst: int('Work a client may do at once.', 1, R.bytesBurst),
+});
+
+const quotaFields = (Q: SchemaDefaults['quota']): Record<string, JsonSchema> => ({
+  storedBytes: int("A product's stored bytes (detail blobs + summaries) past which new detail is refused; 0: no limit.", 0, Q.storedBytes),
+  uploadBytes: int(
+    "Bytes of a product's unfinished uploads (declared lengths, the new one included) past which a new upload is refused; 0: no limit.",
+    0,
+    Q.uploadBytes,
+  ),
 });
 
 export const configSchema = (D: SchemaDefaults): JsonSchema => {
@@ -212,6 +222,12 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
                 ...retentionFields,
               },
             },
+            quota: {
+              type: 'object',
+              description: "This product's disk quota, over the top-level quota.",
+              additionalProperties: false,
+              properties: quotaFields(D.quota),
+            },
           },
         },
         examples: [{ shop: { policy: 'all', keys: [{ key: 'shop-ingest-key-0001', origins: ['https://shop.example.com'] }] } }],
@@ -284,6 +300,12 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
           ...retentionFields,
           intervalMs: int('How often retention runs.', 1000, D.retention.intervalMs),
         },
+      },
+      quota: {
+        type: 'object',
+        description: 'Disk each product may take (products.<name>.quota overrides); past it new detail is refused with 507 and Retry-After.',
+        additionalProperties: false,
+        properties: quotaFields(D.quota),
       },
       messageCacheBytes: int("Heap the read API's cache of decoded sessions may take (estimated).", 0, D.messageCacheBytes),
       indexing: bool('Index stored detail for exception groups and search.', true),

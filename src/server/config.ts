@@ -55,6 +55,19 @@ export interface ProductConfig {
   emailTo?: string[];
   /** This product's retention, over the top-level `retention` defaults. */
   retention?: Partial<RetentionLimitsConfig>;
+  /** This product's disk quota, over the top-level `quota`. */
+  quota?: Partial<QuotaConfig>;
+}
+
+/**
+ * Disk each product may take (0: no limit). Past one, new detail (upload creation, packages) is
+ * refused with 507 and Retry-After: the agent keeps the data and tries again later.
+ */
+export interface QuotaConfig {
+  /** Stored bytes (detail blobs + summaries, as retention counts them) past which new detail is refused. */
+  storedBytes: number;
+  /** Bytes declared by the product's unfinished, unexpired uploads, the new one included. */
+  uploadBytes: number;
 }
 
 export interface RetentionLimitsConfig {
@@ -159,6 +172,8 @@ export interface CollectorConfig {
   viewer: boolean;
   /** Deletion of old data, per product (products[name].retention overrides). */
   retention: RetentionConfig;
+  /** Disk quota per product (products[name].quota overrides). */
+  quota: QuotaConfig;
   /** Heap the read API's cache of decoded sessions may take (estimated bytes). */
   messageCacheBytes: number;
   /** Index stored detail for exception groups and search (false: less ingest CPU, no new groups or search hits). */
@@ -203,6 +218,9 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   shutdownTimeoutMs: 30_000,
   viewer: true,
   retention: { maxAgeDays: 90, maxBytes: 10 * 1024 ** 3, intervalMs: 3600_000 },
+  // Twice retention's bytes: retention trims to 10 GiB hourly, the quota is the hard ceiling
+  // between its runs. 1 GiB of unfinished uploads is 32 at the 32 MiB upload limit.
+  quota: { storedBytes: 20 * 1024 ** 3, uploadBytes: 1024 ** 3 },
   messageCacheBytes: 256 * 1024 * 1024,
   indexing: true,
   static: [],
@@ -234,6 +252,7 @@ export const TOP_FIELDS = [
   'shutdownTimeoutMs',
   'viewer',
   'retention',
+  'quota',
   'messageCacheBytes',
   'indexing',
   'static',
@@ -275,7 +294,7 @@ const checkProducts = (v: unknown, field: string): Record<string, ProductConfig>
     // The rule the agent's init applies (shared/limits.ts): a product the agent accepts can be configured here.
     const problem = nameProblem(name);
     if (problem) throw new FieldError(pf, `is not a product name: it ${problem}`);
-    const p = obj(pv, pf, ['policy', 'keys', 'emailTo', 'retention']);
+    const p = obj(pv, pf, ['policy', 'keys', 'emailTo', 'retention', 'quota']);
     const keys = arr(p.keys, at(pf, 'keys'), 1000).map((kv, i) => {
       const kf = `${at(pf, 'keys')}[${i}]`;
       const k = obj(kv, kf, ['key', 'origins', 'rateLimit']);
@@ -291,6 +310,7 @@ const checkProducts = (v: unknown, field: string): Record<string, ProductConfig>
     });
     const pc: ProductConfig = { policy: oneOf(p.policy ?? 'error-or-worse', at(pf, 'policy'), DETAIL_POLICIES), keys };
     if (p.retention !== undefined) pc.retention = checkRetentionLimits(p.retention, at(pf, 'retention'));
+    if (p.quota !== undefined) pc.quota = checkQuota(p.quota, at(pf, 'quota'));
     if (p.emailTo !== undefined) pc.emailTo = arr(p.emailTo, at(pf, 'emailTo'), 100, 1).map((x, j) => email(x, `${at(pf, 'emailTo')}[${j}]`));
     out[name] = pc;
   }
@@ -304,6 +324,17 @@ const checkRetentionLimits = (v: unknown, field: string): Partial<RetentionLimit
   if (o.maxBytes !== undefined) out.maxBytes = int(o.maxBytes, at(field, 'maxBytes'), 0);
   return out;
 };
+
+const checkQuota = (v: unknown, field: string): Partial<QuotaConfig> => {
+  const o = obj(v, field, ['storedBytes', 'uploadBytes']);
+  const out: Partial<QuotaConfig> = {};
+  if (o.storedBytes !== undefined) out.storedBytes = int(o.storedBytes, at(field, 'storedBytes'), 0);
+  if (o.uploadBytes !== undefined) out.uploadBytes = int(o.uploadBytes, at(field, 'uploadBytes'), 0);
+  return out;
+};
+
+/** The quota of one product: its own fields over the top-level ones. */
+export const quotaOf = (config: CollectorConfig, product: string): QuotaConfig => ({ ...config.quota, ...config.products[product]?.quota });
 
 const checkLimits = (v: unknown, field: string, base: LimitsConfig): LimitsConfig => {
   const o = obj(v, field, Object.keys(base));
@@ -429,6 +460,7 @@ export const parseConfig = (raw: unknown, base: CollectorConfig = DEFAULT_CONFIG
     c.retention = { ...c.retention, ...checkRetentionLimits({ maxAgeDays: r.maxAgeDays, maxBytes: r.maxBytes }, 'retention') };
     if (r.intervalMs !== undefined) c.retention.intervalMs = int(r.intervalMs, 'retention.intervalMs', 1000);
   }
+  if (o.quota !== undefined) c.quota = { ...c.quota, ...checkQuota(o.quota, 'quota') };
   if (o.indexing !== undefined) c.indexing = bool(o.indexing, 'indexing');
   if (o.messageCacheBytes !== undefined) c.messageCacheBytes = int(o.messageCacheBytes, 'messageCacheBytes', 0);
   if (o.static !== undefined)

@@ -22,6 +22,32 @@ export interface LoggerOptions {
 
 const errorFields = (v: unknown): unknown => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v);
 
+/**
+ * Logged values come from clients (a request path, a header): a newline would forge a log line
+ * and an escape sequence would drive the operator's terminal. JSON.stringify escapes C0 controls
+ * only; these are the rest a terminal or a line-based reader acts on: DEL, the C1 controls
+ * (U+009B is CSI on its own) and the Unicode line and paragraph separators.
+ */
+const UNSAFE_BEYOND_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const hex4 = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** A JSON text with nothing a terminal or line reader acts on (still valid JSON). */
+const safeJson = (json: string): string => json.replace(UNSAFE_BEYOND_JSON, hex4);
+/** Free text for the pretty format: every control character as a \uXXXX escape. */
+export const escapeText = (s: string): string => s.replace(UNSAFE, hex4);
+/**
+ * A value in the pretty format's `key=value`: bare when it cannot be mistaken for more (no
+ * white space, quote, `=`, backslash or control character), else a JSON string, so a value like
+ * `x status=200` cannot pose as another field.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a bare value has no control character
+const BARE = /^[^\s"=\\\u0000-\u001f\u007f-\u009f]+$/;
+const prettyValue = (v: unknown): string => {
+  if (typeof v === 'string') return BARE.test(v) ? v : safeJson(JSON.stringify(v));
+  return safeJson(JSON.stringify(v) ?? String(v));
+};
+
 export const createLogger = (opts: LoggerOptions = {}, base: LogFields = {}): Logger => {
   const min = RANK[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -33,11 +59,11 @@ export const createLogger = (opts: LoggerOptions = {}, base: LogFields = {}): Lo
     if (opts.format === 'pretty') {
       const extra = Object.entries(all)
         .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .map(([k, v]) => `${escapeText(k).replace(/[\s=]/g, '_')}=${prettyValue(v)}`)
         .join(' ');
-      write(`${new Date(now()).toISOString().slice(11, 23)} ${level.padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+      write(`${new Date(now()).toISOString().slice(11, 23)} ${level.padEnd(5)} ${escapeText(msg)}${extra ? ' ' + extra : ''}`);
     } else {
-      write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...all }));
+      write(safeJson(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...all })));
     }
   };
   return {

@@ -132,6 +132,8 @@ export type ErrorCode =
   | 'email-not-configured'
   | 'email-failed'
   | 'shutting-down'
+  /** 507: the product's disk quota on the collector is used up; retry later (Retry-After). */
+  | 'quota-exceeded'
   | 'internal';
 
 /** `Authorization: Bearer <adminToken>` on every read (viewer) request. Ingest keys never read. */

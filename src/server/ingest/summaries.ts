@@ -39,9 +39,16 @@ export const summariesHandler =
     const receivedAt = d.now();
     if (mediaType(c) !== 'application/json') throw new ApiError(415, 'unsupported-media-type', 'Content-Type must be application/json');
     const raw = await readBody(c, d.config.limits.summariesBodyBytes, 'summaries body');
+    const body = parseJson(raw, 'summaries body');
+    const max = d.config.limits.summariesPerRequest;
+    // Too many summaries is a limit like the body's bytes: 413, as every `limits.*` answers. The
+    // field stays `sessions`, so agents that split only on a 400 naming it split on this too.
+    const sessions = (body as { sessions?: unknown } | null)?.sessions;
+    if (Array.isArray(sessions) && sessions.length > max)
+      throw new ApiError(413, 'too-large', `sessions: ${sessions.length} summaries, the limit is ${max} per request`, {}, 'sessions');
     let req;
     try {
-      req = checkSummariesRequest(parseJson(raw, 'summaries body'), d.config.limits.summariesPerRequest);
+      req = checkSummariesRequest(body, max);
     } catch (e) {
       if (e instanceof FieldError) throw fieldRefusal(e);
       throw e;

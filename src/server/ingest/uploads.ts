@@ -27,6 +27,7 @@ import type { Logger } from '../log.js';
 import { addWork } from '../middleware/rate-limit.js';
 import { decideDetail } from '../policy.js';
 import { publicOrigin } from '../public-url.js';
+import type { Quota } from '../quota.js';
 import { createS3Client } from '../store/s3-client.js';
 import type { Store, UploadRecord } from '../store/types.js';
 import { checkDetailFile } from './detail-check.js';
@@ -103,6 +104,8 @@ export interface UploadsOptions {
   log: Logger;
   now: () => number;
   keys: ReadonlyMap<string, IngestKey>;
+  /** Per-product disk quotas, checked as an upload is created. */
+  quota: Quota;
   locker?: Locker;
 }
 
@@ -158,6 +161,10 @@ export const createUploads = (o: UploadsOptions): Uploads => {
   const { config, store, log, now } = o;
   const directory = join(config.dataDir, 'uploads');
   const keyOf = new WeakMap<Request, IngestKey>();
+  // The upload id the route validated (and checked against the key's product). tus would take the
+  // id from the last `/` of the raw URL, query included (`<own id>?/<their id>`), so it is given
+  // this one instead; a query string on an upload URL is ignored, never read as part of the id.
+  const idOf = new WeakMap<Request, string>();
   const finishing = new Map<string, Promise<void>>();
   // Bytes inflated by the upload finished in a PATCH, for that request's work (rate-limit.ts).
   const inflated = new Map<string, number>();
@@ -245,6 +252,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     const rec = await store.getUpload(id);
     return rec?.state === 'completed' ? rec.length : undefined;
   };
+  const tmpDir = join(config.dataDir, 'upload-tmp');
   if (blobsCfg.kind === 's3')
     s3Uploads = new S3UploadStore({
       client: createS3Client(blobsCfg),
@@ -254,7 +262,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       finish,
       onCreate,
       completedLength,
-      tmpDir: join(config.dataDir, 'upload-tmp'),
+      tmpDir,
     });
   const datastore = s3Uploads ?? new DetailFileStore(directory, config.uploadExpirationMs, finish, onCreate, completedLength);
 
@@ -296,6 +304,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
     respectForwardedHeaders: config.trustProxy,
     namingFunction: () => randomBytes(16).toString('hex'),
     generateUrl: (req, { id }) => urlOf(req as unknown as Request, id),
+    getFileIdFromRequest: (req: Request) => idOf.get(req),
     onUploadCreate: async (req, upload) => {
       await checkCreate(req as unknown as Request, upload);
       return { metadata: upload.metadata ?? {} };
@@ -335,6 +344,9 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         if (method === 'POST' && c.req.header('upload-length') === undefined)
           throw new ApiError(400, 'invalid-field', 'Upload-Length is required (Upload-Defer-Length is not supported)');
         if (method !== 'POST' && method !== 'OPTIONS') throw new ApiError(405, 'bad-request', `${method} is not allowed here`, { Allow: 'POST, OPTIONS' });
+        // Before tus: the declared length reserves its room; a malformed one is tus's 400 below.
+        const length = Number(c.req.header('upload-length'));
+        if (method === 'POST' && Number.isSafeInteger(length) && length > 0) await o.quota.checkUpload(key.product, length);
         return jsonErrors(await tus.handleWeb(req));
       }
       if (!ID_RE.test(id)) throw new ApiError(404, 'not-found', 'no such upload');
@@ -342,6 +354,7 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         throw new ApiError(405, 'bad-request', `${method} is not allowed on an upload`, { Allow: 'HEAD, PATCH, OPTIONS' });
       const rec = await store.getUpload(id);
       if (!rec || rec.product !== key.product) throw new ApiError(404, 'not-found', 'no such upload');
+      idOf.set(req, id);
       if (rec.state === 'completed') return completed(method, rec);
       if (rec.state === 'expired' || now() >= rec.expiresAt)
         throw new ApiError(410, 'gone', 'this upload expired or was discarded; create a new one', { 'Tus-Resumable': TUS.version });
@@ -384,17 +397,24 @@ export const createUploads = (o: UploadsOptions): Uploads => {
       } catch {
         names = [];
       }
+      const present = new Set(names);
       for (const name of names) {
         const id = name.endsWith('.json') ? name.slice(0, -5) : name;
-        if (!ID_RE.test(id) || name !== id + '.json' || finishing.has(id)) continue;
+        if (!ID_RE.test(id) || finishing.has(id)) continue;
+        // An upload is looked at through its .json; a data file alone is one whose .json was never
+        // written (FileStore writes the data file first: a crash in between) or was lost.
+        const alone = name === id && !present.has(`${id}.json`);
+        if (name !== `${id}.json` && !alone) continue;
         const rec = await store.getUpload(id);
-        let old = false;
+        let age = 0;
         try {
-          old = t - (await stat(join(directory, name))).mtimeMs > ORPHAN_GRACE_MS;
+          age = t - (await stat(join(directory, name))).mtimeMs;
         } catch {
           continue;
         }
-        if ((rec && rec.state !== 'open') || (!rec && old)) {
+        // No record after the grace: the upload was never created (the record is written after
+        // both files). An open record's files go when it expires (expireUploads above).
+        if ((rec && rec.state !== 'open') || (!rec && age > ORPHAN_GRACE_MS)) {
           await removeFiles(id).catch(() => {});
           orphans++;
         }
@@ -405,6 +425,24 @@ export const createUploads = (o: UploadsOptions): Uploads => {
         if ((rec && rec.state !== 'open') || (!rec && t - u.modifiedMs > ORPHAN_GRACE_MS)) {
           await removeFiles(u.id).catch(() => {});
           orphans++;
+        }
+      }
+      // With S3, a PATCH body waits in upload-tmp while it is sent; a crash leaves it there. No
+      // request lives as long as an upload's expiry, so a file that old is nobody's.
+      let tmpNames: string[] = [];
+      try {
+        tmpNames = await readdir(tmpDir);
+      } catch {
+        tmpNames = [];
+      }
+      for (const name of tmpNames) {
+        const file = join(tmpDir, name);
+        try {
+          if (t - (await stat(file)).mtimeMs <= config.uploadExpirationMs) continue;
+          await rm(file, { force: true });
+          orphans++;
+        } catch {
+          // gone meanwhile
         }
       }
       const purged = await store.purgeUploads(t - RECORD_RETENTION_MS);

@@ -1,5 +1,14 @@
 /** The little SQL surface the store needs, implemented over better-sqlite3 and over pg. */
+import { wellFormed } from '../well-formed.js';
+
 export type SqlValue = string | number | null;
+
+/**
+ * Every text parameter as both databases can hold it (well-formed.ts): the last line of defence
+ * for text that reaches SQL without a validator (a message's text indexed for search, a read-API
+ * filter), so PostgreSQL never answers 500 where SQLite would have stored the value.
+ */
+export const textParams = (params: readonly SqlValue[]): SqlValue[] => params.map((p) => (typeof p === 'string' ? wellFormed(p) : p));
 
 export interface Queryable {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;

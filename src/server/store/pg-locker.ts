@@ -6,11 +6,18 @@
  * writes, does the rest.
  */
 
+import { createHash } from 'node:crypto';
 import { ERRORS, type Lock, type Locker, MemoryLocker, type RequestRelease } from '@tus/server';
 import pg from 'pg';
 
-// The first key of the two-key advisory lock space: keeps Ferry's locks apart from anyone else's.
-const NAMESPACE = 0x46e2;
+/**
+ * The advisory lock key of an upload: the first 8 bytes of SHA-256 of `ferry:upload:<id>`, as a
+ * signed 64-bit integer (PostgreSQL's bigint), in decimal. A 32-bit key (`hashtext`) collides
+ * after some 77,000 uploads at even odds, and two colliding uploads would wait on each other; at
+ * 64 bits that takes some 5 billion. The prefix keeps the keys apart from other users of the
+ * one-key lock space (the migration and rate-table locks are small constants).
+ */
+export const uploadLockKey = (id: string): string => createHash('sha256').update(`ferry:upload:${id}`).digest().readBigInt64BE(0).toString();
 
 export interface PgLockerOptions {
   /** Connections for held locks: the most uploads one replica writes at the same moment. */
@@ -30,6 +37,7 @@ export const createPgLocker = (url: string, o: PgLockerOptions = {}): Locker & {
   return {
     newLock(id: string): Lock {
       const inProcess = local.newLock(id);
+      const key = uploadLockKey(id);
       let client: pg.PoolClient | undefined;
       return {
         async lock(signal: AbortSignal, cancelReq: RequestRelease) {
@@ -38,7 +46,7 @@ export const createPgLocker = (url: string, o: PgLockerOptions = {}): Locker & {
           try {
             client = await pool.connect();
             for (;;) {
-              const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [NAMESPACE, id]);
+              const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
               if (r.rows[0]?.ok) return;
               if (signal.aborted || Date.now() > deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
               await new Promise((res) => setTimeout(res, poll));
@@ -55,7 +63,7 @@ export const createPgLocker = (url: string, o: PgLockerOptions = {}): Locker & {
           client = undefined;
           if (c) {
             try {
-              await c.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NAMESPACE, id]);
+              await c.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
               c.release();
             } catch (e) {
               // A connection that cannot unlock must not return to the pool still holding the lock.

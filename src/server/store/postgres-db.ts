@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, SqlValue } from './db.js';
+import { type Db, type Queryable, type SqlValue, textParams } from './db.js';
 
 const converted = new Map<string, string>();
 /** The store's SQL uses `?`; pg wants `$1…`. (No `?` ever appears inside a literal in our SQL.) */
@@ -30,8 +30,8 @@ export const openPostgresDb = (url: string, poolSize: number): Db & { pool: pg.P
   // anyway, and the pool drops the dead client on release.
   pool.on('connect', (c) => c.on('error', () => {}));
   const on = (c: pg.Pool | pg.PoolClient): Queryable => ({
-    all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), params as SqlValue[])).rows as T[],
-    run: async (sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), params as SqlValue[])).rowCount ?? 0,
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), textParams(params))).rows as T[],
+    run: async (sql: string, params: readonly SqlValue[] = []) => (await c.query(toPg(sql), textParams(params))).rowCount ?? 0,
   });
   const direct = on(pool);
   return {

@@ -465,6 +465,22 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       return db.run(`DELETE FROM uploads WHERE state <> 'open' AND COALESCE(completed_at, expires_at) < ?`, [int(before)]);
     },
 
+    async productStoredBytes(product) {
+      // The same sum as retention's (triage-store.ts retentionCandidates), so the two agree.
+      const rows = await db.all<Row>(`SELECT COALESCE(SUM(COALESCE(detail_compressed, 0) + LENGTH(summary)), 0) AS n FROM sessions WHERE product = ?`, [
+        product,
+      ]);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async productUploadBytes(product, at) {
+      const rows = await db.all<Row>(`SELECT COALESCE(SUM(length), 0) AS n FROM uploads WHERE state = 'open' AND expires_at > ? AND product = ?`, [
+        int(at),
+        product,
+      ]);
+      return Number(rows[0]?.n ?? 0);
+    },
+
     async listSessions(q) {
       const { where, params } = filters(q);
       if (q.cursor !== undefined) {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { createMutex, type Db, type Queryable, type SqlValue } from './db.js';
+import { createMutex, type Db, type Queryable, type SqlValue, textParams } from './db.js';
 
 /**
  * better-sqlite3 behind the async Db surface. WAL with `synchronous = FULL`: a commit is on
@@ -20,11 +20,12 @@ export const openSqliteDb = (file: string): Db => {
     return st;
   };
   const q: Queryable = {
-    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...textParams(params)) as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) => {
       const st = prepare(sql);
-      if (st.reader) return st.all(...params).length;
-      return st.run(...params).changes;
+      const p = textParams(params);
+      if (st.reader) return st.all(...p).length;
+      return st.run(...p).changes;
     },
   };
   const lock = createMutex();

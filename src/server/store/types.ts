@@ -142,6 +142,10 @@ export interface Store extends TriageStore {
   expireUploads(now: number): Promise<UploadRecord[]>;
   /** Forgets expired and completed upload records older than `before`. */
   purgeUploads(before: number): Promise<number>;
+  /** A product's stored bytes as retention counts them (detail blobs compressed + summary JSON), for its quota. */
+  productStoredBytes(product: string): Promise<number>;
+  /** The declared lengths of a product's open uploads not expired at `now`, for its quota. */
+  productUploadBytes(product: string, now: number): Promise<number>;
   listSessions(q: SessionQuery): Promise<SessionListReply>;
   countsOverTime(q: CountsQuery): Promise<CountsReply>;
   listPackages(limit: number): Promise<PackageRecord[]>;

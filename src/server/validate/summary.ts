@@ -5,6 +5,7 @@ import { LIMITS, type SummariesRequest, type SummaryExtra } from '../../shared/p
 import { SEVERITIES, type SeverityCounts } from '../../shared/severity.js';
 import type { LossAccounting, SessionSummary, StorageReset } from '../../shared/summary.js';
 import { FieldError } from '../errors.js';
+import { wellFormed, wellFormedJson } from '../well-formed.js';
 import { arr, at, bool, int, name, obj, oneOf, str, time, type UnknownField } from './check.js';
 
 export { SUMMARY_LIMITS };
@@ -109,7 +110,8 @@ const checkContext = (v: unknown, field: string): SessionContext => {
  * not know is handed to `unknown` (checkSummaryKeeping keeps them), or refused without it.
  */
 export const checkSummary = (v: unknown, field: string, unknown?: UnknownField): SessionSummary => {
-  const o = obj(v, field, keys(SUMMARY_FIELDS), unknown);
+  // NUL and lone surrogates become U+FFFD in every string, unknown fields included (well-formed.ts).
+  const o = obj(wellFormedJson(v), field, keys(SUMMARY_FIELDS), unknown);
   const f = (k: keyof SessionSummary): string => at(field, k);
   const s: SessionSummary = {
     id: str(o.id, f('id'), { max: SUMMARY_LIMITS.id, pattern: UUID_RE, patternName: 'a lowercase UUID' }),
@@ -186,7 +188,7 @@ export interface CheckedSummariesRequest extends SummariesRequest {
 export const checkSummariesRequest = (v: unknown, maxSessions: number = LIMITS.maxSummariesPerRequest): CheckedSummariesRequest => {
   // Fields a newer agent adds to the request itself are ignored, as a summary's unknown ones are kept.
   const o = obj(v, '', keys(REQUEST_FIELDS), () => {});
-  const product = name(o.product, 'product');
+  const product = name(typeof o.product === 'string' ? wellFormed(o.product) : o.product, 'product');
   const sentAt = time(o.sentAt, 'sentAt');
   const list = arr(o.sessions, 'sessions', maxSessions);
   const seen = new Set<string>();

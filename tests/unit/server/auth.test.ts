@@ -129,6 +129,52 @@ describe('auth, CORS and rate limits', () => {
     assert.equal(((await res.json()) as { status: string }).status, 'ok');
   });
 
+  test('query strings and odd URLs on every route: a harmless query is ignored, an odd path is a JSON 404, nothing is a 5xx', async () => {
+    // A query string changes nothing on the ingest routes.
+    const s = makeSummary();
+    const ok = await t.req(`${PATHS.summaries}?x=1&product=other`, { method: 'POST', key: KEYS.all, headers: json, body: body(s) });
+    assert.equal(ok.status, 200);
+    assert.equal((await t.collector.store.getSession(s.id))?.summary.product, 'demo', 'the query does not pick the product');
+    const pkgQuery = await t.req(`${PATHS.packages}?x=1`, { method: 'POST', key: KEYS.all, headers: { 'content-type': 'text/plain' }, body: 'x' });
+    assert.equal(pkgQuery.status, 415, 'the package route reads the query as nothing either: it gets to the body check');
+    assert.equal((await t.req(`${PATHS.health}?x=1`)).status, 200);
+    assert.equal((await t.req(`${ADMIN_PATHS.sessions}?x=1`, { admin: true })).status, 200, 'an unknown read-API parameter is ignored');
+
+    const long = 'x'.repeat(20_000);
+    const routes = [PATHS.summaries, PATHS.uploads, PATHS.packages, PATHS.packagesEmail, PATHS.health, ADMIN_PATHS.sessions, ADMIN_PATHS.counts];
+    for (const r of routes) {
+      const dir = r.slice(0, r.lastIndexOf('/'));
+      const last = r.slice(r.lastIndexOf('/') + 1);
+      const odd = [`${r}/`, `${dir}//${last}`, `/${r}`, dir ? `${dir}%2F${last}` : `/%2F${last}`, `${r}/${long}`, `${r}%00`, `${r}/..`];
+      for (const u of odd) {
+        for (const method of ['GET', 'POST', 'HEAD', 'PATCH']) {
+          for (const auth of [{ key: KEYS.all }, { admin: true }]) {
+            const res = await t.req(u, { method, ...auth, headers: json, ...(method === 'POST' || method === 'PATCH' ? { body: body() } : {}) });
+            const what = `${method} ${u.slice(0, 80)}`;
+            assert.ok(res.status < 500, `${what}: ${res.status}`);
+            assert.notEqual(res.status, 200, `${what}: not served as ${r}`);
+            if (method !== 'HEAD' && res.status === 404) {
+              const e = await errorOf(res);
+              assert.equal(e.error, 'not-found', what);
+              assert.ok(e.detail.length <= 300, `${what}: the detail does not echo the whole path`);
+            } else await res.body?.cancel();
+          }
+        }
+      }
+    }
+  });
+
+  test('a very long URL over the socket is refused by the HTTP server (431), and the collector keeps serving', async () => {
+    const l = await startTestCollector({ listen: true });
+    try {
+      const res = await l.req(`${PATHS.summaries}?${'x'.repeat(20_000)}`, { method: 'POST', key: KEYS.all, headers: json, body: body() });
+      assert.equal(res.status, 431);
+      assert.equal((await l.req('/health')).status, 200);
+    } finally {
+      await l.close();
+    }
+  });
+
   test('unknown routes are JSON 404s', async () => {
     const res = await t.req('/api/v1/nothing');
     assert.equal(res.status, 404);

@@ -12,7 +12,7 @@ import { PATHS } from '../../../src/shared/protocol.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { startS3, type TestS3 } from '../../support/s3.js';
 import { countsWith, makeDetail, makeSummary, noisyMessages } from './fixtures.js';
-import { createUpload, head, patch, startTestCollector, type TestCollector } from './harness.js';
+import { createUpload, head, KEYS, patch, startTestCollector, type TestCollector } from './harness.js';
 
 describe('detail uploads on PostgreSQL + S3, across two replicas', () => {
   let pg: TestPostgres;
@@ -75,6 +75,23 @@ describe('detail uploads on PostgreSQL + S3, across two replicas', () => {
     }
     const again = await patch(a, url, d.gz.length, d.gz.subarray(0, 10));
     assert.equal(again.status, 409);
+  });
+
+  test('S3 uploads too: a query string never picks the upload, and a harmless one is ignored', async () => {
+    const mine = await start();
+    const theirs = makeSummary({ product: 'other', counts: countsWith({ error: 1 }) });
+    await a.summaries([theirs], { key: KEYS.other, product: 'other' });
+    const td = makeDetail(noisyMessages(theirs.id, 10, 100));
+    const made = await createUpload(a, { sessionId: theirs.id, length: td.gz.length, sha256: td.sha256, product: 'other', key: KEYS.other });
+    assert.equal(made.status, 201);
+    const theirUrl = made.headers.get('location') ?? '';
+    const theirId = theirUrl.split('/').pop() ?? '';
+    const h = await head(a, `${mine.url}?/${theirId}`);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-length'), String(mine.d.gz.length), 'my upload, not theirs');
+    assert.equal((await patch(b, `${mine.url}?/${theirId}`, 0, mine.d.gz.subarray(0, 100))).status, 204);
+    assert.deepEqual(await objectsOf(theirId), [`${prefix}uploads/${theirId}/info.json`], 'nothing was written to their upload');
+    assert.equal((await head(a, `${mine.url}?x=1`)).headers.get('upload-offset'), '100');
   });
 
   test('a PATCH at a stale offset on the other replica is refused with 409, and the upload goes on', async () => {

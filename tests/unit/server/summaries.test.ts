@@ -292,7 +292,15 @@ describe('POST /sessions/summaries', () => {
 
   test('more than 1000 summaries, or a body over 1 MiB, is refused', async () => {
     const many = Array.from({ length: 1001 }, () => ({ ...makeSummary(), url: 'u', userAgent: 'a' }));
-    await expectError(await post(JSON.stringify({ product: 'demo', sentAt: 1, sessions: many })), 400, 'invalid-field', /at most 1000/);
+    const tooMany = await post(JSON.stringify({ product: 'demo', sentAt: 1, sessions: many }));
+    assert.equal(tooMany.headers.get('content-type')?.startsWith('application/json'), true);
+    const body = (await tooMany.clone().json()) as { field?: string };
+    assert.equal(body.field, 'sessions', 'names sessions, so every agent version halves the batch');
+    await expectError(tooMany, 413, 'too-large', /1001 summaries, the limit is 1000/);
+    for (const s of many.slice(0, 3)) assert.equal(await t.collector.store.getSession(s.id), undefined, 'nothing stored');
+    // Exactly at the limit is accepted.
+    const exactly = await post(JSON.stringify({ product: 'demo', sentAt: Date.now(), sessions: many.slice(0, 1000) }));
+    assert.equal(exactly.status, 200);
     const big = JSON.stringify({ product: 'demo', sentAt: 1, sessions: [{ ...makeSummary(), url: 'x'.repeat(1024 * 1024) }] });
     await expectError(await post(big), 413, 'too-large');
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -262,6 +262,72 @@ describe('detail uploads (tus)', () => {
     assert.equal((await head(t, url)).headers.get('upload-offset'), '0');
   });
 
+  test('the query string never picks the upload: another product’s upload cannot be read or written through it', async () => {
+    const { s } = await announce();
+    const mine = makeDetail(makeMessages(s.id, 5));
+    const myUrl = await create(s.id, mine.gz, mine.sha256);
+    const theirs = makeSummary({ product: 'other' });
+    await t.summaries([theirs], { key: KEYS.other, product: 'other' });
+    const td = makeDetail(makeMessages(theirs.id, 5));
+    const made = await createUpload(t, { sessionId: theirs.id, length: td.gz.length, sha256: td.sha256, product: 'other', key: KEYS.other });
+    assert.equal(made.status, 201);
+    const theirUrl = made.headers.get('location')!;
+    const theirId = theirUrl.split('/').pop()!;
+    // tus alone takes the id after the last "/" of the whole URL, query included.
+    for (const q of [`?/${theirId}`, `?x=/${theirId}`, `#/${theirId}`, `?/${theirId}/`]) {
+      const h = await head(t, `${myUrl}${q}`);
+      assert.equal(h.status, 200, q);
+      assert.doesNotMatch(h.headers.get('upload-metadata') ?? '', new RegExp(Buffer.from(theirs.id).toString('base64')), `${q}: not their metadata`);
+      assert.match(h.headers.get('upload-metadata') ?? '', new RegExp(Buffer.from(s.id).toString('base64')), `${q}: my own metadata`);
+    }
+    const p = await patch(t, `${myUrl}?/${theirId}`, 0, mine.gz.subarray(0, 10));
+    assert.equal(p.status, 204);
+    assert.equal((await head(t, theirUrl, KEYS.other)).headers.get('upload-offset'), '0', 'their upload is untouched');
+    assert.equal((await head(t, myUrl)).headers.get('upload-offset'), '10', 'the bytes went to my upload');
+  });
+
+  test('a harmless query string on an upload URL is ignored: the upload works', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 20));
+    const url = await create(s.id, d.gz, d.sha256);
+    const h = await head(t, `${url}?x=1`);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.get('upload-offset'), '0');
+    const last = await uploadAll(t, `${url}?x=1&cache=${Date.now()}`, d.gz, 100);
+    assert.equal(last.status, 204, await last.clone().text());
+    assert.equal((await t.collector.store.getSession(s.id))?.detail?.messageCount, 20);
+    assert.equal((await head(t, `${url}?x=1`)).status, 200);
+  });
+
+  test('odd upload URLs are clear 404s, never another upload nor a 500', async () => {
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const url = await create(s.id, d.gz, d.sha256);
+    const id = url.split('/').pop()!;
+    const odd = [
+      `${url}/`,
+      `${url}%2F`,
+      `${url.replace(id, '')}/${id}`,
+      `${PATHS.uploads}/${id}%2F${id}`,
+      `${PATHS.uploads}/..%2F${id}`,
+      `${PATHS.uploads}/${id}/${id}`,
+      `${PATHS.uploads}/${id.toUpperCase()}`,
+      `${PATHS.uploads}/${id}${'0'.repeat(20_000)}`,
+      `${url}/${'x'.repeat(20_000)}`,
+    ];
+    for (const u of odd) {
+      for (const res of [await head(t, u), await patch(t, u, 0, d.gz.subarray(0, 5))]) {
+        assert.equal(res.status, 404, u.slice(0, 120));
+        if (res.body) {
+          const e = await errorOf(res);
+          assert.equal(e.error, 'not-found');
+          assert.ok(e.detail.length < 400, 'the detail does not echo a huge path');
+        }
+      }
+    }
+    assert.equal((await head(t, url)).headers.get('upload-offset'), '0', 'nothing was written');
+  });
+
   test('uploading a session already stored: the same or an older detail completes without changing it, a longer one replaces it', async () => {
     const { s } = await announce();
     const d = makeDetail(makeMessages(s.id, 5));
@@ -358,6 +424,47 @@ describe('detail uploads (tus)', () => {
     // The agent starts over with a new upload.
     const fresh = await create(s.id, d.gz, d.sha256);
     assert.equal((await uploadAll(t, fresh, d.gz)).status, 204);
+  });
+
+  test('stray upload files are swept: a data file whose .json was never written and a .json alone go; an open upload and a young file stay', async () => {
+    const strays = {
+      dataAlone: 'a'.repeat(32), // a crash between FileStore writing the data file and its .json
+      jsonAlone: 'b'.repeat(32),
+      young: 'c'.repeat(32), // may be an upload being created right now: kept
+    };
+    writeFileSync(join(uploadsDir(), strays.dataAlone), 'partial bytes');
+    writeFileSync(join(uploadsDir(), `${strays.jsonAlone}.json`), '{}');
+    const { s } = await announce();
+    const d = makeDetail(makeMessages(s.id, 5));
+    const url = await create(s.id, d.gz, d.sha256);
+    const open = url.split('/').pop()!;
+    assert.equal((await patch(t, url, 0, d.gz.subarray(0, 10))).status, 204);
+    clock = 2 * 60_000; // past the grace for files without a record, before the upload's expiry
+    try {
+      writeFileSync(join(uploadsDir(), strays.young), 'just created');
+      // The young file is written "now" on the moved clock: give it that mtime.
+      const nowS = (Date.now() + clock) / 1000;
+      utimesSync(join(uploadsDir(), strays.young), nowS, nowS);
+      await t.collector.sweep();
+      assert.deepEqual(filesOf(strays.dataAlone), [], 'the data file without .json is removed');
+      assert.deepEqual(filesOf(strays.jsonAlone), [], 'the .json without a record is removed');
+      assert.deepEqual(filesOf(strays.young), [strays.young], 'a file younger than the grace is kept');
+      assert.equal(filesOf(open).length, 2, 'an open upload keeps its files');
+      assert.equal((await head(t, url)).headers.get('upload-offset'), '10');
+    } finally {
+      clock = 0;
+    }
+  });
+
+  test('PATCH bodies a crash left in upload-tmp (S3 uploads) are swept once older than the upload expiry', async () => {
+    const tmp = join(t.dir, 'upload-tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, 'stale.abc'), 'a PATCH body');
+    writeFileSync(join(tmp, 'fresh.abc'), 'a PATCH body being sent now');
+    const old = (Date.now() - t.collector.config.uploadExpirationMs - 60_000) / 1000;
+    utimesSync(join(tmp, 'stale.abc'), old, old);
+    await t.collector.sweep();
+    assert.deepEqual(readdirSync(tmp), ['fresh.abc']);
   });
 
   test('the cleanup runs on its own schedule', async () => {
