@@ -20,10 +20,12 @@ const BUDGETS = {
   // 0.68 KB at start-up — the <ferry-report-button> element, showReportDialog/showConsentDialog and
   // the chunk loader, the `initialize` event, setSendSessionsOnExit — and 7.6 KB lazily (ui chunk).
   // Then the storage limits' pruning (prune.ts) and the database migrations became lazy chunks
-  // (1.25 KB): 16.24 KB, 0.59 KB under what it weighed before the dialogs.
-  'ferry.js': 16_400,
+  // (1.25 KB): 16.24 KB, 0.59 KB under what it weighed before the dialogs. The storage limits'
+  // second pruning after a batch stored during one (the fault suite's storage-pressure case found
+  // the store left over its limit) adds 37 B: 16.42 KB.
+  'ferry.js': 16_450,
   'ferry-sw-module.js': 15_500,
-  'ferry.iife.js': 23_900,
+  'ferry.iife.js': 23_950,
   'ferry-worker.js': 20_500,
   'ferry-sw.js': 15_000,
   // These import ./ferry.js as an external module (vite.config.ts), which the app loads anyway

@@ -116,17 +116,33 @@ test('the collector answering 429 (every Retry-After form) or 503: each pass sto
     const status = name.startsWith('429') ? 429 : 503;
     const waits: (number | undefined)[] = [];
     let answered = 0;
+    let answeredIndex = -1;
+    // A pass that was told to wait asks nothing more: the answered request is its last (the
+    // sender's schedule, no request before the deadline, is asserted in the browser in clock.test.ts).
+    const after: number[] = [];
     const x = await round(
       r,
-      everyStepOnce(() => {
+      everyStepOnce((req) => {
         answered++;
+        answeredIndex = req.index;
         return { type: 'answer', status, headers: headers() };
       }),
-      { sessions: 2, onPass: (p) => (p.failure ? waits.push(p.failure.retryAfterMs) : undefined) },
+      {
+        sessions: 2,
+        onPass: (p) => {
+          if (!p.failure) return;
+          waits.push(p.failure.retryAfterMs);
+          after.push(proxy.log.filter((q) => q.index > answeredIndex).length);
+        },
+      },
     );
     assertExact(name, x);
     assert.equal(waits.length, answered, `${name}: every answer stopped its pass as retryable`);
     assert.ok(waits.every(told), `${name}: the wait the pass reports (${waits.join(', ')})`);
+    assert.ok(
+      after.every((n) => n === 0),
+      `${name}: no request after the answer in its pass (${after.join(', ')})`,
+    );
     record('429 / 503 with Retry-After forms', x.faults, x.outcome);
   }
 });

@@ -157,7 +157,6 @@ export const startAgent = (initial: ResolvedOptions, env: AgentEnv = {}): Agent 
     sendsOnExit,
   });
   const alert = createAlerts({
-    now,
     options,
     emit: (a) => events.emit('alert', a),
     // Stored first, then the elected sender sends this running session as it stands; the

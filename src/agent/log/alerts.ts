@@ -13,7 +13,11 @@ export interface AlertEvent {
 }
 
 export interface AlertDeps {
-  now: () => number;
+  /**
+   * A monotonic clock for the throttle: the wall clock can move (a day back would hold every
+   * error send for a day, a day forward would let one through early). @defaultValue performance.now
+   */
+  elapsed?: () => number;
   options: () => ResolvedOptions;
   emit: (alert: AlertEvent) => void;
   /** Sends the running session as it stands (stored first). */
@@ -26,6 +30,7 @@ const MAX_PER_ALERT = 100;
 export const createAlerts = (deps: AlertDeps): ((m: PendingMessage) => void) => {
   let queue: BeforeLogMessage[] = [];
   let lastSend = -Infinity;
+  const elapsed = deps.elapsed ?? (() => performance.now());
 
   const fire = (): void => {
     const messages = queue;
@@ -33,8 +38,8 @@ export const createAlerts = (deps: AlertDeps): ((m: PendingMessage) => void) => 
     const s = deps.options().server;
     const alert: AlertEvent = { messages, sendSession: s.autoSendSessions && s.autoSendOnError, minimumDelayMs: s.minimumNotificationDelayMs };
     deps.emit(alert);
-    if (!alert.sendSession || deps.now() - lastSend < alert.minimumDelayMs) return;
-    lastSend = deps.now();
+    if (!alert.sendSession || elapsed() - lastSend < alert.minimumDelayMs) return;
+    lastSend = elapsed();
     deps.sendSession();
   };
 

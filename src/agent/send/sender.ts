@@ -38,6 +38,12 @@ export interface SenderDeps {
   fetch?: typeof fetch;
   locks?: LockManager;
   now?: () => number;
+  /**
+   * A monotonic clock for the deadlines (Retry-After, backoff, pause): the wall clock (`now`) can
+   * move by a day, back (no request for a day) or forward (requests before the server's deadline).
+   * @defaultValue performance.now
+   */
+  elapsed?: () => number;
   chunkSize?: number;
   onState?(state: SenderState): void;
   /** This agent's version: sessions another version parked are tried again at takeover. @defaultValue AGENT_VERSION */
@@ -74,6 +80,7 @@ const whenIdle = (fn: () => void): void => {
 
 export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   const now = deps.now ?? Date.now;
+  const elapsed = deps.elapsed ?? (() => performance.now());
   const locks = deps.locks ?? (navigator.locks as LockManager | undefined);
   const { product, tabId } = host;
   // The election and the eligible set span the whole product with sendAllApplications.
@@ -85,7 +92,7 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   let running: Promise<void> | undefined;
   let again = false;
   let releaseLock = (): void => {};
-  /** No request before this time: the server's Retry-After (or our backoff) said so. */
+  /** No request before this time (on the `elapsed` clock): the server's Retry-After (or our backoff) said so. */
   let notBefore = 0;
   /** Running sessions whose error asked for an early send, for the next pass. */
   const runningAsked = new Set<string>();
@@ -169,7 +176,7 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
         `sending paused: ${PAUSE_TEXT[r.paused]}. Sessions are kept; fix the server options with configure() or the collector's configuration. ${f.message}`,
       );
       const delay = pauseDelay();
-      notBefore = now() + delay;
+      notBefore = elapsed() + delay;
       schedule(delay);
     } else if (f) {
       state.failures++;
@@ -178,7 +185,7 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
       if (f.status === undefined) registerSync();
       const delay = nextCheckDelay(state.failures, f.retryAfterMs);
       // A server that asked us to wait is not asked again sooner, even by send-now or online.
-      notBefore = f.status !== undefined ? now() + delay : 0;
+      notBefore = f.status !== undefined ? elapsed() + delay : 0;
       schedule(delay);
     } else {
       state.failures = 0;
@@ -242,7 +249,12 @@ export const startSender = (host: SenderHost, deps: SenderDeps): Sender => {
   /** Runs one pass now, or right after the one under way. */
   const check = (): void => {
     if (!leader || stopped) return;
-    if (now() < notBefore) return; // the timer set for notBefore runs the pass
+    const early = notBefore - elapsed();
+    if (early > 0) {
+      // The timer set for notBefore runs the pass; should it have fired a little early, it is set again.
+      if (timer === undefined) schedule(early);
+      return;
+    }
     if (running) {
       again = true;
       return;

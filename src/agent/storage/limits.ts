@@ -33,6 +33,8 @@ export interface Limits {
 export const createLimits = (deps: LimitsDeps, onError: (e: unknown) => void): Limits => {
   let usage = 0;
   let running: Promise<void> | undefined;
+  /** A batch was stored while a pruning ran, which may have read the store before it. */
+  let again = false;
   let module: typeof PruneModule | undefined;
   let waiting: ((m: typeof PruneModule | undefined) => void)[] = [];
   let missed = false;
@@ -75,14 +77,27 @@ export const createLimits = (deps: LimitsDeps, onError: (e: unknown) => void): L
       const r = await m.enforceLimits(db, { maxBytes: o.maxLocalBytes, maxAgeDays: o.maxLocalAgeDays, current: deps.current(), now: deps.now(), freeBytes });
       usage = r.usage;
     };
-    running = (running ?? Promise.resolve()).then(run, run).finally(() => (running = undefined));
-    return running;
+    const p: Promise<void> = (running ?? Promise.resolve()).then(run, run).finally(() => {
+      // Only the last queued pruning clears the queue: an earlier one that did would let the next
+      // write start a pruning beside the one still running (both would count the same drops).
+      if (running !== p) return;
+      running = undefined;
+      // The pruning may not have seen a batch stored while it ran, nor its chunks to trim: with no
+      // later write, the store stayed over the limit. Once more, then, reading the store anew.
+      if (again) {
+        again = false;
+        enforce().catch(onError);
+      }
+    });
+    running = p;
+    return p;
   };
   return {
     enforce,
     written(bytes) {
       usage += bytes;
-      if (usage > deps.options().maxLocalBytes && !running) enforce().catch(onError);
+      if (running) again = true;
+      else if (usage > deps.options().maxLocalBytes) enforce().catch(onError);
     },
   };
 };

@@ -9,6 +9,10 @@ import type { SessionRecord } from '../../../../src/core/db/schema.js';
 import { warnings } from '../../../support/console.js';
 
 const settle = () => new Promise((r) => setImmediate(r));
+/** Lets every pending promise and immediate run (the lazy load takes a few turns). */
+const quiet = async () => {
+  for (let i = 0; i < 20; i++) await settle();
+};
 
 test('pruning whose chunk failed to load (offline) is no internal error, and runs once the browser is online', async () => {
   const events = new EventTarget();
@@ -48,5 +52,60 @@ test('pruning whose chunk failed to load (offline) is no internal error, and run
   await limits.enforce();
   assert.equal(calls, 2, 'a loaded chunk is not loaded again');
   assert.deepEqual(pruned, [7, 7]);
+  assert.deepEqual(errors, []);
+});
+
+test('a batch stored while a pruning runs is followed by one more pruning (which it may not have seen), and prunings never overlap', async () => {
+  const calls: { release: (usage: number) => void }[] = [];
+  let active = 0;
+  let overlapped = false;
+  const module = {
+    enforceLimits: () =>
+      new Promise<{ usage: number }>((resolve) => {
+        active++;
+        if (active > 1) overlapped = true;
+        calls.push({
+          release: (usage) => {
+            active--;
+            resolve({ usage });
+          },
+        });
+      }),
+  } as unknown as typeof PruneModule;
+  const errors: unknown[] = [];
+  const limits = createLimits(
+    {
+      database: () => ({}) as FerryDatabase,
+      options: () => ({ maxLocalBytes: 1_000, maxLocalAgeDays: 7 }),
+      current: () => ({}) as SessionRecord,
+      now: () => 0,
+      load: () => Promise.resolve(module),
+      stopped: () => false,
+      events: new EventTarget(),
+    },
+    (e) => errors.push(e),
+  );
+  limits.written(1_500);
+  await quiet();
+  assert.equal(calls.length, 1, 'over the limit: a pruning');
+  limits.written(600);
+  // A QuotaExceededError asks for a pruning too: it waits for the one under way.
+  const quota = limits.enforce(64 * 1024);
+  await quiet();
+  assert.equal(calls.length, 1, 'nothing else runs beside it');
+  calls[0]!.release(900);
+  await quiet();
+  assert.equal(calls.length, 2, 'the quota pruning runs next');
+  calls[1]!.release(900);
+  await quota;
+  await quiet();
+  assert.equal(calls.length, 3, 'then once more for the batch stored while the first ran');
+  calls[2]!.release(900);
+  await quiet();
+  assert.equal(calls.length, 3, 'and no more: nothing was stored since');
+  limits.written(50);
+  await quiet();
+  assert.equal(calls.length, 3, 'under the limit: no pruning');
+  assert.equal(overlapped, false, 'no two prunings at once');
   assert.deepEqual(errors, []);
 });
