@@ -6,6 +6,7 @@ import { contextText } from '../../shared/context.js';
 import type { CountsBucket, PackageRecord, PackageReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
+import { createBlobRefs } from './blob-refs.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
 import { createTriageStore } from './triage-store.js';
@@ -218,6 +219,8 @@ export const coalesce = <I, O>(run: (batches: I[][]) => Promise<O[][]>): ((items
 };
 
 export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Date.now): Store => {
+  const refs = createBlobRefs(db, blobs);
+  const forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
   /**
    * Makes the context rows of the sessions whose summary was just written match that summary.
    * `written` holds the summaries offered for those rows; an id offered twice (two requests that
@@ -377,8 +380,9 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     async storeDetail(detail, blob, uploadId) {
       await blobs.put(detail.sha256, blob);
       const { result, unreferenced } = await db.tx(async (q) => {
+        await refs.hold(q, [{ sha256: detail.sha256, source: blob }]);
         // Row-locked on PostgreSQL (SQLite has one writer): the detail read here is the one replaced.
-        const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [detail.sessionId]);
+        const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?${forUpdate}`, [detail.sessionId]);
         if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
         const before = { sha: (rows[0].detail_sha256 as string | null) ?? null };
         const changed = await q.run(
@@ -394,20 +398,36 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           ? { result: 'replaced' as const, unreferenced: before.sha === detail.sha256 ? undefined : before.sha }
           : { result: 'new' as const, unreferenced: undefined };
       });
-      // A blob is unique to its session's content: the one no longer referenced goes.
-      if (unreferenced !== undefined) await blobs.remove(unreferenced);
+      // A blob no longer referenced goes, unless another request committed a row for it meanwhile.
+      if (unreferenced !== undefined) await refs.removeUnreferenced([unreferenced]);
       return result;
     },
 
     async storePackage(pkg, sessions) {
       const ids = sessions.map((s) => s.session.summary.id);
-      const before = await detailOf(db, ids);
-      const fresh = sessions.filter((s) => {
-        const b = before.get(s.session.summary.id);
-        return !b || (b.product === s.session.summary.product && (!b.sha || (b.lastSeq !== undefined && b.lastSeq < s.detail.lastSeq)));
-      });
+      // Read outside the transaction, this only spares writing blobs that cannot be stored: what
+      // is replaced, and which blob loses, is decided inside it (a concurrent copy of the same
+      // package may commit in between).
+      const hint = await detailOf(db, ids);
+      const fresh = sessions
+        .filter((s) => {
+          const b = hint.get(s.session.summary.id);
+          return !b || (b.product === s.session.summary.product && (!b.sha || (b.lastSeq !== undefined && b.lastSeq < s.detail.lastSeq)));
+        })
+        // One order for every writer's row locks (PostgreSQL), so two packages never deadlock.
+        .sort((a, b) => (a.session.summary.id < b.session.summary.id ? -1 : a.session.summary.id > b.session.summary.id ? 1 : 0));
       for (const s of fresh) await blobs.put(s.detail.sha256, s.blob);
-      const stored = await db.tx(async (q) => {
+      const { stored, unreferenced } = await db.tx(async (q) => {
+        await refs.hold(
+          q,
+          fresh.map((s) => ({ sha256: s.detail.sha256, source: s.blob })),
+        );
+        const freshIds = fresh.map((s) => s.session.summary.id);
+        const before = new Map<string, string | null>();
+        for (const part of chunks(freshIds, 500)) {
+          const rows = await q.all<Row>(`SELECT id, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)} ORDER BY id${forUpdate}`, part);
+          for (const r of rows) before.set(r.id as string, (r.detail_sha256 as string | null) ?? null);
+        }
         const got = new Set<string>();
         const cols = [...SESSION_COLS, ...DETAIL_COLS];
         for (const part of chunks(fresh, 100)) {
@@ -440,15 +460,18 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
             JSON.stringify(pkg.sessionIds),
           ],
         );
-        return got;
+        // Blobs this request made unreferenced: the older detail it replaced, or its own that lost.
+        const gone: string[] = [];
+        for (const s of fresh) {
+          const id = s.session.summary.id;
+          const old = before.get(id) ?? undefined;
+          const [kept, lost] = got.has(id) ? [s.detail.sha256, old] : [old, s.detail.sha256];
+          if (lost !== undefined && lost !== kept) gone.push(lost);
+        }
+        return { stored: got, unreferenced: gone };
       });
-      // Blobs no longer referenced: the older detail a package replaced, or one that lost a race.
-      for (const s of fresh) {
-        const id = s.session.summary.id;
-        const old = before.get(id)?.sha ?? undefined;
-        const [kept, gone] = stored.has(id) ? [s.detail.sha256, old] : [old, s.detail.sha256];
-        if (gone !== undefined && gone !== kept) await blobs.remove(gone);
-      }
+      // Each is checked again under its lock: a concurrent request may have committed a row for it.
+      await refs.removeUnreferenced(unreferenced);
       return ids.map((id): PackageReply['sessions'][number] => ({ id, stored: stored.has(id) ? 'new' : 'existing' }));
     },
 
