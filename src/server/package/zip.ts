@@ -46,6 +46,11 @@ export const readZipDirectory = (zip: Buffer, maxEntries: number): ZipEntry[] =>
     }
   }
   if (eocd < 0) throw bad('not a zip file (no end of central directory)');
+  // The record and its comment end the file: bytes after them are not part of any zip a packager
+  // writes (they would be a second archive appended, or junk a reader may take for the directory).
+  const end = eocd + 22 + zip.readUInt16LE(eocd + 20);
+  if (end > zip.length) throw bad('the end of central directory record runs past the end of the file');
+  if (end < zip.length) throw bad(`${zip.length - end} bytes of trailing data after the end of central directory record`);
   const total = zip.readUInt16LE(eocd + 10);
   const cdSize = zip.readUInt32LE(eocd + 12);
   const cdOffset = zip.readUInt32LE(eocd + 16);
@@ -53,6 +58,9 @@ export const readZipDirectory = (zip: Buffer, maxEntries: number): ZipEntry[] =>
   if (zip.readUInt16LE(eocd + 4) !== 0 || zip.readUInt16LE(eocd + 6) !== 0) throw bad('multi-disk archives are not accepted');
   if (total > maxEntries) throw new ApiError(413, 'too-large', `package has ${total} entries, the limit is ${maxEntries}`);
   if (cdOffset + cdSize > eocd) throw bad('central directory lies outside the file');
+  // Without ZIP64 the directory ends where its end record starts; a gap is data no entry owns
+  // (e.g. a second archive appended to the first, whose end record was found instead).
+  if (cdOffset + cdSize < eocd) throw bad(`${eocd - cdOffset - cdSize} bytes of unexplained data before the end of central directory record`);
 
   const entries: ZipEntry[] = [];
   const names = new Set<string>();
@@ -115,6 +123,10 @@ export const inflateEntry = async (zip: Buffer, e: ZipEntry, maxBytes: number): 
       if (err instanceof ApiError) throw err;
       throw bad(`zip entry ${e.name} is not valid deflate data (${(err as Error).message})`);
     }
+    // The inflater stops at the end of the deflate stream and ignores what follows; the entry's
+    // data must be that stream exactly, since it becomes the stored gzip blob as it is.
+    if (inflate.bytesWritten !== raw.length)
+      throw bad(`zip entry ${e.name} has ${raw.length - inflate.bytesWritten} bytes of trailing data after its deflate stream`);
     out = Buffer.concat(parts, n);
   }
   if (out.length !== e.size) throw bad(`zip entry ${e.name} is ${out.length} bytes, its header says ${e.size}`);

@@ -4,10 +4,11 @@ import { gunzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { encodeMessages } from '../../../src/shared/message.js';
 import { MANIFEST_ENTRY, sessionEntryName } from '../../../src/shared/package-format.js';
-import { PATHS, type PackageReply } from '../../../src/shared/protocol.js';
+import { ADMIN_PATHS, PATHS, type PackageReply } from '../../../src/shared/protocol.js';
 import { firstAttachment, header, startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { countsWith, makeManifest, makeMessages, makePackage, makeSummary, sha256 } from './fixtures.js';
 import { KEYS, startTestCollector, type TestCollector } from './harness.js';
+import { buildZip, entryOf } from './zip-build.js';
 
 const zipOf = (files: Record<string, string | Uint8Array>): Uint8Array =>
   zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? strToU8(v) : v])));
@@ -214,6 +215,47 @@ describe('POST /packages', () => {
     const zip = makePackage([{ summary: s, messages: makeMessages(s.id, 10) }]);
     await refused(zip.subarray(0, zip.length - 30), 400, 'bad-package');
     await refused(zip, 415, 'unsupported-media-type', undefined, { type: 'text/plain' });
+  });
+
+  test('a hand-built zip as the packager writes it is stored (the builder the refusals below use)', async () => {
+    const s = makeSummary();
+    const messages = makeMessages(s.id, 3);
+    const zip = buildZip([entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), entryOf(sessionEntryName(s.id), encodeMessages(messages))]);
+    assert.equal((await send(zip)).status, 200);
+    const res = await t.req(ADMIN_PATHS.messages(s.id), { admin: true });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { total: number }).total, 3);
+  });
+
+  test('trailing data after a deflate stream is refused, naming the entry, and nothing is stored', async () => {
+    const s = makeSummary();
+    const good = entryOf(sessionEntryName(s.id), encodeMessages(makeMessages(s.id, 3)));
+    // The size and CRC-32 still match what inflates: only the bytes after the stream are wrong.
+    const junk = { ...good, data: Buffer.concat([good.data, Buffer.from('trailing junk')]) };
+    const zip = buildZip([entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), junk]);
+    await refused(zip, 400, 'bad-package', new RegExp(`zip entry sessions/${s.id}\\.ndjson has 13 bytes of trailing data after its deflate stream`));
+    assert.equal(await t.collector.store.getSession(s.id), undefined);
+    // The manifest entry too.
+    const manifest = entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s])));
+    await refused(
+      buildZip([{ ...manifest, data: Buffer.concat([manifest.data, Buffer.from([0])]) }, good]),
+      400,
+      'bad-package',
+      /zip entry manifest\.json has 1 bytes of trailing data/,
+    );
+  });
+
+  test('trailing data after the end of central directory record is refused', async () => {
+    const s = makeSummary();
+    const zip = makePackage([{ summary: s, messages: makeMessages(s.id, 2) }]);
+    await refused(Buffer.concat([zip, Buffer.from('garbage')]), 400, 'bad-package', /7 bytes of trailing data after the end of central directory record/);
+    // A second archive appended is trailing data as well.
+    await refused(Buffer.concat([zip, zip]), 400, 'bad-package');
+    // A comment that the record declares is part of the zip; one that runs past the end is not.
+    const entries = [entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), entryOf(sessionEntryName(s.id), encodeMessages(makeMessages(s.id, 2)))];
+    const commented = buildZip(entries, { comment: Buffer.from('made by hand') });
+    assert.equal((await send(commented)).status, 200);
+    await refused(commented.subarray(0, commented.length - 3), 400, 'bad-package', /runs past the end of the file/);
   });
 
   test('a package of another product than the key’s is a 403', async () => {
