@@ -4,7 +4,7 @@
  */
 
 import type { LogMessage } from './message.js';
-import type { PackageCreator } from './package-format.js';
+import type { PackageCreator, PackageProblem } from './package-format.js';
 import type { Severity, SeverityCounts } from './severity.js';
 import type { SessionSummary } from './summary.js';
 
@@ -246,6 +246,10 @@ export interface PackageRecord {
   description?: string;
   replyTo?: string;
   sessionIds: string[];
+  /** Chunks the packager had to leave out (manifest `problems`), at most PROBLEM_LIMITS.maxStored. */
+  problems?: PackageProblem[];
+  /** How many more problems the manifest listed beyond those kept. */
+  problemsOmitted?: number;
 }
 
 export interface PackageListReply {

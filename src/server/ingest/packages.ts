@@ -113,6 +113,8 @@ export const packageHandler =
       sessionIds: m.sessions.map((s) => s.id),
       ...(m.description !== undefined ? { description: m.description } : {}),
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+      ...(m.problems !== undefined ? { problems: m.problems } : {}),
+      ...(m.problemsOmitted !== undefined ? { problemsOmitted: m.problemsOmitted } : {}),
     };
     const sessions = await d.store.storePackage(
       record,

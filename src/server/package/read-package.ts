@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { MANIFEST_ENTRY, PACKAGE_LIMITS, type PackageManifest, sessionIdOfEntry } from '../../shared/package-format.js';
+import { MANIFEST_ENTRY, PACKAGE_LIMITS, sessionIdOfEntry } from '../../shared/package-format.js';
 import type { SummaryExtra } from '../../shared/protocol.js';
 import type { SessionSummary } from '../../shared/summary.js';
 import { ApiError, FieldError, fieldRefusal } from '../errors.js';
@@ -34,7 +34,7 @@ export interface PackageSession {
 export interface ReadPackage {
   /** Hex SHA-256 of the zip file. */
   id: string;
-  manifest: PackageManifest;
+  manifest: CheckedManifest;
   sessions: PackageSession[];
 }
 

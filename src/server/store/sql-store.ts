@@ -3,6 +3,7 @@
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
 import { contextText } from '../../shared/context.js';
+import type { PackageProblem } from '../../shared/package-format.js';
 import type { CountsBucket, PackageRecord, PackageReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
@@ -168,6 +169,9 @@ const rowToPackage = (r: Row): PackageRecord => {
   };
   if (r.description !== null && r.description !== undefined) p.description = r.description as string;
   if (r.reply_to !== null && r.reply_to !== undefined) p.replyTo = r.reply_to as string;
+  if (typeof r.problems === 'string') p.problems = JSON.parse(r.problems) as PackageProblem[];
+  const omitted = optNum(r.problems_omitted);
+  if (omitted !== undefined && omitted > 0) p.problemsOmitted = omitted;
   return p;
 };
 
@@ -446,8 +450,8 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           fresh.map((s) => s.session.summary),
         );
         await q.run(
-          `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids)
-           VALUES ${placeholders(9)} ON CONFLICT (id) DO NOTHING`,
+          `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids, problems, problems_omitted)
+           VALUES ${placeholders(11)} ON CONFLICT (id) DO NOTHING`,
           [
             pkg.id,
             pkg.product,
@@ -458,6 +462,8 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
             pkg.description ?? null,
             pkg.replyTo ?? null,
             JSON.stringify(pkg.sessionIds),
+            pkg.problems && pkg.problems.length > 0 ? JSON.stringify(pkg.problems) : null,
+            pkg.problemsOmitted ?? null,
           ],
         );
         // Blobs this request made unreferenced: the older detail it replaced, or its own that lost.

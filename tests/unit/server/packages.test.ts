@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { encodeMessages } from '../../../src/shared/message.js';
 import { MANIFEST_ENTRY, sessionEntryName } from '../../../src/shared/package-format.js';
-import { ADMIN_PATHS, PATHS, type PackageReply } from '../../../src/shared/protocol.js';
+import { ADMIN_PATHS, PATHS, type PackageListReply, type PackageReply } from '../../../src/shared/protocol.js';
 import { firstAttachment, header, startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { countsWith, makeManifest, makeMessages, makePackage, makeSummary, sha256 } from './fixtures.js';
 import { KEYS, startTestCollector, type TestCollector } from './harness.js';
@@ -172,6 +172,44 @@ describe('POST /packages', () => {
       'bad-package',
       /is not a session listed/,
     );
+  });
+
+  test('manifest `problems` (chunks the packager left out) are accepted, stored and listed; bounded, not refused', async () => {
+    const s = makeSummary();
+    const problems = [
+      { sessionId: s.id, chunkSeq: 41, reason: 'its text is number, not a string' },
+      { sessionId: s.id, chunkSeq: 90, reason: 'the record cannot be read (DataError)' },
+    ];
+    const res = await send(makePackage([{ summary: s, messages: makeMessages(s.id, 2) }], { manifest: { problems } }));
+    assert.equal(res.status, 200, await res.clone().text());
+    const { package: id } = (await res.json()) as PackageReply;
+    const listed = await t.req(ADMIN_PATHS.packages, { admin: true });
+    const record = ((await listed.json()) as PackageListReply).packages.find((p) => p.id === id);
+    assert.deepEqual(record?.problems, problems);
+    assert.equal(record?.problemsOmitted, undefined);
+
+    // Many problems with long reasons (a badly damaged store): the first 1000 are kept, cut to 500 characters.
+    const many = makeSummary();
+    const long = Array.from({ length: 1200 }, (_, i) => ({ sessionId: many.id, chunkSeq: i, reason: 'x'.repeat(800), addedLater: true }));
+    const r2 = await send(makePackage([{ summary: many, messages: makeMessages(many.id, 1) }], { manifest: { problems: long } }));
+    assert.equal(r2.status, 200, await r2.clone().text());
+    const id2 = ((await r2.json()) as PackageReply).package;
+    const kept = (await t.collector.store.listPackages(500)).find((p) => p.id === id2);
+    assert.equal(kept?.problems?.length, 1000);
+    assert.equal(kept?.problemsOmitted, 200);
+    assert.equal(kept?.problems?.[0]?.reason.length, 500);
+    assert.deepEqual(Object.keys(kept?.problems?.[0] ?? {}).sort(), ['chunkSeq', 'reason', 'sessionId']);
+
+    // A malformed entry is refused with its field named.
+    const bad = makeSummary();
+    const entry = { [sessionEntryName(bad.id)]: encodeMessages(makeMessages(bad.id, 1)) };
+    for (const [problemsValue, field] of [
+      [{}, /manifest\.problems: must be an array/],
+      [[{ sessionId: bad.id, chunkSeq: -1, reason: 'r' }], /manifest\.problems\[0\]\.chunkSeq/],
+      [[{ sessionId: bad.id, chunkSeq: 1 }], /manifest\.problems\[0\]\.reason: must be a string/],
+      [[{ sessionId: 'x'.repeat(101), chunkSeq: 1, reason: 'r' }], /manifest\.problems\[0\]\.sessionId/],
+    ] as const)
+      await refused(zipOf({ [MANIFEST_ENTRY]: JSON.stringify({ ...makeManifest([bad]), problems: problemsValue }), ...entry }), 400, 'invalid-field', field);
   });
 
   test('a session summary with fields this collector does not know (a newer packager’s) is stored, the fields kept', async () => {
