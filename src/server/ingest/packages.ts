@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { PACKAGE_LIMITS } from '../../shared/package-format.js';
 import type { EmailReply, PackageRecord, PackageReply } from '../../shared/protocol.js';
+import type { SessionSummary } from '../../shared/summary.js';
 import { clockOffset } from '../clock.js';
 import type { CollectorConfig } from '../config.js';
 import type { Mailer } from '../email.js';
@@ -91,6 +92,20 @@ const loadPackage = async (c: Context<AppEnv>, d: PackagesDeps): Promise<{ body:
   return { body, pkg };
 };
 
+/**
+ * A package's summary with what its lines prove: the packager's counts, message count and last
+ * seq are claims (they drive `worst`, the severity filters and which detail replaces which), so
+ * the stored ones are those of the NDJSON the package carries. An honest packager's agree, except
+ * where it had to leave unreadable chunks out (manifest `problems`): then the lines are what is
+ * stored, and the counts should say so.
+ */
+const verified = (s: ReadPackage['sessions'][number]): SessionSummary => ({
+  ...s.summary,
+  counts: { ...s.stats.counts },
+  messageCount: s.stats.messageCount,
+  lastSeq: s.stats.lastSeq,
+});
+
 /** `POST /packages`: validate the whole package, then store every session (idempotent by id). */
 /** What the checks inflated: the client's work, with the bytes it sent (rate-limit.ts). */
 const inflatedBytes = (pkg: ReadPackage): number => pkg.sessions.reduce((n, s) => n + s.stats.bytes, 0);
@@ -101,7 +116,7 @@ export const packageHandler =
     const receivedAt = d.now();
     const { body, pkg } = await loadPackage(c, d);
     addWork(c, inflatedBytes(pkg));
-    const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs);
+    const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs, d.config.limits.maxClockOffsetMs);
     const m = pkg.manifest;
     const record: PackageRecord = {
       id: pkg.id,
@@ -120,7 +135,7 @@ export const packageHandler =
       record,
       pkg.sessions.map((s) => ({
         session: {
-          summary: s.summary,
+          summary: verified(s),
           ...(s.extra ? { extra: s.extra } : {}),
           startedAt: s.summary.startedAt + offset,
           ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),

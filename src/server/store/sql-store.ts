@@ -386,7 +386,7 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
       const { result, unreferenced } = await db.tx(async (q) => {
         await refs.hold(q, [{ sha256: detail.sha256, source: blob }]);
         // Row-locked on PostgreSQL (SQLite has one writer): the detail read here is the one replaced.
-        const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?${forUpdate}`, [detail.sessionId]);
+        const rows = await q.all<Row>(`SELECT detail_sha256, last_seq, summary FROM sessions WHERE id = ?${forUpdate}`, [detail.sessionId]);
         if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
         const before = { sha: (rows[0].detail_sha256 as string | null) ?? null };
         const changed = await q.run(
@@ -394,6 +394,25 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
            WHERE id = ? AND (detail_sha256 IS NULL OR detail_last_seq < ?)`,
           [...detailValues(detail), detail.sessionId, detail.lastSeq],
         );
+        // The summary's counts are the agent's claim; once its detail's lines cover it (reach its
+        // last seq), the lines' counts are what `worst`, the filters and the counts show. A
+        // summary past the detail keeps its claim until the newer detail comes.
+        const summaryLastSeq = optNum(rows[0].last_seq) ?? 0;
+        if (changed > 0 && detail.lastSeq >= summaryLastSeq) {
+          const summary: SessionSummary = {
+            ...(JSON.parse(rows[0].summary as string) as SessionSummary),
+            counts: { ...detail.counts },
+            messageCount: detail.messageCount,
+          };
+          const w = worstSeverity(detail.counts);
+          await q.run(`UPDATE sessions SET summary = ?, worst = ?, ${SEVERITIES.map((s) => `n_${s} = ?`).join(', ')}, message_count = ? WHERE id = ?`, [
+            JSON.stringify(summary),
+            w === undefined ? -1 : severityRank(w),
+            ...SEVERITIES.map((s) => detail.counts[s]),
+            detail.messageCount,
+            detail.sessionId,
+          ]);
+        }
         if (uploadId !== undefined) {
           await q.run(`UPDATE uploads SET state = 'completed', completed_at = ? WHERE id = ?`, [int(now()), uploadId]);
         }
