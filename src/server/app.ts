@@ -10,7 +10,7 @@ import type { CollectorConfig } from './config.js';
 import type { Mailer } from './email.js';
 import type { AppEnv, IngestKey } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
-import { emailHandler, packageHandler } from './ingest/packages.js';
+import { createPackageSlots, emailHandler, packageHandler } from './ingest/packages.js';
 import { summariesHandler } from './ingest/summaries.js';
 import type { Uploads } from './ingest/uploads.js';
 import type { Logger } from './log.js';
@@ -165,7 +165,7 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   ] as const;
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
-  const pkg = { config, store, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
+  const pkg = { config, store, log, now, slots: createPackageSlots(config.limits.concurrentPackages), ...(d.mailer ? { mailer: d.mailer } : {}) };
   app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now, log }));
   app.post(PATHS.packages, packageHandler(pkg));
   app.post(PATHS.packagesEmail, emailHandler(pkg));

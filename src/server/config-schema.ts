@@ -23,7 +23,8 @@ export interface SchemaDefaults {
     | 'packageBytes'
     | 'packageEntries'
     | 'packageTotalBytes'
-    | 'maxClockOffsetMs',
+    | 'maxClockOffsetMs'
+    | 'concurrentPackages',
     number
   >;
   rateLimit: Record<RateField, number>;
@@ -235,6 +236,11 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
             'The largest agent clock error corrected (ms, either way); a sentAt further off is clamped to it, not trusted.',
             1,
             L.maxClockOffsetMs,
+          ),
+          concurrentPackages: int(
+            'Package bodies (POST /packages and /packages/email) handled at once; more answer 503 with Retry-After, unread.',
+            1,
+            L.concurrentPackages,
           ),
         },
       },

@@ -84,6 +84,8 @@ export interface LimitsConfig {
    * is clamped to it, so a forged or broken clock moves session times by at most this.
    */
   maxClockOffsetMs: number;
+  /** Package bodies read at once; another package meanwhile answers 503 with Retry-After. */
+  concurrentPackages: number;
 }
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string; poolSize: number };
@@ -192,6 +194,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
     packageEntries: PACKAGE_LIMITS.maxEntries,
     packageTotalBytes: PACKAGE_LIMITS.maxTotalBytes,
     maxClockOffsetMs: 24 * 3600_000,
+    concurrentPackages: 8,
   },
   uploadExpirationMs: 24 * 3600_000,
   cleanupIntervalMs: 10 * 60_000,

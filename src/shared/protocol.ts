@@ -132,6 +132,7 @@ export type ErrorCode =
   | 'email-not-configured'
   | 'email-failed'
   | 'shutting-down'
+  | 'busy'
   | 'internal';
 
 /** `Authorization: Bearer <adminToken>` on every read (viewer) request. Ingest keys never read. */

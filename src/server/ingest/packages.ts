@@ -19,7 +19,58 @@ export interface PackagesDeps {
   log: Logger;
   now: () => number;
   mailer?: Mailer;
+  /** Shared by both package endpoints (createPackageSlots). */
+  slots: PackageSlots;
 }
+
+/** How many package bodies are being handled, against `limits.concurrentPackages`. */
+export interface PackageSlots {
+  /** A release function, or undefined when every slot is taken. */
+  take(): (() => void) | undefined;
+  readonly inUse: number;
+}
+
+export const createPackageSlots = (max: number): PackageSlots => {
+  let used = 0;
+  return {
+    take() {
+      if (used >= max) return undefined;
+      used++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        used--;
+      };
+    },
+    get inUse() {
+      return used;
+    },
+  };
+};
+
+/** Seconds a client refused for lack of a slot waits: about one package's handling time. */
+const BUSY_RETRY_AFTER_S = 10;
+
+/**
+ * Runs `fn` in a package slot. A package body is held in memory several times over while it is
+ * checked, so only `limits.concurrentPackages` are handled at once: beyond that the request is
+ * refused before its body is read (503, Retry-After; agents retry 5xx), never queued in memory.
+ */
+const inSlot = async <T>(d: PackagesDeps, fn: () => Promise<T>): Promise<T> => {
+  const release = d.slots.take();
+  if (!release)
+    throw new ApiError(503, 'busy', `the collector is handling ${d.config.limits.concurrentPackages} packages; retry in ${BUSY_RETRY_AFTER_S} s`, {
+      'Retry-After': String(BUSY_RETRY_AFTER_S),
+      // The body stays unread, so the connection cannot carry another request.
+      Connection: 'close',
+    });
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+};
 
 const ZIP_TYPES = ['application/zip', 'application/octet-stream', 'application/x-zip-compressed'];
 /** Room for the text fields and multipart framing around the zip. */
@@ -112,54 +163,57 @@ const inflatedBytes = (pkg: ReadPackage): number => pkg.sessions.reduce((n, s) =
 
 export const packageHandler =
   (d: PackagesDeps) =>
-  async (c: Context<AppEnv>): Promise<Response> => {
-    const receivedAt = d.now();
-    const { body, pkg } = await loadPackage(c, d);
-    addWork(c, inflatedBytes(pkg));
-    const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs, d.config.limits.maxClockOffsetMs);
-    const m = pkg.manifest;
-    const record: PackageRecord = {
-      id: pkg.id,
-      product: m.product,
-      receivedAt,
-      created: m.created,
-      creator: m.creator,
-      criteria: m.criteria,
-      sessionIds: m.sessions.map((s) => s.id),
-      ...(m.description !== undefined ? { description: m.description } : {}),
-      ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
-      ...(m.problems !== undefined ? { problems: m.problems } : {}),
-      ...(m.problemsOmitted !== undefined ? { problemsOmitted: m.problemsOmitted } : {}),
-    };
-    const sessions = await d.store.storePackage(
-      record,
-      pkg.sessions.map((s) => ({
-        session: {
-          summary: verified(s),
-          ...(s.extra ? { extra: s.extra } : {}),
-          startedAt: s.summary.startedAt + offset,
-          ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
-          clockOffsetMs: offset,
-          receivedAt,
-          ...(body.sentAt !== undefined ? { sentAt: body.sentAt } : {}),
-        },
-        detail: {
-          sessionId: s.summary.id,
-          sha256: s.sha256,
-          compressedBytes: s.gz.length,
-          bytes: s.stats.bytes,
-          messageCount: s.stats.messageCount,
-          counts: s.stats.counts,
-          lastSeq: s.stats.lastSeq,
-          receivedAt,
-        },
-        blob: { bytes: s.gz },
-      })),
-    );
-    d.log.info('package stored', { package: pkg.id, sessions: sessions.length, new: sessions.filter((s) => s.stored === 'new').length });
-    const reply: PackageReply = { package: pkg.id, sessions };
-    return c.json(reply, 200);
+  (c: Context<AppEnv>): Promise<Response> =>
+    inSlot(d, () => storePackage(c, d));
+
+const storePackage = async (c: Context<AppEnv>, d: PackagesDeps): Promise<Response> => {
+  const receivedAt = d.now();
+  const { body, pkg } = await loadPackage(c, d);
+  addWork(c, inflatedBytes(pkg));
+  const offset = clockOffset(receivedAt, body.sentAt, d.config.clockSkewThresholdMs, d.config.limits.maxClockOffsetMs);
+  const m = pkg.manifest;
+  const record: PackageRecord = {
+    id: pkg.id,
+    product: m.product,
+    receivedAt,
+    created: m.created,
+    creator: m.creator,
+    criteria: m.criteria,
+    sessionIds: m.sessions.map((s) => s.id),
+    ...(m.description !== undefined ? { description: m.description } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    ...(m.problems !== undefined ? { problems: m.problems } : {}),
+    ...(m.problemsOmitted !== undefined ? { problemsOmitted: m.problemsOmitted } : {}),
   };
+  const sessions = await d.store.storePackage(
+    record,
+    pkg.sessions.map((s) => ({
+      session: {
+        summary: verified(s),
+        ...(s.extra ? { extra: s.extra } : {}),
+        startedAt: s.summary.startedAt + offset,
+        ...(s.summary.endedAt !== undefined ? { endedAt: s.summary.endedAt + offset } : {}),
+        clockOffsetMs: offset,
+        receivedAt,
+        ...(body.sentAt !== undefined ? { sentAt: body.sentAt } : {}),
+      },
+      detail: {
+        sessionId: s.summary.id,
+        sha256: s.sha256,
+        compressedBytes: s.gz.length,
+        bytes: s.stats.bytes,
+        messageCount: s.stats.messageCount,
+        counts: s.stats.counts,
+        lastSeq: s.stats.lastSeq,
+        receivedAt,
+      },
+      blob: { bytes: s.gz },
+    })),
+  );
+  d.log.info('package stored', { package: pkg.id, sessions: sessions.length, new: sessions.filter((s) => s.stored === 'new').length });
+  const reply: PackageReply = { package: pkg.id, sessions };
+  return c.json(reply, 200);
+};
 
 /** `POST /packages/email`: validate the package exactly as for storing, then relay it by SMTP. */
 export const emailHandler =
@@ -168,16 +222,21 @@ export const emailHandler =
     const key = c.get('ingest');
     const to = d.config.products[key.product]?.emailTo ?? d.config.email?.to ?? [];
     if (!d.mailer || to.length === 0) throw new ApiError(404, 'email-not-configured', `this collector relays no email for product "${key.product}"`);
-    const { body, pkg } = await loadPackage(c, d);
-    addWork(c, inflatedBytes(pkg));
-    let messageId: string;
-    try {
-      messageId = await d.mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });
-    } catch (e) {
-      d.log.error('email relay failed', { package: pkg.id, err: e });
-      throw new ApiError(502, 'email-failed', 'the SMTP server did not accept the message; retry later');
-    }
-    d.log.info('package emailed', { package: pkg.id, to: to.length, messageId });
-    const reply: EmailReply = { sent: true, messageId };
-    return c.json(reply, 200);
+    const mailer = d.mailer;
+    return inSlot(d, () => relayPackage(c, d, mailer, to));
   };
+
+const relayPackage = async (c: Context<AppEnv>, d: PackagesDeps, mailer: Mailer, to: string[]): Promise<Response> => {
+  const { body, pkg } = await loadPackage(c, d);
+  addWork(c, inflatedBytes(pkg));
+  let messageId: string;
+  try {
+    messageId = await mailer.sendPackage({ to, manifest: pkg.manifest, zip: body.zip, packageId: pkg.id });
+  } catch (e) {
+    d.log.error('email relay failed', { package: pkg.id, err: e });
+    throw new ApiError(502, 'email-failed', 'the SMTP server did not accept the message; retry later');
+  }
+  d.log.info('package emailed', { package: pkg.id, to: to.length, messageId });
+  const reply: EmailReply = { sent: true, messageId };
+  return c.json(reply, 200);
+};
