@@ -1,4 +1,6 @@
 /** The collector's HTTP app: every route, its middleware, and the error format. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono, type Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -165,7 +167,10 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
   ] as const;
   for (const path of [PATHS.summaries, PATHS.uploads, `${PATHS.uploads}/:id`, PATHS.packages, PATHS.packagesEmail]) app.use(path, ...ingest);
 
-  const pkg = { config, store, log, now, slots: createPackageSlots(config.limits.concurrentPackages), ...(d.mailer ? { mailer: d.mailer } : {}) };
+  // Package bodies are spooled here, a folder per request; what a crash left behind goes now.
+  const spoolRoot = join(config.dataDir, 'package-spool');
+  rmSync(spoolRoot, { recursive: true, force: true });
+  const pkg = { config, store, log, now, spoolRoot, slots: createPackageSlots(config.limits.concurrentPackages), ...(d.mailer ? { mailer: d.mailer } : {}) };
   app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now, log }));
   app.post(PATHS.packages, packageHandler(pkg));
   app.post(PATHS.packagesEmail, emailHandler(pkg));

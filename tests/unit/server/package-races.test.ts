@@ -95,14 +95,16 @@ const races = (name: string, open: () => Promise<TestCollector>, done: () => Pro
   });
 };
 
-races('SQLite', () => startTestCollector());
+// Room for every copy at once: the package slots (limits.concurrentPackages) are not under test here.
+const over = { limits: { concurrentPackages: 64 } };
+races('SQLite', () => startTestCollector({ over }));
 
 let pg: TestPostgres | undefined;
 races(
   'PostgreSQL',
   async () => {
     pg = await startPostgres();
-    return startTestCollector({ over: { store: { kind: 'postgres', url: pg.url, poolSize: 8 } } });
+    return startTestCollector({ over: { ...over, store: { kind: 'postgres', url: pg.url, poolSize: 8 } } });
   },
   async () => {
     await pg?.stop();

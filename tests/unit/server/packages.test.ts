@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
@@ -102,6 +104,42 @@ describe('POST /packages', () => {
     if (detail) assert.match(body.detail, detail);
     assert.equal(await countDemo(), before, 'nothing stored');
   };
+
+  test('multipart bodies are split on disk: any part order, a quoted boundary, a stored zip; a text "package" is refused', async () => {
+    const s = makeSummary();
+    const zip = Buffer.from(makePackage([{ summary: s, messages: makeMessages(s.id, 3) }]));
+    const multipart = (boundary: string, parts: [string, string | Buffer, string?][]): Buffer =>
+      Buffer.concat([
+        ...parts.flatMap(([name, value, filename]) => [
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n`),
+          Buffer.from(value),
+          Buffer.from('\r\n'),
+        ]),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+    // The boundary string also occurs inside the zip's bytes without its leading CRLF and dashes.
+    const boundary = 'b0undary with space';
+    const body = multipart(boundary, [
+      ['replyTo', 'someone@example.com'],
+      ['package', zip, 'x.ferry.zip'],
+      ['description', 'Zeilen\r\nmit Umbruch ✓'],
+    ]);
+    const res = await send(body, { type: `multipart/form-data; boundary="${boundary}"` });
+    assert.equal(res.status, 200, await res.clone().text());
+    const reply = (await res.json()) as PackageReply;
+    assert.equal(reply.package, sha256(zip), 'the package id is the zip part, not the form');
+    const record = (await t.collector.store.listPackages(500)).find((p) => p.id === reply.package);
+    assert.equal(record?.description, 'Zeilen\r\nmit Umbruch ✓');
+    assert.equal(record?.replyTo, 'someone@example.com');
+    const asText = multipart('xyz', [['package', 'not a file']]);
+    await refused(asText, 400, 'invalid-field', /a file field named "package"/, { type: 'multipart/form-data; boundary=xyz' });
+    await refused(Buffer.from('no boundary here'), 400, 'bad-request', /multipart body cannot be parsed/, { type: 'multipart/form-data; boundary=xyz' });
+    await refused(multipart('xyz', [['package', zip, 'p.zip']]).subarray(0, 200), 400, 'bad-request', /ends inside a part/, {
+      type: 'multipart/form-data; boundary=xyz',
+    });
+    // Every request's spool folder is gone once it is answered.
+    assert.deepEqual(readdirSync(join(t.dir, 'package-spool')), []);
+  });
 
   test('path traversal and other unsafe entry names are refused', async () => {
     const s = makeSummary();
