@@ -35,6 +35,11 @@ export const readBody = async (c: Context, max: number, what: string): Promise<B
     }
     parts.push(value);
   }
+  // A connection closed mid-body may also end the stream as if complete.
+  if (declared !== undefined && Number(declared) !== n)
+    throw new ApiError(400, 'bad-request', `${what} was cut off: ${n} of ${declared} bytes arrived before the client closed the connection`, {
+      Connection: 'close',
+    });
   return Buffer.concat(parts, n);
 };
 

@@ -61,6 +61,12 @@ export const spoolBody = async (
         await fh.write(chunk.value, 0, chunk.value.byteLength, size - chunk.value.byteLength);
       }
     }
+    // A connection closed mid-body may also end the stream as if complete: fewer bytes than the
+    // declared length are the same client abort, not a package to check.
+    if (declared !== undefined && Number(declared) !== size)
+      throw new ApiError(400, 'bad-request', `${what} was cut off: ${size} of ${declared} bytes arrived before the client closed the connection`, {
+        Connection: 'close',
+      });
     return { fh, size, sha256: h.digest('hex') };
   } catch (e) {
     await fh.close();
