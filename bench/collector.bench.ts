@@ -7,12 +7,15 @@
 // cost is read side by side: replies do not wait for the index (it runs in the background), so
 // the indexed rows also say how long until every uploaded message was searchable.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { strToU8, zipSync } from 'fflate';
 import { encodeMessages, type LogMessage } from '../src/shared/message.js';
+import { MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, sessionEntryName } from '../src/shared/package-format.js';
 import { type GroupListReply, PATHS, type SummariesReply, TUS } from '../src/shared/protocol.js';
 import { SEVERITIES } from '../src/shared/severity.js';
 import { startHaproxy } from '../tests/support/haproxy.js';
@@ -240,8 +243,141 @@ export default async function collectorBench(): Promise<void> {
   );
   console.table(rows);
   for (const n of notes) console.log(n);
+  await benchPackageMemory();
   await benchReplicasAndS3();
 }
+
+const PACKAGE_MIB = 60;
+
+/** A package of about `bytes` (zip), hard to compress (random base64 text), in 4 sessions. */
+const bigPackage = (bytes: number): Uint8Array => {
+  const files: Record<string, Uint8Array> = {};
+  const summaries = [];
+  // base64 text deflates to about 3/4 of its size; a message line is ~1.1 KB.
+  const perSession = Math.ceil(bytes / 0.73 / 4 / 1100);
+  for (let k = 0; k < 4; k++) {
+    const summary = makeSummary({ product: 'bench' });
+    const lines: string[] = [];
+    for (let i = 0; i < perSession; i++)
+      lines.push(
+        JSON.stringify({
+          sessionId: summary.id,
+          seq: i + 1,
+          time: 1_760_000_000_000 + i,
+          severity: 'information',
+          category: 'bulk',
+          text: randomBytes(768).toString('base64'),
+        }),
+      );
+    const ndjson = `${lines.join('\n')}\n`;
+    summaries.push({ ...summary, counts: { ...summary.counts, information: perSession }, messageCount: perSession, lastSeq: perSession });
+    files[sessionEntryName(summary.id)] = strToU8(ndjson);
+  }
+  files[MANIFEST_ENTRY] = strToU8(
+    JSON.stringify({
+      format: PACKAGE_FORMAT,
+      formatVersion: PACKAGE_FORMAT_VERSION,
+      product: 'bench',
+      created: Date.now(),
+      creator: { agentVersion: '0.1.0', userAgent: 'bench' },
+      criteria: ['completed'],
+      sessions: summaries,
+    }),
+  );
+  return zipSync(files, { level: 1 });
+};
+
+/** Resident and peak resident bytes of a process (Linux /proc). */
+const memoryOf = (pid: number): { rss: number; hwm: number } => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+};
+
+/**
+ * Peak memory of the collector process while it takes packages (issue 12): its peak RSS is reset
+ * (`/proc/<pid>/clear_refs`), then one 60 MiB package is posted (raw, then as multipart), then
+ * three at once; the growth is the peak minus the RSS before. Target: ≤ 1.5× the package size
+ * for one package, bounded by limits.concurrentPackages for many.
+ */
+export const benchPackageMemory = async (): Promise<void> => {
+  const copies = Array.from({ length: 3 }, () => bigPackage(PACKAGE_MIB * 1024 * 1024));
+  const zip = copies[0] ?? bigPackage(PACKAGE_MIB * 1024 * 1024);
+  const rows: Record<string, string | number>[] = [];
+  // Each case in a fresh collector process: a heap grown by one case would hide the next one's.
+  const measure = async (what: string, bytes: number, run: (post: (body: BodyInit, type?: string) => Promise<void>) => Promise<void>): Promise<void> => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-mem-'));
+    const p = await spawnCollector(dir, {
+      adminTokens: [ADMIN],
+      indexing: false,
+      log: { level: 'info', requests: false },
+      rateLimit: { perMinute: 10_000_000, burst: 1_000_000, bytesPerMinute: 2 ** 40, bytesBurst: 2 ** 40 },
+      products: { bench: { policy: 'all', keys: [{ key: KEY, origins: ['*'] }] } },
+    });
+    const pid = p.child.pid ?? 0;
+    /** Without a type, fetch sets it (multipart with its boundary). */
+    const post = async (body: BodyInit, type?: string): Promise<void> => {
+      const res = await fetch(`${p.url}${PATHS.packages}`, { method: 'POST', headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body });
+      if (res.status !== 200) throw new Error(`package: ${res.status} ${await res.text()}`);
+    };
+    try {
+      // Warm-up (the code paths, the database) with a small package, not measured.
+      const small = makeSummary({ product: 'bench' });
+      const manifest = {
+        format: PACKAGE_FORMAT,
+        formatVersion: PACKAGE_FORMAT_VERSION,
+        product: 'bench',
+        created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'bench' },
+        criteria: ['completed'],
+        sessions: [{ ...small, counts: { ...small.counts, information: 1 }, messageCount: 1, lastSeq: 1 }],
+      };
+      const line = { sessionId: small.id, seq: 1, time: 1, severity: 'information', category: 'x', text: 'warm' };
+      await post(
+        zipSync({
+          [MANIFEST_ENTRY]: strToU8(JSON.stringify(manifest)),
+          [sessionEntryName(small.id)]: strToU8(`${JSON.stringify(line)}\n`),
+        }) as Uint8Array<ArrayBuffer>,
+        'application/zip',
+      );
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      const before = memoryOf(pid);
+      const t0 = performance.now();
+      await run(post);
+      const ms = performance.now() - t0;
+      const after = memoryOf(pid);
+      const growth = after.hwm - before.rss;
+      rows.push({
+        case: what,
+        'package MiB': Math.round((bytes / 2 ** 20) * 10) / 10,
+        'RSS before MiB': Math.round(before.rss / 2 ** 20),
+        'peak RSS MiB': Math.round(after.hwm / 2 ** 20),
+        'growth MiB': Math.round(growth / 2 ** 20),
+        'growth / package': Math.round((growth / bytes) * 100) / 100,
+        seconds: Math.round(ms / 100) / 10,
+      });
+    } finally {
+      await p.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  await measure('one package, raw zip', zip.length, (post) => post(zip as Uint8Array<ArrayBuffer>, 'application/zip'));
+  await measure('one package, multipart', zip.length, (post) => {
+    const form = new FormData();
+    form.set('package', new Blob([zip as Uint8Array<ArrayBuffer>]), 'bench.ferry.zip');
+    form.set('description', 'bench');
+    return post(form);
+  });
+  await measure(
+    'three packages at once',
+    copies.reduce((n, c) => n + c.length, 0),
+    async (post) => {
+      await Promise.all(copies.map((c) => post(c as Uint8Array<ArrayBuffer>, 'application/zip')));
+    },
+  );
+  console.log(`collector process peak memory taking packages (${PACKAGE_MIB} MiB each, 4 sessions, deflate level 1); growth = peak RSS − RSS before`);
+  console.table(rows);
+};
 
 /**
  * Issue 12: the replica setup (two collectors on PostgreSQL + S3 behind HAProxy) against one

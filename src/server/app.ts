@@ -1,4 +1,6 @@
 /** The collector's HTTP app: every route, its middleware, and the error format. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono, type Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -10,7 +12,7 @@ import type { CollectorConfig } from './config.js';
 import type { Mailer } from './email.js';
 import type { AppEnv, IngestKey } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
-import { emailHandler, packageHandler } from './ingest/packages.js';
+import { createPackageSlots, emailHandler, packageHandler } from './ingest/packages.js';
 import { summariesHandler } from './ingest/summaries.js';
 import type { Uploads } from './ingest/uploads.js';
 import type { Logger } from './log.js';
@@ -183,7 +185,18 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
         },
       }
     : store;
-  const pkg = { config, store: packageStore, log, now, ...(d.mailer ? { mailer: d.mailer } : {}) };
+  // Package bodies are spooled here, a folder per request; what a crash left behind goes now.
+  const spoolRoot = join(config.dataDir, 'package-spool');
+  rmSync(spoolRoot, { recursive: true, force: true });
+  const pkg = {
+    config,
+    store: packageStore,
+    log,
+    now,
+    spoolRoot,
+    slots: createPackageSlots(config.limits.concurrentPackages),
+    ...(d.mailer ? { mailer: d.mailer } : {}),
+  };
   app.post(PATHS.summaries, summariesHandler({ config, store, uploads: d.uploads, now, log }));
   app.post(
     PATHS.packages,

@@ -16,7 +16,15 @@ export interface SchemaDefaults {
   port: number;
   dataDir: string;
   limits: Record<
-    'summariesBodyBytes' | 'summariesPerRequest' | 'uploadBytes' | 'decompressedBytes' | 'packageBytes' | 'packageEntries' | 'packageTotalBytes',
+    | 'summariesBodyBytes'
+    | 'summariesPerRequest'
+    | 'uploadBytes'
+    | 'decompressedBytes'
+    | 'packageBytes'
+    | 'packageEntries'
+    | 'packageTotalBytes'
+    | 'maxClockOffsetMs'
+    | 'concurrentPackages',
     number
   >;
   rateLimit: Record<RateField, number>;
@@ -244,6 +252,16 @@ export const configSchema = (D: SchemaDefaults): JsonSchema => {
           packageBytes: int('Bytes of one package (zip).', 1, L.packageBytes),
           packageEntries: int('Entries in one package.', 1, L.packageEntries),
           packageTotalBytes: int('Decompressed bytes of all entries of one package.', 1, L.packageTotalBytes),
+          maxClockOffsetMs: int(
+            'The largest agent clock error corrected (ms, either way); a sentAt further off is clamped to it, not trusted.',
+            1,
+            L.maxClockOffsetMs,
+          ),
+          concurrentPackages: int(
+            'Package bodies (POST /packages and /packages/email) handled at once; more answer 503 with Retry-After, unread.',
+            1,
+            L.concurrentPackages,
+          ),
         },
       },
       uploadExpirationMs: int('Unfinished uploads older than this answer 410 and are deleted.', 1000, D.uploadExpirationMs),

@@ -92,6 +92,13 @@ export interface LimitsConfig {
   packageBytes: number;
   packageEntries: number;
   packageTotalBytes: number;
+  /**
+   * The largest agent clock error applied as a correction (ms, either way): a `sentAt` further off
+   * is clamped to it, so a forged or broken clock moves session times by at most this.
+   */
+  maxClockOffsetMs: number;
+  /** Package bodies read at once; another package meanwhile answers 503 with Retry-After. */
+  concurrentPackages: number;
 }
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string; poolSize: number };
@@ -201,6 +208,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
     packageBytes: PACKAGE_LIMITS.maxPackageBytes,
     packageEntries: PACKAGE_LIMITS.maxEntries,
     packageTotalBytes: PACKAGE_LIMITS.maxTotalBytes,
+    maxClockOffsetMs: 24 * 3600_000,
+    concurrentPackages: 8,
   },
   uploadExpirationMs: 24 * 3600_000,
   cleanupIntervalMs: 10 * 60_000,

@@ -112,3 +112,15 @@ export interface PackageProblem {
 export interface BuiltPackageManifest extends PackageManifest {
   problems?: PackageProblem[];
 }
+
+/**
+ * What the collector keeps of `problems`: the first `maxStored` entries, each reason cut to
+ * `maxReasonLength` characters, and the count of the rest. Too many problems never refuse a
+ * package (the ones from a damaged store are those support needs most); the manifest's own byte
+ * limit bounds the list.
+ */
+export const PROBLEM_LIMITS = {
+  maxStored: 1000,
+  maxReasonLength: 500,
+  maxSessionIdLength: 100,
+} as const;

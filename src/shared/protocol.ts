@@ -4,7 +4,7 @@
  */
 
 import type { LogMessage } from './message.js';
-import type { PackageCreator } from './package-format.js';
+import type { PackageCreator, PackageProblem } from './package-format.js';
 import type { Severity, SeverityCounts } from './severity.js';
 import type { SessionSummary } from './summary.js';
 
@@ -134,6 +134,8 @@ export type ErrorCode =
   | 'shutting-down'
   /** 507: the product's disk quota on the collector is used up; retry later (Retry-After). */
   | 'quota-exceeded'
+  /** 503: the collector is handling as many package bodies as it may (limits.concurrentPackages); retry after Retry-After. */
+  | 'busy'
   | 'internal';
 
 /** `Authorization: Bearer <adminToken>` on every read (viewer) request. Ingest keys never read. */
@@ -248,6 +250,10 @@ export interface PackageRecord {
   description?: string;
   replyTo?: string;
   sessionIds: string[];
+  /** Chunks the packager had to leave out (manifest `problems`), at most PROBLEM_LIMITS.maxStored. */
+  problems?: PackageProblem[];
+  /** How many more problems the manifest listed beyond those kept. */
+  problemsOmitted?: number;
 }
 
 export interface PackageListReply {

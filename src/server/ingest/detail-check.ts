@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type Readable, Writable } from 'node:stream';
+import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ApiError } from '../errors.js';
@@ -38,13 +38,25 @@ export const gunzipLimited = async (source: Readable, maxBytes: number, onChunk:
       }
     },
   });
+  let read = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      read += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   try {
     // pipeline destroys every stream on the first error: at the limit, reading and inflating stop.
-    await pipeline(source, createGunzip({ chunkSize: 64 * 1024 }), sink);
+    await pipeline(source, counted, gunzip, sink);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, 'bad-gzip', `${what} is not a complete gzip stream (${(e as Error).message})`);
   }
+  // zlib skips zero bytes after the last member without a word (tar padding); the blob is stored
+  // as it is, and stricter readers (a browser's DecompressionStream) refuse such a file.
+  if (gunzip.bytesWritten !== read)
+    throw new ApiError(400, 'bad-gzip', `${what} has ${read - gunzip.bytesWritten} bytes of trailing data after its gzip stream`);
   return out;
 };
 

@@ -55,7 +55,7 @@ export const summariesHandler =
     }
     if (req.product !== key.product) throw new ApiError(403, 'product-mismatch', `this ingest key belongs to product "${key.product}", not "${req.product}"`);
 
-    const offset = clockOffset(receivedAt, req.sentAt, d.config.clockSkewThresholdMs);
+    const offset = clockOffset(receivedAt, req.sentAt, d.config.clockSkewThresholdMs, d.config.limits.maxClockOffsetMs);
     const dropped = req.extra.reduce((n, x) => n + x.dropped, 0);
     if (dropped > 0) d.log?.warn('unknown summary fields dropped over the bound', { product: req.product, dropped });
     const states = await d.store.saveSummaries(

@@ -17,7 +17,16 @@ export const readBody = async (c: Context, max: number, what: string): Promise<B
   const parts: Uint8Array[] = [];
   let n = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The only way a request body fails to read is the client going away mid-body (closed tab,
+      // lost network, cancelled fetch): the client's doing, answered and logged as a 400, not an
+      // internal error (nobody may be left to read the answer).
+      throw new ApiError(400, 'bad-request', `${what} was cut off: the client closed the connection before the body was complete`, { Connection: 'close' });
+    }
+    const { done, value } = chunk;
     if (done) break;
     n += value.byteLength;
     if (n > max) {
@@ -26,6 +35,11 @@ export const readBody = async (c: Context, max: number, what: string): Promise<B
     }
     parts.push(value);
   }
+  // A connection closed mid-body may also end the stream as if complete.
+  if (declared !== undefined && Number(declared) !== n)
+    throw new ApiError(400, 'bad-request', `${what} was cut off: ${n} of ${declared} bytes arrived before the client closed the connection`, {
+      Connection: 'close',
+    });
   return Buffer.concat(parts, n);
 };
 

@@ -151,6 +151,10 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX search_docs_session ON search_docs (session_id);
     CREATE INDEX search_docs_terms ON search_docs USING GIN (terms)`,
   },
+  // The chunks a packager had to leave out of a package (manifest `problems`, as JSON, at most
+  // PROBLEM_LIMITS.maxStored) and how many more it listed. Older packages have none.
+  `ALTER TABLE packages ADD COLUMN problems TEXT;
+  ALTER TABLE packages ADD COLUMN problems_omitted BIGINT`,
 ];
 
 const split = (sql: string): string[] =>

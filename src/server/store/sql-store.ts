@@ -3,9 +3,11 @@
  * in the driver, see db.ts), so both stores behave identically and share the contract tests.
  */
 import { contextText } from '../../shared/context.js';
+import type { PackageProblem } from '../../shared/package-format.js';
 import type { CountsBucket, PackageRecord, PackageReply, StoredSession, SummaryExtra } from '../../shared/protocol.js';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts, severityRank, worstSeverity } from '../../shared/severity.js';
 import type { SessionSummary } from '../../shared/summary.js';
+import { createBlobRefs } from './blob-refs.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
 import { createTriageStore } from './triage-store.js';
@@ -167,6 +169,9 @@ const rowToPackage = (r: Row): PackageRecord => {
   };
   if (r.description !== null && r.description !== undefined) p.description = r.description as string;
   if (r.reply_to !== null && r.reply_to !== undefined) p.replyTo = r.reply_to as string;
+  if (typeof r.problems === 'string') p.problems = JSON.parse(r.problems) as PackageProblem[];
+  const omitted = optNum(r.problems_omitted);
+  if (omitted !== undefined && omitted > 0) p.problemsOmitted = omitted;
   return p;
 };
 
@@ -218,6 +223,8 @@ export const coalesce = <I, O>(run: (batches: I[][]) => Promise<O[][]>): ((items
 };
 
 export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Date.now): Store => {
+  const refs = createBlobRefs(db, blobs);
+  const forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
   /**
    * Makes the context rows of the sessions whose summary was just written match that summary.
    * `written` holds the summaries offered for those rows; an id offered twice (two requests that
@@ -377,8 +384,9 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
     async storeDetail(detail, blob, uploadId) {
       await blobs.put(detail.sha256, blob);
       const { result, unreferenced } = await db.tx(async (q) => {
+        await refs.hold(q, [{ sha256: detail.sha256, source: blob }]);
         // Row-locked on PostgreSQL (SQLite has one writer): the detail read here is the one replaced.
-        const rows = await q.all<Row>(`SELECT detail_sha256 FROM sessions WHERE id = ?${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [detail.sessionId]);
+        const rows = await q.all<Row>(`SELECT detail_sha256, last_seq, summary FROM sessions WHERE id = ?${forUpdate}`, [detail.sessionId]);
         if (!rows[0]) throw new StoreError(`no summary for session ${detail.sessionId}`);
         const before = { sha: (rows[0].detail_sha256 as string | null) ?? null };
         const changed = await q.run(
@@ -386,6 +394,25 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
            WHERE id = ? AND (detail_sha256 IS NULL OR detail_last_seq < ?)`,
           [...detailValues(detail), detail.sessionId, detail.lastSeq],
         );
+        // The summary's counts are the agent's claim; once its detail's lines cover it (reach its
+        // last seq), the lines' counts are what `worst`, the filters and the counts show. A
+        // summary past the detail keeps its claim until the newer detail comes.
+        const summaryLastSeq = optNum(rows[0].last_seq) ?? 0;
+        if (changed > 0 && detail.lastSeq >= summaryLastSeq) {
+          const summary: SessionSummary = {
+            ...(JSON.parse(rows[0].summary as string) as SessionSummary),
+            counts: { ...detail.counts },
+            messageCount: detail.messageCount,
+          };
+          const w = worstSeverity(detail.counts);
+          await q.run(`UPDATE sessions SET summary = ?, worst = ?, ${SEVERITIES.map((s) => `n_${s} = ?`).join(', ')}, message_count = ? WHERE id = ?`, [
+            JSON.stringify(summary),
+            w === undefined ? -1 : severityRank(w),
+            ...SEVERITIES.map((s) => detail.counts[s]),
+            detail.messageCount,
+            detail.sessionId,
+          ]);
+        }
         if (uploadId !== undefined) {
           await q.run(`UPDATE uploads SET state = 'completed', completed_at = ? WHERE id = ?`, [int(now()), uploadId]);
         }
@@ -394,20 +421,36 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           ? { result: 'replaced' as const, unreferenced: before.sha === detail.sha256 ? undefined : before.sha }
           : { result: 'new' as const, unreferenced: undefined };
       });
-      // A blob is unique to its session's content: the one no longer referenced goes.
-      if (unreferenced !== undefined) await blobs.remove(unreferenced);
+      // A blob no longer referenced goes, unless another request committed a row for it meanwhile.
+      if (unreferenced !== undefined) await refs.removeUnreferenced([unreferenced]);
       return result;
     },
 
     async storePackage(pkg, sessions) {
       const ids = sessions.map((s) => s.session.summary.id);
-      const before = await detailOf(db, ids);
-      const fresh = sessions.filter((s) => {
-        const b = before.get(s.session.summary.id);
-        return !b || (b.product === s.session.summary.product && (!b.sha || (b.lastSeq !== undefined && b.lastSeq < s.detail.lastSeq)));
-      });
+      // Read outside the transaction, this only spares writing blobs that cannot be stored: what
+      // is replaced, and which blob loses, is decided inside it (a concurrent copy of the same
+      // package may commit in between).
+      const hint = await detailOf(db, ids);
+      const fresh = sessions
+        .filter((s) => {
+          const b = hint.get(s.session.summary.id);
+          return !b || (b.product === s.session.summary.product && (!b.sha || (b.lastSeq !== undefined && b.lastSeq < s.detail.lastSeq)));
+        })
+        // One order for every writer's row locks (PostgreSQL), so two packages never deadlock.
+        .sort((a, b) => (a.session.summary.id < b.session.summary.id ? -1 : a.session.summary.id > b.session.summary.id ? 1 : 0));
       for (const s of fresh) await blobs.put(s.detail.sha256, s.blob);
-      const stored = await db.tx(async (q) => {
+      const { stored, unreferenced } = await db.tx(async (q) => {
+        await refs.hold(
+          q,
+          fresh.map((s) => ({ sha256: s.detail.sha256, source: s.blob })),
+        );
+        const freshIds = fresh.map((s) => s.session.summary.id);
+        const before = new Map<string, string | null>();
+        for (const part of chunks(freshIds, 500)) {
+          const rows = await q.all<Row>(`SELECT id, detail_sha256 FROM sessions WHERE id IN ${inList(part.length)} ORDER BY id${forUpdate}`, part);
+          for (const r of rows) before.set(r.id as string, (r.detail_sha256 as string | null) ?? null);
+        }
         const got = new Set<string>();
         const cols = [...SESSION_COLS, ...DETAIL_COLS];
         for (const part of chunks(fresh, 100)) {
@@ -426,8 +469,8 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
           fresh.map((s) => s.session.summary),
         );
         await q.run(
-          `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids)
-           VALUES ${placeholders(9)} ON CONFLICT (id) DO NOTHING`,
+          `INSERT INTO packages (id, product, received_at, created, creator, criteria, description, reply_to, session_ids, problems, problems_omitted)
+           VALUES ${placeholders(11)} ON CONFLICT (id) DO NOTHING`,
           [
             pkg.id,
             pkg.product,
@@ -438,17 +481,22 @@ export const createSqlStore = (db: Db, blobs: BlobStore, now: () => number = Dat
             pkg.description ?? null,
             pkg.replyTo ?? null,
             JSON.stringify(pkg.sessionIds),
+            pkg.problems && pkg.problems.length > 0 ? JSON.stringify(pkg.problems) : null,
+            pkg.problemsOmitted ?? null,
           ],
         );
-        return got;
+        // Blobs this request made unreferenced: the older detail it replaced, or its own that lost.
+        const gone: string[] = [];
+        for (const s of fresh) {
+          const id = s.session.summary.id;
+          const old = before.get(id) ?? undefined;
+          const [kept, lost] = got.has(id) ? [s.detail.sha256, old] : [old, s.detail.sha256];
+          if (lost !== undefined && lost !== kept) gone.push(lost);
+        }
+        return { stored: got, unreferenced: gone };
       });
-      // Blobs no longer referenced: the older detail a package replaced, or one that lost a race.
-      for (const s of fresh) {
-        const id = s.session.summary.id;
-        const old = before.get(id)?.sha ?? undefined;
-        const [kept, gone] = stored.has(id) ? [s.detail.sha256, old] : [old, s.detail.sha256];
-        if (gone !== undefined && gone !== kept) await blobs.remove(gone);
-      }
+      // Each is checked again under its lock: a concurrent request may have committed a row for it.
+      await refs.removeUnreferenced(unreferenced);
       return ids.map((id): PackageReply['sessions'][number] => ({ id, stored: stored.has(id) ? 'new' : 'existing' }));
     },
 

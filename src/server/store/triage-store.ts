@@ -6,6 +6,7 @@
 import type { ExceptionGroup, GroupSession, SearchHit, StoredSession } from '../../shared/protocol.js';
 import { SEVERITIES, type Severity, severityRank } from '../../shared/severity.js';
 import type { GroupHit, SearchDoc } from '../triage/session-index.js';
+import { createBlobRefs } from './blob-refs.js';
 import type { BlobStore } from './blobs.js';
 import type { Db, Queryable, SqlValue } from './db.js';
 import { type SessionFilter, StoreError, type TriageStore } from './types.js';
@@ -46,6 +47,7 @@ export interface TriageDeps {
 export const createTriageStore = ({ db, blobs, filters, rowToSession }: TriageDeps): TriageStore => {
   const pg = db.dialect === 'postgres';
   const forUpdate = pg ? ' FOR UPDATE' : '';
+  const refs = createBlobRefs(db, blobs);
 
   /** Removes the sessions' group shares and search entries, and recounts the groups they touched. */
   const removeIndex = async (q: Queryable, ids: readonly string[]): Promise<void> => {
@@ -229,9 +231,9 @@ export const createTriageStore = ({ db, blobs, filters, rowToSession }: TriageDe
 
   const removeBlobs = async (shas: readonly string[]): Promise<void> => {
     for (const sha of shas) {
-      // A deleted session's content that came back (the agent sent it again) keeps its blob.
-      const used = await db.all<Row>(`SELECT 1 AS x FROM sessions WHERE detail_sha256 = ? LIMIT 1`, [sha]);
-      if (used.length === 0) await blobs.remove(sha);
+      // A deleted session's content that came back (the agent sent it again) keeps its blob;
+      // checked under the blob's lock, so a request committing it right now keeps it too.
+      await refs.removeUnreferenced([sha]);
       await db.run(`DELETE FROM blob_deletions WHERE sha256 = ?`, [sha]);
     }
   };

@@ -1,11 +1,13 @@
 import { tokenProblem } from '../../shared/context.js';
 import {
+  type BuiltPackageManifest,
   PACKAGE_CRITERIA,
   PACKAGE_FORMAT,
   PACKAGE_FORMAT_VERSION,
   PACKAGE_LIMITS,
   type PackageCreator,
-  type PackageManifest,
+  type PackageProblem,
+  PROBLEM_LIMITS,
 } from '../../shared/package-format.js';
 import { FieldError } from '../errors.js';
 import { arr, at, int, name, obj, oneOf, optStr, str, time } from './check.js';
@@ -21,7 +23,8 @@ const MANIFEST_FIELDS = {
   description: true,
   replyTo: true,
   sessions: true,
-} satisfies Record<keyof PackageManifest, true>;
+  problems: true,
+} satisfies Record<keyof BuiltPackageManifest, true>;
 const CREATOR_FIELDS = {
   agentVersion: true,
   userAgent: true,
@@ -31,10 +34,33 @@ const CREATOR_FIELDS = {
   installationId: true,
 } satisfies Record<keyof PackageCreator, true>;
 
-export interface CheckedManifest extends PackageManifest {
+export interface CheckedManifest extends BuiltPackageManifest {
   /** The unknown fields of each session's summary, in the order of `sessions` (kept as for summaries). */
   extra: ExtraFields[];
+  /** Problems beyond the PROBLEM_LIMITS.maxStored kept in `problems`. */
+  problemsOmitted?: number;
 }
+
+/**
+ * `problems` as the packager writes it (package-format.ts): each entry is checked, and the list
+ * and its reasons are cut to PROBLEM_LIMITS rather than refused. Fields a newer packager may add
+ * to an entry are dropped.
+ */
+const checkProblems = (v: unknown): { problems: PackageProblem[]; omitted: number } => {
+  // The manifest's byte limit already bounds how many there can be; this only bounds the loop.
+  const list = arr(v, 'manifest.problems', PACKAGE_LIMITS.maxManifestBytes);
+  const problems = list.slice(0, PROBLEM_LIMITS.maxStored).map((x, i): PackageProblem => {
+    const f = `manifest.problems[${i}]`;
+    const o = obj(x, f);
+    const reason = str(o.reason, `${f}.reason`, { max: Number.MAX_SAFE_INTEGER });
+    return {
+      sessionId: str(o.sessionId, `${f}.sessionId`, { min: 1, max: PROBLEM_LIMITS.maxSessionIdLength }),
+      chunkSeq: int(o.chunkSeq, `${f}.chunkSeq`),
+      reason: reason.length > PROBLEM_LIMITS.maxReasonLength ? `${reason.slice(0, PROBLEM_LIMITS.maxReasonLength - 1)}…` : reason,
+    };
+  });
+  return { problems, omitted: list.length - problems.length };
+};
 
 /** Validates `manifest.json` of a package; every session must be of the manifest's product. */
 export const checkManifest = (v: unknown): CheckedManifest => {
@@ -83,5 +109,10 @@ export const checkManifest = (v: unknown): CheckedManifest => {
   if (description !== undefined) m.description = description;
   const replyTo = optStr(o.replyTo, 'manifest.replyTo', { max: PACKAGE_LIMITS.maxReplyToLength });
   if (replyTo !== undefined) m.replyTo = replyTo;
+  if (o.problems !== undefined) {
+    const { problems, omitted } = checkProblems(o.problems);
+    if (problems.length > 0) m.problems = problems;
+    if (omitted > 0) m.problemsOmitted = omitted;
+  }
   return m;
 };

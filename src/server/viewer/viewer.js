@@ -411,6 +411,19 @@ const manifestFacts = (p) =>
     el('dd', {}, `${fmtTime(p.created)} by ${p.creator?.application ?? 'an app'} ${p.creator?.version ?? ''} (agent ${p.creator?.agentVersion ?? '?'})`),
     el('dt', {}, 'Selected by'),
     el('dd', {}, (p.criteria ?? []).join(', ') || '—'),
+    // Chunks the packager could not read from the user's browser: messages missing from this package.
+    p.problems?.length
+      ? [
+          el('dt', {}, 'Left out by the packager'),
+          el(
+            'dd',
+            { class: 'problems' },
+            `${p.problems.length + (p.problemsOmitted ?? 0)} stored chunk(s) could not be read`,
+            el('ul', {}, ...p.problems.map((x) => el('li', {}, `session ${x.sessionId}, chunk ${x.chunkSeq}: ${x.reason}`))),
+            p.problemsOmitted ? `and ${p.problemsOmitted} more` : undefined,
+          ),
+        ]
+      : undefined,
   );
 
 // --- a package opened locally, read in a worker (nothing is uploaded)

@@ -72,11 +72,16 @@ test('policy decisions', () => {
   assert.equal(decideDetail('warning-or-worse', s({ information: 9 })), 'not-wanted');
 });
 
-test('clock offset applies only beyond the threshold', () => {
-  assert.equal(clockOffset(1_000_000, 999_000, 60_000), 0);
-  assert.equal(clockOffset(10_000_000, 1_000_000, 60_000), 9_000_000);
-  assert.equal(clockOffset(1_000_000, 5_000_000, 60_000), -4_000_000);
-  assert.equal(clockOffset(1_000_000, undefined, 60_000), 0);
+test('clock offset applies only beyond the threshold, and at most the bound either way', () => {
+  const day = 24 * 3600_000;
+  assert.equal(clockOffset(1_000_000, 999_000, 60_000, day), 0);
+  assert.equal(clockOffset(10_000_000, 1_000_000, 60_000, day), 9_000_000);
+  assert.equal(clockOffset(1_000_000, 5_000_000, 60_000, day), -4_000_000);
+  assert.equal(clockOffset(1_000_000, undefined, 60_000, day), 0);
+  // A sentAt of 0 (or one far in the future) moves times by the bound, not by decades.
+  assert.equal(clockOffset(1_700_000_000_000, 0, 60_000, day), day);
+  assert.equal(clockOffset(1_700_000_000_000, 1_700_000_000_000 + 365 * day, 60_000, day), -day);
+  assert.equal(clockOffset(1_700_000_000_000, 1_700_000_000_000 - day - 1, 60_000, day), day);
 });
 
 test('zip entry names: only plain relative paths', () => {

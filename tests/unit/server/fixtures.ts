@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { strToU8, type Zippable, zipSync } from 'fflate';
 import { uuidv7 } from '../../../src/shared/ids.js';
 import { encodeMessages, type LogMessage } from '../../../src/shared/message.js';
-import { MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, sessionEntryName } from '../../../src/shared/package-format.js';
+import { type BuiltPackageManifest, MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, sessionEntryName } from '../../../src/shared/package-format.js';
 import { emptyCounts, type Severity, type SeverityCounts } from '../../../src/shared/severity.js';
 import { emptyLoss, type SessionSummary } from '../../../src/shared/summary.js';
 
@@ -69,7 +69,7 @@ export const noisyMessages = (sessionId: string, n: number, bytes: number): LogM
     text: randomBytes(bytes).toString('base64'),
   }));
 
-export const makeManifest = (sessions: SessionSummary[], over: Partial<PackageManifest> = {}): PackageManifest => ({
+export const makeManifest = (sessions: SessionSummary[], over: Partial<BuiltPackageManifest> = {}): BuiltPackageManifest => ({
   format: PACKAGE_FORMAT,
   formatVersion: PACKAGE_FORMAT_VERSION,
   product: sessions[0]?.product ?? 'demo',
@@ -85,7 +85,7 @@ export const makeManifest = (sessions: SessionSummary[], over: Partial<PackageMa
 /** A package zip the way the packager writes it (fflate, deflated entries). */
 export const makePackage = (
   sessions: { summary: SessionSummary; messages: LogMessage[] }[],
-  opts: { manifest?: Partial<PackageManifest>; extra?: Zippable } = {},
+  opts: { manifest?: Partial<BuiltPackageManifest>; extra?: Zippable } = {},
 ): Uint8Array => {
   const files: Zippable = {
     [MANIFEST_ENTRY]: strToU8(

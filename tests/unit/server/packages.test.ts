@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { encodeMessages } from '../../../src/shared/message.js';
 import { MANIFEST_ENTRY, sessionEntryName } from '../../../src/shared/package-format.js';
-import { PATHS, type PackageReply } from '../../../src/shared/protocol.js';
+import { ADMIN_PATHS, PATHS, type PackageListReply, type PackageReply } from '../../../src/shared/protocol.js';
 import { firstAttachment, header, startSmtp, type TestSmtp } from '../../support/smtp.js';
 import { countsWith, makeManifest, makeMessages, makePackage, makeSummary, sha256 } from './fixtures.js';
 import { KEYS, startTestCollector, type TestCollector } from './harness.js';
+import { buildZip, entryOf } from './zip-build.js';
 
 const zipOf = (files: Record<string, string | Uint8Array>): Uint8Array =>
   zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? strToU8(v) : v])));
@@ -102,6 +105,42 @@ describe('POST /packages', () => {
     assert.equal(await countDemo(), before, 'nothing stored');
   };
 
+  test('multipart bodies are split on disk: any part order, a quoted boundary, a stored zip; a text "package" is refused', async () => {
+    const s = makeSummary();
+    const zip = Buffer.from(makePackage([{ summary: s, messages: makeMessages(s.id, 3) }]));
+    const multipart = (boundary: string, parts: [string, string | Buffer, string?][]): Buffer =>
+      Buffer.concat([
+        ...parts.flatMap(([name, value, filename]) => [
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n`),
+          Buffer.from(value),
+          Buffer.from('\r\n'),
+        ]),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+    // The boundary string also occurs inside the zip's bytes without its leading CRLF and dashes.
+    const boundary = 'b0undary with space';
+    const body = multipart(boundary, [
+      ['replyTo', 'someone@example.com'],
+      ['package', zip, 'x.ferry.zip'],
+      ['description', 'Zeilen\r\nmit Umbruch ✓'],
+    ]);
+    const res = await send(body, { type: `multipart/form-data; boundary="${boundary}"` });
+    assert.equal(res.status, 200, await res.clone().text());
+    const reply = (await res.json()) as PackageReply;
+    assert.equal(reply.package, sha256(zip), 'the package id is the zip part, not the form');
+    const record = (await t.collector.store.listPackages(500)).find((p) => p.id === reply.package);
+    assert.equal(record?.description, 'Zeilen\r\nmit Umbruch ✓');
+    assert.equal(record?.replyTo, 'someone@example.com');
+    const asText = multipart('xyz', [['package', 'not a file']]);
+    await refused(asText, 400, 'invalid-field', /a file field named "package"/, { type: 'multipart/form-data; boundary=xyz' });
+    await refused(Buffer.from('no boundary here'), 400, 'bad-request', /multipart body cannot be parsed/, { type: 'multipart/form-data; boundary=xyz' });
+    await refused(multipart('xyz', [['package', zip, 'p.zip']]).subarray(0, 200), 400, 'bad-request', /ends inside a part/, {
+      type: 'multipart/form-data; boundary=xyz',
+    });
+    // Every request's spool folder is gone once it is answered.
+    assert.deepEqual(readdirSync(join(t.dir, 'package-spool')), []);
+  });
+
   test('path traversal and other unsafe entry names are refused', async () => {
     const s = makeSummary();
     const manifest = JSON.stringify(makeManifest([s]));
@@ -173,6 +212,44 @@ describe('POST /packages', () => {
     );
   });
 
+  test('manifest `problems` (chunks the packager left out) are accepted, stored and listed; bounded, not refused', async () => {
+    const s = makeSummary();
+    const problems = [
+      { sessionId: s.id, chunkSeq: 41, reason: 'its text is number, not a string' },
+      { sessionId: s.id, chunkSeq: 90, reason: 'the record cannot be read (DataError)' },
+    ];
+    const res = await send(makePackage([{ summary: s, messages: makeMessages(s.id, 2) }], { manifest: { problems } }));
+    assert.equal(res.status, 200, await res.clone().text());
+    const { package: id } = (await res.json()) as PackageReply;
+    const listed = await t.req(ADMIN_PATHS.packages, { admin: true });
+    const record = ((await listed.json()) as PackageListReply).packages.find((p) => p.id === id);
+    assert.deepEqual(record?.problems, problems);
+    assert.equal(record?.problemsOmitted, undefined);
+
+    // Many problems with long reasons (a badly damaged store): the first 1000 are kept, cut to 500 characters.
+    const many = makeSummary();
+    const long = Array.from({ length: 1200 }, (_, i) => ({ sessionId: many.id, chunkSeq: i, reason: 'x'.repeat(800), addedLater: true }));
+    const r2 = await send(makePackage([{ summary: many, messages: makeMessages(many.id, 1) }], { manifest: { problems: long } }));
+    assert.equal(r2.status, 200, await r2.clone().text());
+    const id2 = ((await r2.json()) as PackageReply).package;
+    const kept = (await t.collector.store.listPackages(500)).find((p) => p.id === id2);
+    assert.equal(kept?.problems?.length, 1000);
+    assert.equal(kept?.problemsOmitted, 200);
+    assert.equal(kept?.problems?.[0]?.reason.length, 500);
+    assert.deepEqual(Object.keys(kept?.problems?.[0] ?? {}).sort(), ['chunkSeq', 'reason', 'sessionId']);
+
+    // A malformed entry is refused with its field named.
+    const bad = makeSummary();
+    const entry = { [sessionEntryName(bad.id)]: encodeMessages(makeMessages(bad.id, 1)) };
+    for (const [problemsValue, field] of [
+      [{}, /manifest\.problems: must be an array/],
+      [[{ sessionId: bad.id, chunkSeq: -1, reason: 'r' }], /manifest\.problems\[0\]\.chunkSeq/],
+      [[{ sessionId: bad.id, chunkSeq: 1 }], /manifest\.problems\[0\]\.reason: must be a string/],
+      [[{ sessionId: 'x'.repeat(101), chunkSeq: 1, reason: 'r' }], /manifest\.problems\[0\]\.sessionId/],
+    ] as const)
+      await refused(zipOf({ [MANIFEST_ENTRY]: JSON.stringify({ ...makeManifest([bad]), problems: problemsValue }), ...entry }), 400, 'invalid-field', field);
+  });
+
   test('a session summary with fields this collector does not know (a newer packager’s) is stored, the fields kept', async () => {
     const s = makeSummary();
     const zip = makePackage([{ summary: { ...s, color: 'blue', dropped: { ...s.dropped, byQuota: 2 } } as never, messages: makeMessages(s.id, 2) }]);
@@ -214,6 +291,47 @@ describe('POST /packages', () => {
     const zip = makePackage([{ summary: s, messages: makeMessages(s.id, 10) }]);
     await refused(zip.subarray(0, zip.length - 30), 400, 'bad-package');
     await refused(zip, 415, 'unsupported-media-type', undefined, { type: 'text/plain' });
+  });
+
+  test('a hand-built zip as the packager writes it is stored (the builder the refusals below use)', async () => {
+    const s = makeSummary();
+    const messages = makeMessages(s.id, 3);
+    const zip = buildZip([entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), entryOf(sessionEntryName(s.id), encodeMessages(messages))]);
+    assert.equal((await send(zip)).status, 200);
+    const res = await t.req(ADMIN_PATHS.messages(s.id), { admin: true });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { total: number }).total, 3);
+  });
+
+  test('trailing data after a deflate stream is refused, naming the entry, and nothing is stored', async () => {
+    const s = makeSummary();
+    const good = entryOf(sessionEntryName(s.id), encodeMessages(makeMessages(s.id, 3)));
+    // The size and CRC-32 still match what inflates: only the bytes after the stream are wrong.
+    const junk = { ...good, data: Buffer.concat([good.data, Buffer.from('trailing junk')]) };
+    const zip = buildZip([entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), junk]);
+    await refused(zip, 400, 'bad-package', new RegExp(`zip entry sessions/${s.id}\\.ndjson has 13 bytes of trailing data after its deflate stream`));
+    assert.equal(await t.collector.store.getSession(s.id), undefined);
+    // The manifest entry too.
+    const manifest = entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s])));
+    await refused(
+      buildZip([{ ...manifest, data: Buffer.concat([manifest.data, Buffer.from([0])]) }, good]),
+      400,
+      'bad-package',
+      /zip entry manifest\.json has 1 bytes of trailing data/,
+    );
+  });
+
+  test('trailing data after the end of central directory record is refused', async () => {
+    const s = makeSummary();
+    const zip = makePackage([{ summary: s, messages: makeMessages(s.id, 2) }]);
+    await refused(Buffer.concat([zip, Buffer.from('garbage')]), 400, 'bad-package', /7 bytes of trailing data after the end of central directory record/);
+    // A second archive appended is trailing data as well.
+    await refused(Buffer.concat([zip, zip]), 400, 'bad-package');
+    // A comment that the record declares is part of the zip; one that runs past the end is not.
+    const entries = [entryOf(MANIFEST_ENTRY, JSON.stringify(makeManifest([s]))), entryOf(sessionEntryName(s.id), encodeMessages(makeMessages(s.id, 2)))];
+    const commented = buildZip(entries, { comment: Buffer.from('made by hand') });
+    assert.equal((await send(commented)).status, 200);
+    await refused(commented.subarray(0, commented.length - 3), 400, 'bad-package', /runs past the end of the file/);
   });
 
   test('a package of another product than the key’s is a 403', async () => {

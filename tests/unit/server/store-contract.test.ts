@@ -437,6 +437,33 @@ const contract = (name: string, open: () => Promise<{ store: Store; close(): Pro
       assert.deepEqual((await store.listPackages(500)).find((x) => x.id === pkg.id)?.creator, pkg.creator);
     });
 
+    test('a package record keeps the packager’s problems (and how many were left out)', async () => {
+      const p = product();
+      const s = makeSummary({ product: p });
+      const b = blobOf(`{"problems":"${s.id}"}\n`);
+      const problems = [{ sessionId: s.id, chunkSeq: 7, reason: 'its text is number, not a string' }];
+      const base = {
+        product: p,
+        receivedAt: Date.now(),
+        created: Date.now(),
+        creator: { agentVersion: '0.1.0', userAgent: 'ua' },
+        criteria: ['error'],
+        sessionIds: [s.id],
+      };
+      const withProblems = { ...base, id: randomBytes(32).toString('hex'), problems, problemsOmitted: 3 };
+      const without = { ...base, id: randomBytes(32).toString('hex') };
+      await store.storePackage(withProblems, [{ session: input(s), detail: detail(s.id, b.sha, b.gz), blob: { bytes: b.gz } }]);
+      await store.storePackage(without, [{ session: input(s), detail: detail(s.id, b.sha, b.gz), blob: { bytes: b.gz } }]);
+      const listed = await store.listPackages(500);
+      const a = listed.find((x) => x.id === withProblems.id);
+      assert.deepEqual(a?.problems, problems);
+      assert.equal(a?.problemsOmitted, 3);
+      const n = listed.find((x) => x.id === without.id);
+      assert.ok(n);
+      assert.equal('problems' in n, false);
+      assert.equal('problemsOmitted' in n, false);
+    });
+
     test('counts over time sum sessions, crashes and severities per bucket', async () => {
       const p = product();
       const t0 = Date.UTC(2025, 5, 1);

@@ -83,7 +83,13 @@ describe('viewer: triage views in Chromium', () => {
         messages,
       });
     }
-    zip = makePackage(small, { manifest: { description: 'Checkout fails when I press Pay.\nTried twice.', replyTo: 'ada@example.com' } });
+    zip = makePackage(small, {
+      manifest: {
+        description: 'Checkout fails when I press Pay.\nTried twice.',
+        replyTo: 'ada@example.com',
+        problems: [{ sessionId: small[0]?.summary.id ?? '', chunkSeq: 1201, reason: 'its text is number, not a string' }],
+      },
+    });
     const res = await t.req(PATHS.packages, {
       method: 'POST',
       key: KEYS.all,
@@ -255,6 +261,10 @@ describe('viewer: triage views in Chromium', () => {
       await shot(page, 'package-list');
       await row.locator('a').click();
       await until(async () => (await page.locator('tbody tr').count()) === 3, 'its sessions');
+      assert.match(
+        await page.locator('dd.problems').innerText(),
+        /1 stored chunk\(s\) could not be read\s+session \S+, chunk 1201: its text is number, not a string/,
+      );
       await page.locator('tbody tr', { hasText: 'staging' }).locator('a').click();
       await page.locator('.loss').waitFor();
       assert.match(await page.locator('.loss').innerText(), /2 removed by the app's beforeLog; 5 pruned for storage/);

@@ -152,7 +152,9 @@ for (const engine of ENGINES) {
         [f.b, 3],
       ],
     );
-    assert.equal(gunzipSync(read.sessions[0].gz).toString(), encodeMessages(f.am));
+    const blob = read.sessions[0].blob;
+    assert.ok('bytes' in blob, 'a package read from memory keeps its blobs in memory');
+    assert.equal(gunzipSync(blob.bytes).toString(), encodeMessages(f.am));
   });
 
   test(`${name}: a detail blob is the session's NDJSON gzipped, with its SHA-256`, async () => {
