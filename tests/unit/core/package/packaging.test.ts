@@ -203,6 +203,21 @@ test('bad chunks are left out and reported in the manifest; the package still bu
   assert.deepEqual(await collect(pkg.messages(c)), [...f.am, ...tail]);
 });
 
+/** Where the stored data of the entry `name` lies in a zip (its local file header read as the zip spec lays it out). */
+const entryData = (zip: Uint8Array, name: string): { start: number; length: number } => {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  for (let o = 0; o + 30 <= zip.length; ) {
+    if (view.getUint32(o, true) !== 0x04034b50) break;
+    const size = view.getUint32(o + 18, true);
+    const nameLength = view.getUint16(o + 26, true);
+    const extraLength = view.getUint16(o + 28, true);
+    const start = o + 30 + nameLength + extraLength;
+    if (new TextDecoder().decode(zip.subarray(o + 30, o + 30 + nameLength)) === name) return { start, length: size };
+    o = start + size;
+  }
+  throw new Error(`no entry ${name} in the package`);
+};
+
 test('readPackage gives a clear error for a truncated, non-zip or damaged package', async () => {
   const f = fixture();
   const out = await build(memoryStore(f.records), f.sessions, { kind: 'native' });
@@ -210,10 +225,13 @@ test('readPackage gives a clear error for a truncated, non-zip or damaged packag
   await assert.rejects(readPackage(new Blob([bytes.slice(0, bytes.length - 30)])), (e: Error) => e instanceof PackageReadError && /truncated/.test(e.message));
   await assert.rejects(readPackage(new Blob(['hello, this is not a zip file at all'])), /not a zip file/);
   await assert.rejects(readPackage(new Blob([])), /not a zip file/);
-  // Flip one byte inside the first session's deflate data: its CRC (or deflate) check fails.
+  // Flip one byte in the middle of the first session's deflate data (found by its local header,
+  // not a fixed offset: the ids are random, and a fixed byte could land in a header): its CRC (or
+  // deflate) check fails.
+  const data = entryData(bytes, `sessions/${f.a}.ndjson`);
   for (const engine of [{ kind: 'native' }, { kind: 'fflate', level: 6 }] as CompressionEngine[]) {
     const damaged = bytes.slice();
-    damaged[200] ^= 0xff;
+    damaged[data.start + (data.length >> 1)] ^= 0xff;
     const pkg = await readPackage(new Blob([damaged]), engine);
     await assert.rejects(collect(pkg.messages(f.a)), (e: Error) => e instanceof PackageReadError && /damaged|CRC|not JSON|UTF-8/.test(e.message));
   }
