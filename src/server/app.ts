@@ -1,5 +1,4 @@
 /** The collector's HTTP app: every route, its middleware, and the error format. */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono, type Next } from 'hono';
@@ -22,6 +21,7 @@ import { ingestCors } from './middleware/cors.js';
 import { lifecycle, type ServerState } from './middleware/lifecycle.js';
 import { countRequests } from './middleware/metrics.js';
 import { adminGuard, createMemoryRateStore, type RateStore, rateLimit } from './middleware/rate-limit.js';
+import { sweepSpool } from './package/spool.js';
 import { publicOrigin } from './public-url.js';
 import type { Quota } from './quota.js';
 import { createMessageReader, type MessageReader } from './read/messages.js';
@@ -185,9 +185,9 @@ export const createApp = (d: AppDeps): Hono<AppEnv> => {
         },
       }
     : store;
-  // Package bodies are spooled here, a folder per request; what a crash left behind goes now.
+  // Package bodies are spooled here, a folder per request; what a crash left behind goes (in the background).
   const spoolRoot = join(config.dataDir, 'package-spool');
-  rmSync(spoolRoot, { recursive: true, force: true });
+  void sweepSpool(spoolRoot).catch((e: unknown) => log.warn('package spool sweep failed', { err: e }));
   const pkg = {
     config,
     store: packageStore,

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
 
@@ -16,6 +16,27 @@ export interface Spooled {
   size: number;
   sha256: string;
 }
+
+/** Longer than any request may last (the server's requestTimeout is 5 minutes). */
+const STALE_MS = 60 * 60_000;
+
+/**
+ * Removes the request folders a crash left under `root`: only those older than any request can
+ * be, because replicas sharing a `dataDir` (a shared file system) have live folders there too.
+ */
+export const sweepSpool = async (root: string, now = Date.now()): Promise<number> => {
+  let removed = 0;
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(root, name);
+    const st = await stat(path).catch(() => undefined);
+    if (st && now - st.mtimeMs > STALE_MS) {
+      await rm(path, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+};
 
 /** A folder of its own per request under `root`; `done()` removes it and everything in it. */
 export const spoolDir = async (root: string): Promise<{ dir: string; done(): Promise<void> }> => {
