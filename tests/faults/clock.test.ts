@@ -7,40 +7,23 @@
 // worker keeps the real clock; it stamps only the outbox. Each round's faults are its clock jumps,
 // plus the 429 or 503 answers the fault proxy gave in the collector's place.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { SenderState } from '../../src/shared/channel.js';
 import { PATHS } from '../../src/shared/protocol.js';
 import { openAgentPage } from '../support/agentPage.js';
-import { launchBrowser, until } from '../support/browser.js';
-import { type StaticServer, startStaticServer } from '../support/static-server.js';
-import { KEYS, startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { until } from '../support/browser.js';
+import { KEYS, } from '../unit/server/harness.js';
 import { type Delivered, readDelivered } from './support/collected.js';
-import { type FaultProxy, type RequestFault, startProxy } from './support/proxy.js';
+import { type RequestFault, } from './support/proxy.js';
+import { useFaultRig } from './support/rig.js';
 import { compare, emptyOutcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
 
 reportAtEnd(import.meta.filename);
 
 const PRODUCT = 'faults-clock';
 const DAY = 86_400_000;
-let browser: Browser;
-let server: StaticServer;
-let t: TestCollector;
-let proxy: FaultProxy;
-before(async () => {
-  [browser, server, t] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({ listen: true, over: { products: { [PRODUCT]: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
-  ]);
-  proxy = await startProxy({ port: Number(new URL(t.collector.url).port) });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await proxy?.close();
-  await t?.close();
-});
+const rig = useFaultRig(PRODUCT);
 
 /** A `state` event with the page's wall time (`at`) and monotonic time (`mono`) it was published at. */
 type Stamped = SenderState & { at: number; mono: number };
@@ -84,7 +67,7 @@ const init = (page: Page, application: string, o: AgentOptions): Promise<string>
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
     },
-    [proxy.url, KEYS.all, PRODUCT, application, o] as const,
+    [rig.proxy.url, KEYS.all, PRODUCT, application, o] as const,
   );
 
 const states = (page: Page): Promise<Stamped[]> => page.evaluate(() => (window as unknown as { states: Stamped[] }).states);
@@ -118,14 +101,14 @@ const logSome = (page: Page, n: number, tag: string): Promise<void> =>
 const deliveredEnded = async (id: string, what: string): Promise<Delivered> => {
   await until(
     async () => {
-      const s = await t.collector.store.getSession(id);
+      const s = await rig.t.collector.store.getSession(id);
       return s?.detail && s.summary.status === 'ended';
     },
     `${what} at the collector (seed ${SEED})`,
     30_000,
     50,
   );
-  const d = (await readDelivered(t.collector.store, [id], t.logs)).get(id);
+  const d = (await readDelivered(rig.t.collector.store, [id], rig.t.logs)).get(id);
   assert.ok(d, `${what}: its detail is readable`);
   return d;
 };
@@ -142,12 +125,12 @@ const signs = (r: Rng, n: number): number[] => {
 test('the clock jumps a day back and forth while a tab logs, then a day forward before the next start: order kept, nothing lost, age pruning only past the limit', async () => {
   const r = rng(SEED ^ 0x5001);
   for (let round = 0; round < 4; round++) {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     await context.clock.install();
-    proxy.plan = () => ({ type: 'pass' });
+    rig.proxy.plan = () => ({ type: 'pass' });
     // Round 0 always has the limit at 1 day, and crosses it (below).
     const maxLocalAgeDays = round === 0 ? 1 : r.pick([1, 2, 7]);
-    const recorder = await openAgentPage(context, server.url);
+    const recorder = await openAgentPage(context, rig.server.url);
     const id = await init(recorder, 'editor', { send: false, maxLocalAgeDays });
     const startedAt = (await recorder.evaluate(() => W().Ferry.getSessionSummary()!.startedAt)) as number;
     // Two opposite moves in round 0 leave the next start one day on: past its 1-day limit.
@@ -164,7 +147,7 @@ test('the clock jumps a day back and forth while a tab logs, then a day forward 
     assert.deepEqual(dropped, { beforeLog: 0, overflow: 0, pruned: 0, prunedSessions: 0, prunedMessages: 0 }, 'the recording tab lost nothing');
     await recorder.close();
     // A day forward before the next page starts: its start-up pruning measures age on this clock.
-    const sender = await openAgentPage(context, server.url);
+    const sender = await openAgentPage(context, rig.server.url);
     await jump(context, sender, 1);
     const offsetDays = moves.reduce((a, b) => a + b, 0) + 1;
     const senderId = await init(sender, 'editor', { send: true, maxLocalAgeDays });
@@ -184,13 +167,13 @@ test('the clock jumps a day back and forth while a tab logs, then a day forward 
       );
       // That count reaches the collector with the pruning session, sent once it has ended.
       await sender.close();
-      const next = await openAgentPage(context, server.url);
+      const next = await openAgentPage(context, rig.server.url);
       await init(next, 'editor', { send: true, maxLocalAgeDays });
       await firstCheck(context, next);
       await deliveredEnded(senderId, 'the session that pruned');
-      const told = (await t.collector.store.getSession(senderId))?.summary.dropped;
+      const told = (await rig.t.collector.store.getSession(senderId))?.summary.dropped;
       assert.deepEqual({ sessions: told?.prunedSessions, messages: told?.prunedMessages }, { sessions: 1, messages: n }, 'the count reached the collector');
-      assert.equal(await t.collector.store.getSession(id), undefined, 'the pruned session was never sent');
+      assert.equal(await rig.t.collector.store.getSession(id), undefined, 'the pruned session was never sent');
       // The rule removed the session, so the collector is not expected to hold it; its messages
       // were counted, so none is lost (lost = neither delivered nor counted, as the quota row).
       o.messages = { expected: n, delivered: 0, lost: 0, duplicated: 0 };
@@ -198,7 +181,7 @@ test('the clock jumps a day back and forth while a tab logs, then a day forward 
       const d = await deliveredEnded(id, 'the session logged across the jumps');
       assert.deepEqual(d.seqs, range(n), 'every message once, in seq order');
       assert.equal(d.stores, 1, 'stored once');
-      const stored = await t.collector.store.getSession(id);
+      const stored = await rig.t.collector.store.getSession(id);
       assert.deepEqual(stored?.summary.dropped, dropped, 'its loss accounting (none) reached the collector');
       const mine = await sender.evaluate(() => W().Ferry.getSessionSummary()!.dropped);
       assert.equal(mine.prunedSessions, 0, `not pruned by age (${offsetDays} days on the clock, limit ${maxLocalAgeDays})`);
@@ -214,7 +197,7 @@ test('the clock jumps a day back and forth while a tab logs, then a day forward 
  * answers with `fault`; resolves once the sender waits, with the wait (ms) it computed.
  */
 const waitingSender = async (r: Rng, fault: RequestFault) => {
-  const context = await browser.newContext();
+  const context = await rig.browser.newContext();
   await context.clock.install();
   // Every request the page's fetch makes, stamped on the page's monotonic clock (which the
   // installed clock also drives): when each was made, whatever the proxy's timing.
@@ -227,20 +210,20 @@ const waitingSender = async (r: Rng, fault: RequestFault) => {
       return f(input, init);
     };
   });
-  proxy.plan = () => ({ type: 'pass' });
-  const recorder = await openAgentPage(context, server.url);
+  rig.proxy.plan = () => ({ type: 'pass' });
+  const recorder = await openAgentPage(context, rig.server.url);
   const id = await init(recorder, 'viewer', { send: false });
   const n = r.int(20, 200);
   await logSome(recorder, n, 'before');
   await recorder.close();
   // The first summaries POST (its CORS preflight goes through): the index of the request answered.
   let answered = -1;
-  proxy.plan = (req) => {
+  rig.proxy.plan = (req) => {
     if (answered >= 0 || req.method !== 'POST' || req.path !== PATHS.summaries) return { type: 'pass' };
     answered = req.index;
     return fault;
   };
-  const sender = await openAgentPage(context, server.url);
+  const sender = await openAgentPage(context, rig.server.url);
   await init(sender, 'viewer', { send: true });
   await firstCheck(context, sender);
   const waiting = await until(async () => (await states(sender)).find((s) => s.phase === 'waiting'), `the sender to wait (seed ${SEED})`);
@@ -267,7 +250,7 @@ const noRequestUntilDeadline = async (s: Awaited<ReturnType<typeof waitingSender
     await sender.evaluate(() => W().Ferry.sendNow());
     await sender.evaluate(() => W().Ferry.flush());
     assert.deepEqual(
-      proxy.log.filter((x) => x.index > s.answered).map((x) => `${x.method} ${x.path}`),
+      rig.proxy.log.filter((x) => x.index > s.answered).map((x) => `${x.method} ${x.path}`),
       [],
       `${what}: the proxy saw no request in the ${skipped} ms after the answer (deadline ${Math.round(s.remaining)} ms)`,
     );
@@ -324,15 +307,15 @@ test('error sends throttled by minimumNotificationDelayMs, the clock a day back 
   const r = rng(SEED ^ 0x5004);
   for (let round = 0; round < 4; round++) {
     const days = round % 2 === 0 ? -1 : 1;
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     await context.clock.install();
-    proxy.plan = () => ({ type: 'pass' });
-    const page = await openAgentPage(context, server.url);
+    rig.proxy.plan = () => ({ type: 'pass' });
+    const page = await openAgentPage(context, rig.server.url);
     const delay = 60_000;
     const id = await init(page, 'editor', { send: true, minimumNotificationDelayMs: delay });
     await until(async () => (await states(page)).some((s) => s.leader), 'the page to become the sender');
     const atCollector = async (seq: number) => {
-      const d = (await readDelivered(t.collector.store, [id], t.logs)).get(id);
+      const d = (await readDelivered(rig.t.collector.store, [id], rig.t.logs)).get(id);
       return d && Math.max(...d.seqs) >= seq ? d : undefined;
     };
     let n = 0;
@@ -349,7 +332,7 @@ test('error sends throttled by minimumNotificationDelayMs, the clock a day back 
     };
     const first = await burstAndError('first');
     await until(() => atCollector(first), `the running session sent on its first error (seed ${SEED})`, 30_000, 50);
-    const mark = proxy.log.length;
+    const mark = rig.proxy.log.length;
     await jump(context, page, days);
     // Within the delay on the monotonic clock, whatever the wall clock says: no send.
     await burstAndError('within the delay');
@@ -357,11 +340,11 @@ test('error sends throttled by minimumNotificationDelayMs, the clock a day back 
     const last = await burstAndError('past the delay');
     const d = await until(() => atCollector(last), `the running session sent again past the delay, the clock ${days} day (seed ${SEED})`, 30_000, 50);
     // Each error send posts the session's summary first: one since the first send, for the error past the delay.
-    const posted = proxy.log.slice(mark).filter((x) => x.method === 'POST' && x.path === PATHS.summaries).length;
+    const posted = rig.proxy.log.slice(mark).filter((x) => x.method === 'POST' && x.path === PATHS.summaries).length;
     assert.equal(posted, 1, `one error send after the first: the one within the delay was held (clock ${days} day)`);
     assert.deepEqual(d.seqs, range(n), 'every message once, in order');
     // The running session sent twice as it stood: the second detail replaced the first, as it should.
-    const news = t.logs.filter((l) => l.msg === 'detail stored' && l.session === id && l.result === 'new').length;
+    const news = rig.t.logs.filter((l) => l.msg === 'detail stored' && l.session === id && l.result === 'new').length;
     assert.equal(news, 1, 'one session at the collector');
     record('clock ±1 day during an error-send throttle', 1, compare(new Map([[id, n]]), new Map([[id, { seqs: d.seqs, stores: news }]])));
     await context.close();

@@ -3,37 +3,19 @@
 // agent's back. The app never sees an exception; every message is either delivered or counted
 // as lost in the session's loss accounting, which reaches the collector; a reset is reported.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import { AGENT_PAGE, agentLoaded, openAgentPage } from '../support/agentPage.js';
-import { launchBrowser, until } from '../support/browser.js';
-import { type StaticServer, startStaticServer } from '../support/static-server.js';
-import { KEYS, startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { until } from '../support/browser.js';
+import { KEYS, } from '../unit/server/harness.js';
 import { readDelivered } from './support/collected.js';
-import { type FaultProxy, startProxy } from './support/proxy.js';
+import { useFaultRig } from './support/rig.js';
 import { compare, emptyOutcome, record, reportAtEnd, rng, SEED } from './support/tally.js';
 
 reportAtEnd(import.meta.filename);
 
 const PRODUCT = 'faults-storage';
-let browser: Browser;
-let server: StaticServer;
-let t: TestCollector;
-let proxy: FaultProxy;
-before(async () => {
-  [browser, server, t] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({ listen: true, over: { products: { [PRODUCT]: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
-  ]);
-  proxy = await startProxy({ port: Number(new URL(t.collector.url).port) });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await proxy?.close();
-  await t?.close();
-});
+const rig = useFaultRig(PRODUCT);
 
 const init = (page: Page, application: string) =>
   page.evaluate(
@@ -42,12 +24,12 @@ const init = (page: Page, application: string) =>
       await W().Ferry.ready();
       return W().Ferry.getSessionId()!;
     },
-    [proxy.url, KEYS.all, PRODUCT, application] as const,
+    [rig.proxy.url, KEYS.all, PRODUCT, application] as const,
   );
 
 /** A second tab that sends what the first left (its first check, or sendNow). */
 const sendFrom = async (context: BrowserContext, application: string): Promise<Page> => {
-  const page = await openAgentPage(context, server.url);
+  const page = await openAgentPage(context, rig.server.url);
   await init(page, application);
   await page.evaluate(() => W().Ferry.sendNow());
   return page;
@@ -56,13 +38,13 @@ const sendFrom = async (context: BrowserContext, application: string): Promise<P
 test('a real QuotaExceededError while a tab logs: no exception reaches the app, every message is delivered or counted lost, and the count reaches the collector', async () => {
   const r = rng(SEED ^ 0x4001);
   for (let round = 0; round < 2; round++) {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     // Chromium latches an origin's quota when it first opens IndexedDB: set before the page loads.
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const quota = r.int(2_400_000, 3_200_000);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: quota });
-    await page.goto(server.url + AGENT_PAGE);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: rig.server.url, quotaSize: quota });
+    await page.goto(rig.server.url + AGENT_PAGE);
     await agentLoaded(page);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -102,14 +84,14 @@ test('a real QuotaExceededError while a tab logs: no exception reaches the app, 
     const sender = await sendFrom(context, 'editor');
     const stored = await until(
       async () => {
-        const s = await t.collector.store.getSession(id);
+        const s = await rig.t.collector.store.getSession(id);
         return s?.detail && s.summary.status === 'ended' ? s : undefined;
       },
       `the session at the collector (seed ${SEED})`,
       60_000,
       100,
     );
-    const delivered = (await readDelivered(t.collector.store, [id], t.logs)).get(id);
+    const delivered = (await readDelivered(rig.t.collector.store, [id], rig.t.logs)).get(id);
     assert.ok(delivered);
     assert.equal(stored.summary.dropped.overflow + stored.summary.dropped.pruned, lost, 'the loss accounting reached the collector');
     assert.equal(delivered.seqs.length + lost, logged.n, 'every message delivered or counted lost');
@@ -129,11 +111,11 @@ test('a real QuotaExceededError while a tab logs: no exception reaches the app, 
 test('the product database emptied behind the agent: the next summary reports it, and nothing logged after is lost', async () => {
   const r = rng(SEED ^ 0x4002);
   for (let round = 0; round < 2; round++) {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     // Sessions that ended with no sender (no server), then the whole database deleted.
     const before = r.int(1, 3);
     for (let i = 0; i < before; i++) {
-      const p = await openAgentPage(context, server.url);
+      const p = await openAgentPage(context, rig.server.url);
       await p.evaluate(async (product) => {
         W().Ferry.init({ product, application: 'editor', version: '1' });
         await W().Ferry.ready();
@@ -142,7 +124,7 @@ test('the product database emptied behind the agent: the next summary reports it
       }, PRODUCT);
       await p.close();
     }
-    const wiper = await openAgentPage(context, server.url);
+    const wiper = await openAgentPage(context, rig.server.url);
     await wiper.evaluate(
       (name) =>
         new Promise<void>((resolve, reject) => {
@@ -154,7 +136,7 @@ test('the product database emptied behind the agent: the next summary reports it
     );
     await wiper.close();
     // A session after the reset: it logs, ends, and a second tab sends it.
-    const page = await openAgentPage(context, server.url);
+    const page = await openAgentPage(context, rig.server.url);
     const id = await init(page, 'editor');
     const n = r.int(20, 300);
     await page.evaluate(async (n) => {
@@ -165,7 +147,7 @@ test('the product database emptied behind the agent: the next summary reports it
     const sender = await sendFrom(context, 'editor');
     const stored = await until(
       async () => {
-        const s = await t.collector.store.getSession(id);
+        const s = await rig.t.collector.store.getSession(id);
         return s?.detail ? s : undefined;
       },
       `the session after the reset at the collector (seed ${SEED})`,
@@ -177,7 +159,7 @@ test('the product database emptied behind the agent: the next summary reports it
       stored.summary.storageReset.sessionsBefore >= before,
       `sessions known before the reset (${stored.summary.storageReset.sessionsBefore} ≥ ${before})`,
     );
-    const o = compare(new Map([[id, n]]), await readDelivered(t.collector.store, [id], t.logs));
+    const o = compare(new Map([[id, n]]), await readDelivered(rig.t.collector.store, [id], rig.t.logs));
     assert.deepEqual({ lost: o.messages.lost, duplicated: o.messages.duplicated, sessions: o.sessions.delivered }, { lost: 0, duplicated: 0, sessions: 1 });
     record('IndexedDB emptied behind the agent', 1, o);
     await sender.close();
@@ -239,8 +221,8 @@ test('a small maxLocalBytes under old sessions of every kind while a tab logs: t
   const r = rng(SEED ^ 0x4003);
   const DAY = 86_400_000;
   for (let round = 0; round < 3; round++) {
-    const context = await browser.newContext();
-    const setup = await openAgentPage(context, server.url);
+    const context = await rig.browser.newContext();
+    const setup = await openAgentPage(context, rig.server.url);
     const now = Date.now();
     // 5–7 old sessions, 1–10 days old (within maxLocalAgeDays), of each kind at least once.
     const tiers: Tier[] = ['sent', 'information', 'warning', 'error'];
@@ -260,7 +242,7 @@ test('a small maxLocalBytes under old sessions of every kind while a tab logs: t
     const maxLocalBytes = r.int(Math.floor(seededBytes * 0.35), Math.floor(seededBytes * 0.7));
 
     // The recording tab: no server (nothing leaves while it logs), the small limit.
-    const page = await openAgentPage(context, server.url);
+    const page = await openAgentPage(context, rig.server.url);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const me = await page.evaluate(
@@ -320,7 +302,7 @@ test('a small maxLocalBytes under old sessions of every kind while a tab logs: t
     await page.close();
 
     // A tab with room sends what is left: the unsent old sessions kept, and the recorded one.
-    const sender = await openAgentPage(context, server.url);
+    const sender = await openAgentPage(context, rig.server.url);
     await sender.evaluate(
       async ([url, key, product]) => {
         W().Ferry.init({
@@ -333,14 +315,14 @@ test('a small maxLocalBytes under old sessions of every kind while a tab logs: t
         await W().Ferry.ready();
         W().Ferry.sendNow();
       },
-      [proxy.url, KEYS.all, PRODUCT] as const,
+      [rig.proxy.url, KEYS.all, PRODUCT] as const,
     );
     const keptUnsent = old.filter((s) => s.tier !== 'sent' && keptIds.has(s.id));
     const stored = await until(
       async () => {
-        const s = await t.collector.store.getSession(me);
+        const s = await rig.t.collector.store.getSession(me);
         if (!s?.detail || s.summary.status !== 'ended') return undefined;
-        for (const o of keptUnsent) if (!(await t.collector.store.getSession(o.id))?.detail) return undefined;
+        for (const o of keptUnsent) if (!(await rig.t.collector.store.getSession(o.id))?.detail) return undefined;
         return s;
       },
       `the recorded and the kept unsent sessions at the collector (seed ${SEED})`,
@@ -350,11 +332,11 @@ test('a small maxLocalBytes under old sessions of every kind while a tab logs: t
     assert.deepEqual(stored.summary.dropped, dropped, 'the loss accounting reached the collector');
     for (const s of old.filter((s) => s.tier === 'sent' || removed.includes(s.id)))
       assert.equal(
-        await t.collector.store.getSession(s.id),
+        await rig.t.collector.store.getSession(s.id),
         undefined,
         `${s.tier} session ${removed.includes(s.id) ? 'pruned' : 'already sent'}: not uploaded`,
       );
-    const delivered = await readDelivered(t.collector.store, [me, ...keptUnsent.map((s) => s.id)], t.logs);
+    const delivered = await readDelivered(rig.t.collector.store, [me, ...keptUnsent.map((s) => s.id)], rig.t.logs);
     const mine = delivered.get(me);
     assert.ok(mine);
     assert.equal(mine.seqs.length + dropped.pruned, logged.n, 'every logged message delivered or counted');

@@ -4,37 +4,19 @@
 // collector. What counts as expected is what IndexedDB held (every batch whose flush() resolved is
 // checked to be there); the collector must end with exactly that, each session uploaded once.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import { openAgentPage, readDb, type StoredMessage } from '../support/agentPage.js';
-import { launchBrowser, until } from '../support/browser.js';
-import { type StaticServer, startStaticServer } from '../support/static-server.js';
-import { KEYS, startTestCollector, type TestCollector } from '../unit/server/harness.js';
+import { until } from '../support/browser.js';
+import { KEYS, } from '../unit/server/harness.js';
 import { readDelivered } from './support/collected.js';
-import { type FaultProxy, startProxy } from './support/proxy.js';
+import { useFaultRig } from './support/rig.js';
 import { compare, type Outcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
 
 reportAtEnd(import.meta.filename);
 
 const PRODUCT = 'faults';
-let browser: Browser;
-let server: StaticServer;
-let t: TestCollector;
-let proxy: FaultProxy;
-before(async () => {
-  [browser, server, t] = await Promise.all([
-    launchBrowser(),
-    startStaticServer(),
-    startTestCollector({ listen: true, over: { products: { [PRODUCT]: { policy: 'all', keys: [{ key: KEYS.all, origins: ['*'] }] } } } }),
-  ]);
-  proxy = await startProxy({ port: Number(new URL(t.collector.url).port) });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await proxy?.close();
-  await t?.close();
-});
+const rig = useFaultRig(PRODUCT);
 
 /** Per session: the messages whose flush() resolved in its tab (reported through a binding). */
 type Committed = Map<string, number>;
@@ -69,7 +51,7 @@ const startTab = (page: Page, application: string): Promise<string> =>
       };
       return id;
     },
-    [proxy.url, KEYS.all, PRODUCT, application] as const,
+    [rig.proxy.url, KEYS.all, PRODUCT, application] as const,
   );
 
 const crash = async (context: BrowserContext, page: Page): Promise<void> => {
@@ -127,9 +109,9 @@ const stored = async (page: Page, ids: Iterable<string>, committed: Committed): 
 const delivered = async (expected: ReadonlyMap<string, number>): Promise<Outcome> => {
   const stores = await until(
     async () => {
-      const d = await readDelivered(t.collector.store, expected.keys(), t.logs);
+      const d = await readDelivered(rig.t.collector.store, expected.keys(), rig.t.logs);
       // A tab that died before its first batch leaves a session without messages: its summary is what arrives.
-      for (const [id, n] of expected) if (n === 0 && !d.has(id) && (await t.collector.store.getSession(id))) d.set(id, { seqs: [], stores: 0 });
+      for (const [id, n] of expected) if (n === 0 && !d.has(id) && (await rig.t.collector.store.getSession(id))) d.set(id, { seqs: [], stores: 0 });
       const complete = [...expected].every(([id, n]) => d.has(id) && (d.get(id)?.seqs.length ?? 0) >= n);
       return complete ? d : undefined;
     },
@@ -152,12 +134,12 @@ const isLeader = (page: Page) => page.evaluate(() => (window as unknown as { lea
 test('a tab crashed (Page.crash) in the middle of a write burst: its session arrives crashed with every committed batch, sent by the tab still open', async () => {
   const r = rng(SEED ^ 0x3001);
   for (let i = 0; i < 4; i++) {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const committed = await watch(context);
-    const survivor = await openAgentPage(context, server.url);
+    const survivor = await openAgentPage(context, rig.server.url);
     await startTab(survivor, 'editor');
     await until(() => isLeader(survivor), 'the first tab to become the sender');
-    const victim = await openAgentPage(context, server.url);
+    const victim = await openAgentPage(context, rig.server.url);
     const id = await startTab(victim, 'viewer');
     const logging = keepLogging(victim, r);
     // Crash once some batches are committed and more are on their way.
@@ -169,7 +151,7 @@ test('a tab crashed (Page.crash) in the middle of a write burst: its session arr
     // The sender would find it at its next regular pass; asking now keeps the round short.
     await survivor.evaluate(() => W().Ferry.sendNow());
     const o = await delivered(expected);
-    const s = await t.collector.store.getSession(id);
+    const s = await rig.t.collector.store.getSession(id);
     assert.equal(s?.summary.status, 'crashed');
     assert.equal(context.pages().length, pages, 'no page was opened to send it');
     assertExact('tab crash', o);
@@ -181,12 +163,12 @@ test('a tab crashed (Page.crash) in the middle of a write burst: its session arr
 test('five tabs of two applications opened, reloaded, crashed and closed at random while sending, with offline periods: each session uploaded once', async () => {
   const r = rng(SEED ^ 0x3002);
   for (let round = 0; round < 2; round++) {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const committed = await watch(context);
     const sessions = new Set<string>();
     const tabs: { page: Page; logging: ReturnType<typeof keepLogging> }[] = [];
     const open = async (): Promise<void> => {
-      const page = await openAgentPage(context, server.url);
+      const page = await openAgentPage(context, rig.server.url);
       sessions.add(await startTab(page, r.pick(['editor', 'viewer'])));
       tabs.push({ page, logging: keepLogging(page, r) });
     };
@@ -233,7 +215,7 @@ test('five tabs of two applications opened, reloaded, crashed and closed at rand
       else await tab.page.close();
       faults++;
     }
-    const finisher = await openAgentPage(context, server.url);
+    const finisher = await openAgentPage(context, rig.server.url);
     await startTab(finisher, 'editor');
     await until(() => isLeader(finisher), 'the new tab to become the sender');
     const expected = await stored(finisher, sessions, committed);

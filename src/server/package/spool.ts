@@ -9,6 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
+import { limitedBody } from '../middleware/body.js';
 
 export interface Spooled {
   /** The body file, open for reading. */
@@ -45,10 +46,7 @@ export const spoolDir = async (root: string): Promise<{ dir: string; done(): Pro
   return { dir, done: () => rm(dir, { recursive: true, force: true }) };
 };
 
-/**
- * Streams `body` to `file`, refusing it as soon as it passes `max` bytes (413) and answering a
- * client that goes away mid-body with a 400, as readBody does for bodies kept in memory.
- */
+/** Streams `body` to `file` under the limits of limitedBody, hashing it on the way. */
 export const spoolBody = async (
   body: ReadableStream<Uint8Array> | null,
   declared: string | undefined,
@@ -56,38 +54,18 @@ export const spoolBody = async (
   max: number,
   what: string,
 ): Promise<Spooled> => {
-  // The rest of a refused body is not read, so the connection cannot carry another request.
-  if (declared !== undefined && Number(declared) > max)
-    throw new ApiError(413, 'too-large', `${what} declares ${declared} bytes, the limit is ${max}`, { Connection: 'close' });
+  // Refused before the file exists when the declared length is over the limit.
+  const chunks = limitedBody(body, declared, max, what);
+  const first = await chunks.next();
   const fh = await open(file, 'w+');
   try {
     const h = createHash('sha256');
     let size = 0;
-    if (body) {
-      const reader = body.getReader();
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch {
-          throw new ApiError(400, 'bad-request', `${what} was cut off: the client closed the connection before the body was complete`, { Connection: 'close' });
-        }
-        if (chunk.done) break;
-        size += chunk.value.byteLength;
-        if (size > max) {
-          await reader.cancel().catch(() => {});
-          throw new ApiError(413, 'too-large', `${what} is over the limit of ${max} bytes`, { Connection: 'close' });
-        }
-        h.update(chunk.value);
-        await fh.write(chunk.value, 0, chunk.value.byteLength, size - chunk.value.byteLength);
-      }
+    for (let r = first; !r.done; r = await chunks.next()) {
+      h.update(r.value);
+      await fh.write(r.value, 0, r.value.byteLength, size);
+      size += r.value.byteLength;
     }
-    // A connection closed mid-body may also end the stream as if complete: fewer bytes than the
-    // declared length are the same client abort, not a package to check.
-    if (declared !== undefined && Number(declared) !== size)
-      throw new ApiError(400, 'bad-request', `${what} was cut off: ${size} of ${declared} bytes arrived before the client closed the connection`, {
-        Connection: 'close',
-      });
     return { fh, size, sha256: h.digest('hex') };
   } catch (e) {
     await fh.close();
