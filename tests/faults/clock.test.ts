@@ -13,9 +13,9 @@ import type { SenderState } from '../../src/shared/channel.js';
 import { PATHS } from '../../src/shared/protocol.js';
 import { openAgentPage } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
-import { KEYS, } from '../unit/server/harness.js';
+import { KEYS } from '../unit/server/harness.js';
 import { type Delivered, readDelivered } from './support/collected.js';
-import { type RequestFault, } from './support/proxy.js';
+import type { RequestFault } from './support/proxy.js';
 import { useFaultRig } from './support/rig.js';
 import { compare, emptyOutcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
 

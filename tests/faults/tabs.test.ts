@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { openAgentPage, readDb, type StoredMessage } from '../support/agentPage.js';
 import { until } from '../support/browser.js';
-import { KEYS, } from '../unit/server/harness.js';
+import { KEYS } from '../unit/server/harness.js';
 import { readDelivered } from './support/collected.js';
 import { useFaultRig } from './support/rig.js';
 import { compare, type Outcome, type Rng, record, reportAtEnd, rng, SEED } from './support/tally.js';
