@@ -45,6 +45,9 @@ export const enforceLimits = async (
   await deleteSessions(db, choice.remove);
   current.dropped.prunedSessions += choice.remove.length;
   current.dropped.prunedMessages += removedMessages;
+  // Stored at once, not with the next batch: a tab closed before it writes again (its exit write
+  // need not commit; the end mark then ends the stored record) would lose the count.
+  if (choice.remove.length) await db.put('sessions', structuredClone(current)).catch(() => {});
   let usage = sessions.reduce((n, s) => n + s.bytes, 0);
   for (const id of choice.remove) usage -= byId.get(id)?.bytes ?? 0;
   if (choice.stillOver > 0 && current.status === 'running') usage -= await trimCurrent(db, current, choice.stillOver);
