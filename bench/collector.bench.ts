@@ -18,6 +18,7 @@ import { encodeMessages, type LogMessage } from '../src/shared/message.js';
 import { MANIFEST_ENTRY, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, sessionEntryName } from '../src/shared/package-format.js';
 import { type GroupListReply, PATHS, type SummariesReply, TUS } from '../src/shared/protocol.js';
 import { SEVERITIES } from '../src/shared/severity.js';
+import type { SessionSummary } from '../src/shared/summary.js';
 import { startHaproxy } from '../tests/support/haproxy.js';
 import { startPostgres } from '../tests/support/postgres.js';
 import { startS3 } from '../tests/support/s3.js';
@@ -273,19 +274,20 @@ const bigPackage = (bytes: number): Uint8Array => {
     summaries.push({ ...summary, counts: { ...summary.counts, information: perSession }, messageCount: perSession, lastSeq: perSession });
     files[sessionEntryName(summary.id)] = strToU8(ndjson);
   }
-  files[MANIFEST_ENTRY] = strToU8(
-    JSON.stringify({
-      format: PACKAGE_FORMAT,
-      formatVersion: PACKAGE_FORMAT_VERSION,
-      product: 'bench',
-      created: Date.now(),
-      creator: { agentVersion: '0.1.0', userAgent: 'bench' },
-      criteria: ['completed'],
-      sessions: summaries,
-    }),
-  );
+  files[MANIFEST_ENTRY] = strToU8(JSON.stringify(benchManifest(summaries)));
   return zipSync(files, { level: 1 });
 };
+
+/** The manifest of a bench package holding `sessions`. */
+const benchManifest = (sessions: readonly SessionSummary[]) => ({
+  format: PACKAGE_FORMAT,
+  formatVersion: PACKAGE_FORMAT_VERSION,
+  product: 'bench',
+  created: Date.now(),
+  creator: { agentVersion: '0.1.0', userAgent: 'bench' },
+  criteria: ['completed'],
+  sessions,
+});
 
 /** Resident and peak resident bytes of a process (Linux /proc). */
 const memoryOf = (pid: number): { rss: number; hwm: number } => {
@@ -323,15 +325,7 @@ export const benchPackageMemory = async (): Promise<void> => {
     try {
       // Warm-up (the code paths, the database) with a small package, not measured.
       const small = makeSummary({ product: 'bench' });
-      const manifest = {
-        format: PACKAGE_FORMAT,
-        formatVersion: PACKAGE_FORMAT_VERSION,
-        product: 'bench',
-        created: Date.now(),
-        creator: { agentVersion: '0.1.0', userAgent: 'bench' },
-        criteria: ['completed'],
-        sessions: [{ ...small, counts: { ...small.counts, information: 1 }, messageCount: 1, lastSeq: 1 }],
-      };
+      const manifest = benchManifest([{ ...small, counts: { ...small.counts, information: 1 }, messageCount: 1, lastSeq: 1 }]);
       const line = { sessionId: small.id, seq: 1, time: 1, severity: 'information', category: 'x', text: 'warm' };
       await post(
         zipSync({

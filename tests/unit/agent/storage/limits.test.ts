@@ -8,6 +8,21 @@ import type { FerryDatabase } from '../../../../src/core/db/open.js';
 import type { SessionRecord } from '../../../../src/core/db/schema.js';
 import { warnings } from '../../../support/console.js';
 
+/** Limits over a stand-in database (the pruning module is faked), with errors collected. */
+const limitsOver = (load: () => Promise<typeof PruneModule>, events: EventTarget, errors: unknown[]) =>
+  createLimits(
+    {
+      database: () => ({}) as FerryDatabase,
+      options: () => ({ maxLocalBytes: 1_000, maxLocalAgeDays: 7 }),
+      current: () => ({}) as SessionRecord,
+      now: () => 0,
+      load,
+      stopped: () => false,
+      events,
+    },
+    (e) => errors.push(e),
+  );
+
 const settle = () => new Promise((r) => setImmediate(r));
 /** Lets every pending promise and immediate run (the lazy load takes a few turns). */
 const quiet = async () => {
@@ -25,17 +40,10 @@ test('pruning whose chunk failed to load (offline) is no internal error, and run
   } as unknown as typeof PruneModule;
   let calls = 0;
   const errors: unknown[] = [];
-  const limits = createLimits(
-    {
-      database: () => ({}) as FerryDatabase,
-      options: () => ({ maxLocalBytes: 1_000, maxLocalAgeDays: 7 }),
-      current: () => ({}) as SessionRecord,
-      now: () => 0,
-      load: () => (++calls === 1 ? Promise.reject(new TypeError('Failed to fetch dynamically imported module')) : Promise.resolve(module)),
-      stopped: () => false,
-      events,
-    },
-    (e) => errors.push(e),
+  const limits = limitsOver(
+    () => (++calls === 1 ? Promise.reject(new TypeError('Failed to fetch dynamically imported module')) : Promise.resolve(module)),
+    events,
+    errors,
   );
   await limits.enforce();
   assert.equal(calls, 1);
@@ -73,18 +81,7 @@ test('a batch stored while a pruning runs is followed by one more pruning (which
       }),
   } as unknown as typeof PruneModule;
   const errors: unknown[] = [];
-  const limits = createLimits(
-    {
-      database: () => ({}) as FerryDatabase,
-      options: () => ({ maxLocalBytes: 1_000, maxLocalAgeDays: 7 }),
-      current: () => ({}) as SessionRecord,
-      now: () => 0,
-      load: () => Promise.resolve(module),
-      stopped: () => false,
-      events: new EventTarget(),
-    },
-    (e) => errors.push(e),
-  );
+  const limits = limitsOver(() => Promise.resolve(module), new EventTarget(), errors);
   limits.written(1_500);
   await quiet();
   assert.equal(calls.length, 1, 'over the limit: a pruning');
