@@ -4,15 +4,16 @@
  * named by its operation — so two contexts never race a stale copy over each other, and a batch
  * of the recording tab never touches these fields.
  */
-import type { IDBPTransaction, StoreNames } from 'idb';
+import type { StoreName, Transaction } from './idb.js';
 import type { FerryDatabase } from './open.js';
-import type { DeliveryOp, DeliveryRecord, FerryDB } from './schema.js';
+import type { DeliveryOp, DeliveryRecord } from './schema.js';
 
 /** Edits the row in place; returning false leaves it unchanged (nothing written). */
 // biome-ignore lint/suspicious/noConfusingVoidType: an updater edits in place (and returns nothing) or returns false
 export type DeliveryUpdate = (row: DeliveryRecord) => void | false;
 
-type TxWithDelivery = IDBPTransaction<FerryDB, StoreNames<FerryDB>[], 'readwrite'>;
+/** A transaction holding the `delivery` store among others. */
+type TxWithDelivery = Transaction<StoreName>;
 
 /** updateDelivery inside a transaction the caller holds (which must include `delivery`). */
 export const updateDeliveryIn = async (
@@ -39,7 +40,7 @@ export const updateDelivery = async (
   fn: DeliveryUpdate,
   now: number = Date.now(),
 ): Promise<DeliveryRecord | undefined> => {
-  const tx = db.transaction('delivery', 'readwrite') as unknown as TxWithDelivery;
+  const tx = db.transaction('delivery', 'readwrite');
   const row = await updateDeliveryIn(tx, sessionId, op, fn, now);
   await tx.done;
   return row;
@@ -64,7 +65,7 @@ export interface PackagedSession {
  * packaged with `active` goes on logging: what it logs later is still new.
  */
 export const markPackaged = async (db: FerryDatabase, sessions: readonly PackagedSession[], at: number, sent = false): Promise<string[]> => {
-  const tx = db.transaction(['delivery', 'outbox'], 'readwrite') as unknown as TxWithDelivery;
+  const tx = db.transaction(['delivery', 'outbox'], 'readwrite');
   const marked: string[] = [];
   for (const s of sessions) {
     await updateDeliveryIn(

@@ -1,11 +1,11 @@
 // Numbered migrations: MIGRATIONS[i] upgrades a database from version i to i + 1, inside the
 // versionchange transaction. A new schema version adds one function, bumps DB_VERSION and
 // changes createSchema.ts to match. Loaded lazily by open.ts, only when an older database is found.
-import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { DeliveryRecord, DetailState, FerryDB, SessionRecord } from './schema.js';
+import { request, type StoreName, type Transaction } from './idb.js';
+import type { DeliveryRecord, DetailState, SessionRecord } from './schema.js';
 
-type UpgradeTx = IDBPTransaction<FerryDB, StoreNames<FerryDB>[], 'versionchange'>;
-type Migration = (db: IDBPDatabase<FerryDB>, tx: UpgradeTx, now: number) => Promise<void> | void;
+type UpgradeTx = Transaction<StoreName>;
+type Migration = (db: IDBDatabase, tx: UpgradeTx, now: number) => Promise<void> | void;
 
 /** The sending side's fields as version 1 kept them, inside the session record. */
 interface V1SessionFields {
@@ -46,22 +46,31 @@ export const deliveryFromV1 = (s: SessionRecord & V1SessionFields, now: number):
 const MIGRATIONS: Record<number, Migration> = {
   1: async (db, tx, now) => {
     db.createObjectStore('delivery', { keyPath: 'sessionId' });
-    const sessions = tx.objectStore('sessions');
+    const sessions = tx.objectStore('sessions').raw;
     // Indexes of version 1 that nothing queries.
-    for (const name of ['by-detailState', 'by-start']) if (sessions.indexNames.contains(name as never)) sessions.deleteIndex(name as never);
+    for (const name of ['by-detailState', 'by-start']) if (sessions.indexNames.contains(name)) sessions.deleteIndex(name);
     const delivery = tx.objectStore('delivery');
-    for (let cursor = await sessions.openCursor(); cursor; cursor = await cursor.continue()) {
+    // One request, its success event fired once per record: `continue()` moves it on.
+    const cursors = sessions.openCursor();
+    for (let cursor = await request(cursors); cursor; cursor = await next(cursors, cursor)) {
       const old = cursor.value as SessionRecord & V1SessionFields;
       const row = deliveryFromV1(old, now);
       if (row) void delivery.put(row);
       const session: Record<string, unknown> = { ...old };
       for (const k of V1_FIELDS) delete session[k];
-      void cursor.update(session as unknown as SessionRecord);
+      void request(cursor.update(session));
     }
   },
 };
 
-export const runMigrations = async (db: IDBPDatabase<FerryDB>, tx: UpgradeTx, from: number, to: number, now: number): Promise<void> => {
+/** The cursor request's next result. */
+const next = (r: IDBRequest<IDBCursorWithValue | null>, cursor: IDBCursorWithValue): Promise<IDBCursorWithValue | null> => {
+  const p = request(r);
+  cursor.continue();
+  return p;
+};
+
+export const runMigrations = async (db: IDBDatabase, tx: UpgradeTx, from: number, to: number, now: number): Promise<void> => {
   for (let v = from; v < to; v++) await MIGRATIONS[v](db, tx, now);
 };
 

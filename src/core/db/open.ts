@@ -1,17 +1,17 @@
 // The one way page, worker and service worker open a product database.
-import { type IDBPDatabase, openDB } from 'idb';
 import { dbName } from '../../shared/names.js';
+import { type Database, openDatabase } from './idb.js';
 import type { runMigrations } from './migrations.js';
-import { DB_VERSION, type FerryDB } from './schema.js';
+import { DB_VERSION } from './schema.js';
 
-export type FerryDatabase = IDBPDatabase<FerryDB>;
+export type FerryDatabase = Database;
 
 export interface OpenOptions {
   /**
    * Makes a database that does not exist yet (createSchema.ts). The worker and the service worker
    * pass none: a product without a database has nothing to send, and they never create one.
    */
-  create?: (db: FerryDatabase) => void;
+  create?: (db: IDBDatabase) => void;
   /** Told when another context's open waits for this one to close (an older agent holding it). */
   onBlocked?: () => void;
   /** Told when this connection was closed to let a newer version in (a cached connection must be dropped). */
@@ -41,10 +41,8 @@ const open = async (product: string, o: OpenOptions, migrate?: Migrations): Prom
   let absent = false;
   let needsMigrations = false;
   const now = o.now ?? Date.now;
-  const db = await openDB<FerryDB>(dbName(product), DB_VERSION, {
-    async upgrade(database, oldVersion, _newVersion, tx) {
-      // An abort below rejects tx.done; unhandled, it would reach the app (and Ferry's own capture).
-      tx.done.catch(() => {});
+  const db = await openDatabase(dbName(product), DB_VERSION, {
+    async upgrade(database, oldVersion, tx) {
       if (oldVersion === 0) {
         if (!o.create) {
           absent = true;

@@ -2,7 +2,6 @@
 // by the page agent, its worker and the service worker alike through openProductDb(). Each store
 // has one writer: `sessions` the tab recording the session, `delivery` and `outbox` the sending
 // side (sender, packager, service worker), `chunks` the recording tab (the sender only deletes).
-import type { DBSchema } from 'idb';
 import type { SeverityCounts } from '../../shared/severity.js';
 import type { SessionStatus, SessionSummary } from '../../shared/summary.js';
 
@@ -99,7 +98,8 @@ export interface OutboxRecord {
   offset: number;
 }
 
-export interface FerryDB extends DBSchema {
+/** Each store's key and value types (and index names), which core/db/idb.ts types every call by. */
+export interface FerryDB {
   sessions: {
     key: string;
     value: SessionRecord;

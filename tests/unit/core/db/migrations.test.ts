@@ -3,9 +3,9 @@
 import '../../../support/indexeddb.js';
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { openDB } from 'idb';
 import { createSchema } from '../../../../src/core/db/createSchema.js';
 import { deliveryMap } from '../../../../src/core/db/delivery.js';
+import { openDatabase } from '../../../../src/core/db/idb.js';
 import * as m from '../../../../src/core/db/migrations.js';
 import { type FerryDatabase, openProductDb } from '../../../../src/core/db/open.js';
 import { DB_VERSION, type SessionRecord } from '../../../../src/core/db/schema.js';
@@ -60,7 +60,7 @@ const stripped = (s: V1Session): SessionRecord => {
 
 /** Creates `ferry:demo` at version 1 with the stores and indexes that version had, holding `sessions`. */
 const createV1 = async (sessions: V1Session[]): Promise<void> => {
-  const db = await openDB(dbName('demo'), 1, {
+  const db = await openDatabase(dbName('demo'), 1, {
     upgrade(d) {
       const s = d.createObjectStore('sessions', { keyPath: 'id' });
       s.createIndex('by-app', 'application');
@@ -102,10 +102,10 @@ test('opening a version-1 database migrates every session: delivery rows as the 
   const { db, created } = opened;
   try {
     assert.equal(created, false, 'an upgrade is not a new database');
-    assert.equal(db.version, DB_VERSION);
-    assert.deepEqual([...db.objectStoreNames].sort(), ['chunks', 'delivery', 'meta', 'outbox', 'sessions']);
+    assert.equal(db.raw.version, DB_VERSION);
+    assert.deepEqual([...db.raw.objectStoreNames].sort(), ['chunks', 'delivery', 'meta', 'outbox', 'sessions']);
     const tx = db.transaction('sessions');
-    assert.deepEqual([...tx.store.indexNames].sort(), ['by-app', 'by-status'], 'the unused version-1 indexes are gone');
+    assert.deepEqual([...tx.store.raw.indexNames].sort(), ['by-app', 'by-status'], 'the unused version-1 indexes are gone');
     await tx.done;
 
     const rows = await deliveryMap(db);
@@ -181,8 +181,8 @@ test('a second open of the migrated database changes nothing', async () => {
 
 /** Every store with its key path and indexes (name, key path, unique, multiEntry), in a comparable form. */
 const shapeOf = (db: FerryDatabase) => {
-  const names = [...db.objectStoreNames].sort();
-  const tx = db.transaction(names);
+  const names = [...db.raw.objectStoreNames].sort();
+  const tx = db.raw.transaction(names);
   return names.map((name) => {
     const store = tx.objectStore(name);
     const indexes = [...store.indexNames].sort().map((i) => {
@@ -202,7 +202,7 @@ test('a new database has the same stores, keys and indexes as a version-1 databa
   assert.ok(fresh);
   try {
     assert.equal(fresh.created, true);
-    assert.equal(fresh.db.version, DB_VERSION);
+    assert.equal(fresh.db.raw.version, DB_VERSION);
     assert.deepEqual(shapeOf(fresh.db), shapeOf(migrated.db));
   } finally {
     fresh.db.close();
