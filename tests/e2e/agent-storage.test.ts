@@ -68,6 +68,33 @@ const seed = async (page: Page, product: string, sessions: unknown[]) => {
 
 const ids = async (page: Page, product: string) => new Set((await readDb(page, product)).sessions.map((s) => s.id));
 
+test('a tab that prunes at start-up and crashes before it writes again: the count of sessions pruned is on its stored record', async () => {
+  const context = await e2e.browser.newContext();
+  const setup = await openAgentPage(context, e2e.server.url);
+  const P = 'quick';
+  await seed(setup, P, [fixture('ancient', { product: P, ageDays: 40, chars: 100, counts: { information: 4 } })]);
+  await setup.close();
+  const page = await openAgentPage(context, e2e.server.url);
+  const id = await page.evaluate(async (p) => {
+    W().Ferry.init({ product: p, application: 'app', version: '1' });
+    // Start-up has pruned once this resolves.
+    await W().Ferry.ready();
+    return W().Ferry.getSessionId()!;
+  }, P);
+  // No message and no exit write: only a record stored by the pruning itself can carry the count.
+  const cdp = await context.newCDPSession(page);
+  const crashed = new Promise((r) => page.once('crash', r));
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  const next = await openAgentPage(context, e2e.server.url);
+  const { sessions } = await readDb(next, P);
+  assert.ok(!sessions.some((s) => s.id === 'ancient'), 'the session past maxLocalAgeDays was pruned');
+  const mine = sessions.find((s) => s.id === id);
+  assert.ok(mine, "the crashed tab's session is stored");
+  assert.deepEqual([mine.dropped.prunedSessions, mine.dropped.prunedMessages], [1, 4], 'one session of 4 messages pruned, counted on the stored record');
+  await context.close();
+});
+
 test('storage limit: sent sessions go first, then error-free ones; errors and running sessions are kept', async () => {
   const context = await e2e.browser.newContext();
   const setup = await openAgentPage(context, e2e.server.url);
