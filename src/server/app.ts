@@ -82,6 +82,8 @@ const INGEST_ALLOW_HEADERS = [
 ];
 const INGEST_EXPOSE_HEADERS = [
   'Retry-After',
+  // What a Retry-After date is read against (a page's own clock may be wrong).
+  'Date',
   COLLECTOR_VERSION_HEADER,
   'Upload-Offset',
   'Location',

@@ -38,7 +38,10 @@ export const responseError = async (what: string, url: string, res: Response, no
   } catch {
     // not JSON: the status says enough
   }
-  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now, RETRY_AFTER_CAP_MS);
+  // A date is on the server's clock: read against the server's own Date header where it sent one,
+  // so a device clock a day off neither cancels the wait nor stretches it to the cap.
+  const serverNow = Date.parse(res.headers.get('date') ?? '');
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Number.isNaN(serverNow) ? now : serverNow, RETRY_AFTER_CAP_MS);
   const said = body ? `: ${body.error}${body.detail ? ` — ${body.detail}` : ''}` : '';
   return new SendError(`${what} ${url} answered ${res.status}${said}`, url, res.status, isRetryableStatus(res.status), retryAfterMs, body);
 };

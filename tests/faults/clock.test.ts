@@ -196,7 +196,7 @@ test('the clock jumps a day back and forth while a tab logs, then a day forward 
  * An ended session of `n` messages, then a sending page whose first summaries request the proxy
  * answers with `fault`; resolves once the sender waits, with the wait (ms) it computed.
  */
-const waitingSender = async (r: Rng, fault: RequestFault) => {
+const waitingSender = async (r: Rng, fault: RequestFault, o: { skewDays?: number } = {}) => {
   const context = await rig.browser.newContext();
   await context.clock.install();
   // Every request the page's fetch makes, stamped on the page's monotonic clock (which the
@@ -224,6 +224,7 @@ const waitingSender = async (r: Rng, fault: RequestFault) => {
     return fault;
   };
   const sender = await openAgentPage(context, rig.server.url);
+  if (o.skewDays) await jump(context, sender, o.skewDays);
   await init(sender, 'viewer', { send: true });
   await firstCheck(context, sender);
   const waiting = await until(async () => (await states(sender)).find((s) => s.phase === 'waiting'), `the sender to wait (seed ${SEED})`);
@@ -299,6 +300,19 @@ test('the collector answering 429 (every Retry-After form) or 503 to the browser
     assert.ok(told(s.wait), `${name}: the wait (${s.wait} ms)`);
     const d = await noRequestUntilDeadline(s, name);
     record('429 / 503 deadline (browser sender, page clock)', 1, compare(new Map([[s.id, s.n]]), new Map([[s.id, d]])));
+    await s.context.close();
+  }
+});
+
+test("a Retry-After date, the page's clock a day back or forward: read against the server's Date header, the wait is what the server said", async () => {
+  const r = rng(SEED ^ 0x5005);
+  for (const days of signs(r, 2)) {
+    // Written on the proxy's clock, as a collector writes both headers on its own.
+    const headers = { 'retry-after': new Date(Date.now() + 90_000).toUTCString(), date: new Date().toUTCString() };
+    const s = await waitingSender(r, { type: 'answer', status: 429, headers }, { skewDays: days });
+    assert.ok(s.wait > 75_000 && s.wait <= 91_000, `clock ${days > 0 ? '+' : ''}${days} day: the wait (${s.wait} ms) is the server's 90 s`);
+    const d = await noRequestUntilDeadline(s, `Retry-After date, clock ${days > 0 ? '+' : ''}${days} day`);
+    record('Retry-After date on a clock a day off', 2, compare(new Map([[s.id, s.n]]), new Map([[s.id, d]])));
     await s.context.close();
   }
 });

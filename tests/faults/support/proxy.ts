@@ -234,7 +234,7 @@ export const startProxy = async (target: { host?: string; port: number }, mode: 
             `HTTP/1.1 ${f.status} ${f.status === 429 ? 'Too Many Requests' : 'Service Unavailable'}`,
             'content-type: application/json',
             'access-control-allow-origin: *',
-            'access-control-expose-headers: Retry-After',
+            'access-control-expose-headers: Retry-After, Date',
             `content-length: ${Buffer.byteLength(body)}`,
             ...Object.entries(f.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
           ];

@@ -54,7 +54,7 @@ describe('auth, CORS and rate limits', () => {
       if (origin) {
         assert.equal(res.headers.get('access-control-allow-origin'), origin);
         const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase();
-        for (const h of ['retry-after', 'upload-offset', 'location']) assert.ok(exposed.includes(h), `exposes ${h}`);
+        for (const h of ['retry-after', 'date', 'upload-offset', 'location']) assert.ok(exposed.includes(h), `exposes ${h}`);
         assert.match(res.headers.get('vary') ?? '', /Origin/);
       }
     }
